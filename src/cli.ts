@@ -1,0 +1,97 @@
+import { createInterface } from 'node:readline';
+import { loadConfig } from './config.js';
+import type { Message } from './core/index.js';
+import { formatIssue, lintKnowledge, loadCatalog, loadKnowledge } from './knowledge/index.js';
+import { createClassifier } from './nlu/index.js';
+import { createAssistant } from './main.js';
+
+const USAGE = `usage: npm run -s cli -- <command>
+  classify            read {"id","text"} JSON lines on stdin, write one decision per line
+  ask "<text>"        print the reply a user would see to a first message
+  chat                chat in the terminal (same engine, in-memory stores)
+  kb lint [--catalog FILE]  check the knowledge base; prints file: field: problem`;
+
+/** Renders a message as plain text, with buttons as a numbered list. */
+function render(m: Message): string {
+  const buttons = m.quickReplies?.length ? `\n${m.quickReplies.map((q, i) => `  [${i + 1}] ${q.title}`).join('\n')}` : '';
+  return `${m.text}${buttons}`;
+}
+
+async function classify(): Promise<void> {
+  const classifier = createClassifier(loadKnowledge(process.env.KNOWLEDGE_DIR ?? 'knowledge', process.env.FLOWS_DIR ?? 'flows'));
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (!line.trim()) continue;
+    let q: { id?: unknown; text?: unknown };
+    try {
+      q = JSON.parse(line);
+    } catch {
+      process.stderr.write(`skipped a line that is not JSON: ${line.slice(0, 60)}\n`);
+      continue;
+    }
+    const u = classifier.classify(typeof q.text === 'string' ? q.text : '');
+    process.stdout.write(`${JSON.stringify({ id: q.id ?? null, decision: u.decision, itemId: u.itemId, flowId: u.flowId, aspect: u.aspect, candidates: u.candidates })}\n`);
+  }
+}
+
+async function ask(text: string): Promise<void> {
+  const { service, stores } = await createAssistant({ ...loadConfig(), REDIS_URL: undefined, LOG_LEVEL: 'silent' });
+  const { conversationId } = await service.start();
+  const r = await service.send(conversationId, { text });
+  console.log(r.messages.map(render).join('\n\n'));
+  await stores.close();
+}
+
+async function chat(): Promise<void> {
+  const { service, stores } = await createAssistant({ ...loadConfig(), REDIS_URL: undefined, LOG_LEVEL: 'silent' });
+  const started = await service.start();
+  let last = started.messages;
+  console.log(last.map(render).join('\n\n'));
+  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: '\n你> ' });
+  rl.prompt();
+  for await (const line of rl) {
+    const text = line.trim();
+    if (text === '/quit' || text === '/exit') break;
+    if (text) {
+      // A number picks the matching button of the last bot message.
+      const buttons = last.at(-1)?.quickReplies ?? [];
+      const pick = /^\d+$/.test(text) ? buttons[Number(text) - 1] : undefined;
+      const r = await service.send(started.conversationId, pick ? { postback: pick.postback } : { text });
+      last = r.messages;
+      console.log(`\n${r.messages.map(render).join('\n\n')}`);
+    }
+    rl.prompt();
+  }
+  rl.close();
+  await stores.close();
+}
+
+function lint(args: string[]): number {
+  const i = args.indexOf('--catalog');
+  const catalog = loadCatalog(i >= 0 ? args[i + 1] : 'knowledge/catalog.yaml');
+  const issues = lintKnowledge(process.env.KNOWLEDGE_DIR ?? 'knowledge', process.env.FLOWS_DIR ?? 'flows', catalog);
+  for (const issue of issues) console.log(formatIssue(issue));
+  if (!issues.length) console.log('knowledge base ok');
+  return issues.length ? 1 : 0;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === 'classify') await classify();
+  else if (cmd === 'ask' && rest.length) await ask(rest.join(' '));
+  else if (cmd === 'chat') await chat();
+  else if (cmd === 'kb' && rest[0] === 'lint') return lint(rest.slice(1));
+  else {
+    console.error(USAGE);
+    return 2;
+  }
+  return 0;
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  REDIS_URL: z.string().url().optional(),
+  REDIS_PREFIX: z.string().regex(/^[\w-]+$/).default('wsa'),
+  SESSION_TTL_SECONDS: z.coerce.number().int().positive().default(7 * 86_400),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  KNOWLEDGE_DIR: z.string().default('knowledge'),
+  FLOWS_DIR: z.string().default('flows'),
+  EMBEDDING_MODEL: z.string().optional(),
+  EMBEDDING_ALLOW_DOWNLOAD: bool.default(false),
+  EMBEDDING_CACHE_DIR: z.string().default('.cache/embeddings'),
+  RATE_LIMIT_MAX: z.coerce.number().int().positive().default(120),
+});
+
+/** Typed, validated configuration from the environment. */
+export type Config = z.infer<typeof schema>;
+
+/** Reads the configuration; throws a readable error naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const r = schema.safeParse(clean);
+  if (!r.success) throw new Error(`invalid configuration:\n${r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  return r.data;
+}

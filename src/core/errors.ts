@@ -1,0 +1,25 @@
+/** The error catalogue: every error the API can return, with its code and HTTP status. */
+export const ERRORS = {
+  BAD_REQUEST: { status: 400, message: '请求格式不正确' },
+  MESSAGE_TOO_LONG: { status: 413, message: '消息过长，请控制在 2000 字以内' },
+  CONVERSATION_NOT_FOUND: { status: 404, message: '会话不存在或已过期' },
+  APPLICATION_NOT_FOUND: { status: 404, message: '未找到该办件，请核对办件编号和手机号' },
+  CONVERSATION_BUSY: { status: 409, message: '会话正忙，请稍后重试' },
+  RATE_LIMITED: { status: 429, message: '请求过于频繁，请稍后再试' },
+  STORE_UNAVAILABLE: { status: 503, message: '服务暂时不可用，请稍后再试或拨打 96510' },
+  NOT_FOUND: { status: 404, message: '接口不存在' },
+  INTERNAL: { status: 500, message: '服务内部错误，请稍后再试或拨打 96510' },
+} as const;
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error with a catalogue code; the server turns it into `{error: {code, message}}`. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? ERRORS[code].message, options);
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.name = 'AppError';
+  }
+}

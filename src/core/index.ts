@@ -1,0 +1,4 @@
+export * from './types.js';
+export * from './errors.js';
+export * from './logger.js';
+export * from './mask.js';

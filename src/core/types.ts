@@ -1,0 +1,66 @@
+/** A button the user can press; its postback comes back as input. */
+export interface QuickReply {
+  title: string;
+  postback: string;
+}
+
+/** Rich content a channel may render; every card also has a plain-text fallback in the message text. */
+export type Card =
+  | { type: 'guide'; itemId: string; title: string; facts: { label: string; value: string }[] }
+  | { type: 'checklist'; title: string; entries: { name: string; requirement: string; commitment: boolean; provided?: boolean }[] }
+  | { type: 'summary'; title: string; fields: { label: string; value: string }[] }
+  | { type: 'application'; ref: string; title: string; status: string; dueDate: string; fields: { label: string; value: string }[] }
+  | { type: 'handoff'; reason: string; ticket?: string };
+
+/** Who wrote a transcript message. */
+export type Sender = 'user' | 'bot' | 'agent' | 'system';
+
+/** A reply before it is stored (no sequence number yet). */
+export interface Reply {
+  text: string;
+  quickReplies?: QuickReply[];
+  card?: Card;
+}
+
+/** A stored transcript message, as the API returns it. */
+export interface Message extends Reply {
+  seq: number;
+  from: Sender;
+  at: string;
+}
+
+/** The coarse conversation mode the API reports. */
+export type Mode = 'bot' | 'flow' | 'handoff' | 'agent' | 'closed';
+
+/** One line of an application's materials checklist. */
+export interface ChecklistEntry {
+  name: string;
+  requirement: '必备' | '可容缺';
+  commitment: boolean;
+  /** Which service items need this material. */
+  items: string[];
+  /** 告知承诺 signed for this missing material: hand it in by `dueBy`. */
+  promised?: { dueBy: string };
+}
+
+/** A submitted 一件事 application. */
+export interface Application {
+  ref: string;
+  flowId: string;
+  title: string;
+  conversationId: string;
+  /** Answers by slot id, raw; mask before display. */
+  answers: Record<string, string | number | boolean>;
+  /** Display rows, already masked. */
+  fields: { label: string; value: string }[];
+  route?: string;
+  items: string[];
+  checklist: ChecklistEntry[];
+  commitment?: { accepted: boolean; dueBy?: string; text?: string };
+  mobile: string;
+  status: 'submitted' | 'accepted' | 'completed' | 'cancelled';
+  submittedAt: string;
+  dueDate: string;
+  timeLimit: { value: number; unit: '工作日' | '自然日' };
+  nextSteps: string[];
+}

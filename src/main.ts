@@ -1,0 +1,52 @@
+import { pathToFileURL } from 'node:url';
+import { loadConfig, type Config } from './config.js';
+import { createConversationService, type ConversationService } from './conversation/index.js';
+import { createLogger, type Logger } from './core/index.js';
+import { loadKnowledge, type KnowledgeBase } from './knowledge/index.js';
+import { createClassifier, createEmbedder, type Classifier } from './nlu/index.js';
+import { buildServer } from './server/index.js';
+import { createStores, type Stores } from './store/index.js';
+
+/** Everything the assistant is made of, wired together. */
+export interface Assistant {
+  config: Config;
+  logger: Logger;
+  kb: KnowledgeBase;
+  classifier: Classifier;
+  stores: Stores;
+  service: ConversationService;
+}
+
+/** The composition root: builds the assistant from configuration. */
+export async function createAssistant(config: Config = loadConfig(), logger: Logger = createLogger(config.LOG_LEVEL)): Promise<Assistant> {
+  const kb = loadKnowledge(config.KNOWLEDGE_DIR, config.FLOWS_DIR);
+  const classifier = createClassifier(kb);
+  const embedder = await createEmbedder({ model: config.EMBEDDING_MODEL, allowDownload: config.EMBEDDING_ALLOW_DOWNLOAD, cacheDir: config.EMBEDDING_CACHE_DIR, log: (m) => logger.info(m) });
+  if (embedder) logger.info({ model: embedder.model }, 'dense embeddings loaded');
+  const stores = await createStores({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, ttlSeconds: config.SESSION_TTL_SECONDS });
+  const service = createConversationService({ kb, classifier, stores, logger });
+  logger.info({ items: kb.items.size, flows: kb.flows.size, store: stores.backend }, 'assistant ready');
+  return { config, logger, kb, classifier, stores, service };
+}
+
+async function main(): Promise<void> {
+  const assistant = await createAssistant();
+  const { config, logger, stores, service } = assistant;
+  const app = await buildServer({ service, stores, logger, rateLimitMax: config.RATE_LIMIT_MAX });
+  const close = async () => {
+    await app.close();
+    await stores.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', close);
+  process.on('SIGTERM', close);
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  logger.info(`96510 assistant listening on ${address} (POST /api/v1/conversations)`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

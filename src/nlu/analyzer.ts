@@ -1,0 +1,87 @@
+import { createRequire } from 'node:module';
+import { Jieba } from '@node-rs/jieba';
+import type { Synonyms } from '../knowledge/index.js';
+import { normalize } from './normalize.js';
+
+const require = createRequire(import.meta.url);
+const { dict } = require('@node-rs/jieba/dict') as { dict: Uint8Array };
+
+/** What the analyzer makes of a text. */
+export interface Analysis {
+  /** Normalised text with typos fixed and synonyms folded to their canonical word. */
+  text: string;
+  /** Content words (no stop words), canonical. */
+  words: string[];
+  /** Character bigrams of `text`, prefixed with '#'. */
+  bigrams: string[];
+}
+
+/** Turns text into matching features: normalise, fix typos, segment, fold synonyms, bigrams. */
+export class Analyzer {
+  private readonly jieba: Jieba;
+  private readonly canonical = new Map<string, string>();
+  private readonly phrases: RegExp | null;
+  private readonly typos: [string, string][];
+  private readonly stop: Set<string>;
+
+  constructor(synonyms: Synonyms, stopwords: string[], extraWords: string[] = []) {
+    this.jieba = Jieba.withDict(dict);
+    const words = new Set([...synonyms.domainWords, ...synonyms.groups.flat(), ...extraWords].map((w) => normalize(w)).filter((w) => w.length > 1 && !/\s/.test(w)));
+    this.jieba.loadDict(Buffer.from([...words].map((w) => `${w} 50000 n`).join('\n')));
+    for (const group of synonyms.groups) {
+      const [head, ...rest] = group.map((w) => normalize(w));
+      for (const w of rest) this.canonical.set(w!, head!);
+    }
+    // Multi-character synonyms are replaced in the text first, longest first, so segmentation sees the canonical word.
+    // One pass over variants and heads alike, so a head that contains a variant ("湖北政务服务网" ⊃ "政务服务网") stays as it is.
+    const phrases = [...new Set([...this.canonical.entries()].filter(([w]) => w.length >= 3).flatMap(([w, head]) => [w, head]))];
+    phrases.sort((a, b) => b.length - a.length);
+    this.phrases = phrases.length ? new RegExp(phrases.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : null;
+    this.typos = Object.entries(synonyms.typos).map(([k, v]) => [normalize(k), normalize(v)] as [string, string]).sort((a, b) => b[0].length - a[0].length);
+    this.stop = new Set(stopwords.map((w) => normalize(w)));
+  }
+
+  /** Normalises and fixes typos only (no synonym folding). */
+  clean(raw: string): string {
+    let s = normalize(raw);
+    for (const [wrong, right] of this.typos) if (s.includes(wrong)) s = s.split(wrong).join(right);
+    return s;
+  }
+
+  /** Segments text into dictionary words (no folding, no stop-word removal). */
+  segment(text: string): string[] {
+    return this.jieba.cut(text, false);
+  }
+
+  /** Full analysis of a text. */
+  analyze(raw: string): Analysis {
+    let text = this.clean(raw);
+    if (this.phrases) text = text.replace(this.phrases, (w) => this.canonical.get(w) ?? w);
+    const words: string[] = [];
+    // A run of digits is one number: the segmenter's pieces of it ("12345" inside an ID number) are not words.
+    const numbers = new Set(text.match(/[0-9]+/g) ?? []);
+    const seenNumbers = new Set<string>();
+    for (const token of this.jieba.cutForSearch(text, false)) {
+      const t = token.trim();
+      if (!t || this.stop.has(t)) continue;
+      if (/^[0-9]+$/.test(t)) {
+        if (!numbers.has(t)) continue;
+        seenNumbers.add(t);
+      }
+      words.push(this.canonical.get(t) ?? t);
+    }
+    for (const n of numbers) if (!seenNumbers.has(n) && !this.stop.has(n)) words.push(n);
+    return { text, words, bigrams: bigramsOf(text) };
+  }
+}
+
+/** Character bigrams within each run of non-space text, prefixed '#'. */
+export function bigramsOf(text: string): string[] {
+  const out: string[] = [];
+  for (const run of text.split(' ')) {
+    const chars = [...run];
+    if (chars.length === 1) out.push(`#${chars[0]}`);
+    for (let i = 0; i + 1 < chars.length; i++) out.push(`#${chars[i]}${chars[i + 1]}`);
+  }
+  return out;
+}

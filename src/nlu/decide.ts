@@ -1,0 +1,66 @@
+import type { Candidate, TargetKey } from './retriever.js';
+
+/** Thresholds for turning a ranking into a decision; calibrated by `npm run calibrate` on the project's fixtures. */
+export interface Thresholds {
+  /** Below this coverage of the message's words, nothing matched: fallback. */
+  minCoverage: number;
+  /** Below this top score, nothing matched: fallback. */
+  minScore: number;
+  /** When the runner-up scores at least this share of the top, ask which one. */
+  clarifyRatio: number;
+  /** A flow within this share of the top wins when the message asks for several things done together. */
+  flowCueRatio: number;
+  /** Items within this share of the top count as strong when checking whether a message spans a flow. */
+  multiItemRatio: number;
+}
+
+/** Default thresholds (see README: calibration). */
+export const DEFAULT_THRESHOLDS: Thresholds = { minCoverage: 0.3, minScore: 6, clarifyRatio: 0.9, flowCueRatio: 0.55, multiItemRatio: 0.6 };
+
+/** What the ranking says, before handoff/smalltalk/scope rules. */
+export type RankDecision =
+  | { decision: 'answer'; key: TargetKey }
+  | { decision: 'flow'; key: TargetKey }
+  | { decision: 'clarify'; keys: TargetKey[] }
+  | { decision: 'fallback' };
+
+/** True when `a` and `b` point to the same service (an item and a flow that links it). */
+function overlaps(a: TargetKey, b: TargetKey, flowItems: (id: string) => string[]): boolean {
+  if (a === b) return true;
+  const [ka, ia] = a.split(':') as [string, string];
+  const [kb, ib] = b.split(':') as [string, string];
+  if (ka === 'flow' && kb === 'item') return flowItems(ia).includes(ib);
+  if (ka === 'item' && kb === 'flow') return flowItems(ib).includes(ia);
+  return false;
+}
+
+/** Picks answer / flow / clarify / fallback from ranked candidates. */
+export function decideFromRanking(
+  ranked: Candidate[],
+  opts: { flowCue: boolean; thresholds: Thresholds; flowItems: (id: string) => string[] },
+): RankDecision {
+  const t = opts.thresholds;
+  const top = ranked[0];
+  if (!top || top.score < t.minScore || top.coverage < t.minCoverage) return { decision: 'fallback' };
+  // Two strong items of one flow in the ranking, and the flow itself close: the message spans that flow.
+  const strongItems = ranked.filter((c) => c.key.startsWith('item:') && c.score >= top.score * t.multiItemRatio).slice(0, 3).map((c) => c.key.slice(5));
+  const spanning = ranked.find(
+    (c) => c.key.startsWith('flow:') && c.score >= top.score * t.flowCueRatio && opts.flowItems(c.key.slice(5)).filter((i) => strongItems.includes(i)).length >= 2,
+  );
+  if (spanning) return { decision: 'flow', key: spanning.key };
+  if (opts.flowCue) {
+    const flow = ranked.find((c) => c.key.startsWith('flow:') && c.score >= top.score * t.flowCueRatio);
+    if (flow) return { decision: 'flow', key: flow.key };
+  }
+  const rivals = ranked.filter((c) => c !== top && c.score >= top.score * t.clarifyRatio && !overlaps(top.key, c.key, opts.flowItems));
+  if (rivals.length) {
+    const keys = [top.key, ...rivals.map((r) => r.key)].slice(0, 4);
+    return { decision: 'clarify', keys };
+  }
+  if (top.key.startsWith('flow:')) {
+    // A flow wins only when the message asks for it; otherwise answer the flow's best-matching item.
+    const item = ranked.find((c) => c.key.startsWith('item:') && overlaps(top.key, c.key, opts.flowItems) && c.score >= top.score * t.clarifyRatio);
+    return item ? { decision: 'answer', key: item.key } : { decision: 'flow', key: top.key };
+  }
+  return { decision: 'answer', key: top.key };
+}

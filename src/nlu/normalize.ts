@@ -1,0 +1,73 @@
+import * as OpenCC from 'opencc-js';
+
+const toSimplified = OpenCC.Converter({ from: 't', to: 'cn' });
+
+const DIGITS: Record<string, number> = {
+  零: 0, 〇: 0, 一: 1, 壹: 1, 二: 2, 贰: 2, 两: 2, 三: 3, 叁: 3, 四: 4, 肆: 4,
+  五: 5, 伍: 5, 六: 6, 陆: 6, 七: 7, 柒: 7, 八: 8, 捌: 8, 九: 9, 玖: 9,
+};
+const UNITS: Record<string, number> = { 十: 10, 拾: 10, 百: 100, 佰: 100, 千: 1000, 仟: 1000, 万: 10_000 };
+const NUM_CHARS = '零〇一壹二贰两三叁四肆五伍六陆七柒八捌九玖十拾百佰千仟万';
+// Only numerals followed by a measure word (or after DN) are numbers; 一件事 and 一户一表 are names.
+const NUMERAL_BEFORE_MEASURE = new RegExp(
+  `([${NUM_CHARS}]+)(?=(个|天|日|号|口|人|位|户|毫米|mm|元|块|吨|方|立方|年|月|周|小时|分钟|次|趟|项|倍|层|楼))`,
+  'g',
+);
+const NUMERAL_AFTER_DN = new RegExp(`(dn)([${NUM_CHARS}]+)`, 'g');
+/** Set phrases whose numerals stand before a measure word but are part of a name, not a count. */
+const FIXED_PHRASES = ['一户一表', '二次供水'];
+
+/** Converts a Chinese numeral ("二十五", "一百", "两") to a number, or null. */
+export function chineseNumber(s: string): number | null {
+  if (!s) return null;
+  if ([...s].every((c) => c in DIGITS) && s.length > 1) {
+    return Number([...s].map((c) => DIGITS[c]).join(''));
+  }
+  let total = 0;
+  let section = 0;
+  let digit = 0;
+  for (const c of s) {
+    if (c in DIGITS) digit = DIGITS[c]!;
+    else if (c === '万') {
+      total += (section + digit) * 10_000;
+      section = 0;
+      digit = 0;
+    } else if (c in UNITS) {
+      section += (digit || 1) * UNITS[c]!;
+      digit = 0;
+    } else return null;
+  }
+  return total + section + digit;
+}
+
+/** Replaces Chinese numerals that count something with Arabic digits. */
+export function convertNumerals(text: string): string {
+  const conv = (m: string) => {
+    const n = chineseNumber(m);
+    return n === null ? m : String(n);
+  };
+  const s = text.replace(NUMERAL_AFTER_DN, (_, dn: string, num: string) => dn + conv(num));
+  // Numerals inside a fixed phrase are kept.
+  const fixed: [number, number][] = [];
+  for (const p of FIXED_PHRASES) for (let i = s.indexOf(p); i >= 0; i = s.indexOf(p, i + p.length)) fixed.push([i, i + p.length]);
+  const inFixed = (at: number) => fixed.some(([a, b]) => at >= a && at < b);
+  return s.replace(NUMERAL_BEFORE_MEASURE, (m: string, _num: string, _measure: string, at: number) => (inFixed(at) ? m : conv(m)));
+}
+
+const PUNCT = /[\p{P}\p{S}\p{Z}\s]+/gu;
+const EMOJI = /\p{Extended_Pictographic}|\p{Emoji_Modifier}|\u200d|\ufe0f/gu;
+
+/**
+ * Normalises user text for matching: full-width to half-width, traditional to simplified,
+ * lower case, emoji and punctuation to single spaces, Chinese numerals to digits.
+ */
+export function normalize(raw: string): string {
+  let s = raw.normalize('NFKC');
+  s = s.replace(EMOJI, ' ');
+  s = s.replace(/<[^>]{0,200}>/g, ' ');
+  s = toSimplified(s);
+  s = s.toLowerCase();
+  s = s.replace(PUNCT, ' ').trim();
+  s = convertNumerals(s);
+  return s;
+}

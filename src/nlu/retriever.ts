@@ -1,0 +1,152 @@
+import Fuse from 'fuse.js';
+import type { KnowledgeBase } from '../knowledge/index.js';
+import type { Analysis, Analyzer } from './analyzer.js';
+import { Bm25Index } from './bm25.js';
+
+/** A target the user may mean: `item:<id>` or `flow:<id>`. */
+export type TargetKey = `item:${string}` | `flow:${string}`;
+
+/** A ranked candidate with its evidence. */
+export interface Candidate {
+  key: TargetKey;
+  score: number;
+  /** IDF-weighted share of the query's content words that this target knows (0..1). */
+  coverage: number;
+}
+
+interface Doc {
+  key: TargetKey;
+  tokens: string[];
+}
+
+const BIGRAM_WEIGHT = 0.35;
+const ASPECT_WEIGHT = 0.3;
+const TERM_BONUS = Number(process.env.NLU_TERM_BONUS ?? 10);
+
+/** Lexical retrieval over items and flows: BM25 on words and bigrams, per target and per example, plus fuzzy titles. */
+export class Retriever {
+  private readonly profile = new Bm25Index(1.2, 0.5);
+  private readonly examples = new Bm25Index(1.2, 0.75);
+  private readonly profileKeys: TargetKey[] = [];
+  private readonly exampleKeys: TargetKey[] = [];
+  private readonly vocab = new Map<TargetKey, Set<string>>();
+  private readonly fuse: Fuse<{ key: TargetKey; name: string }>;
+  /** Folded aliases and keywords per target: naming one is strong evidence. */
+  private readonly terms = new Map<TargetKey, string[]>();
+  /** Words known anywhere in the knowledge base. */
+  readonly knownWords = new Set<string>();
+
+  constructor(private readonly kb: KnowledgeBase, private readonly analyzer: Analyzer) {
+    const names: { key: TargetKey; name: string }[] = [];
+    for (const item of kb.items.values()) {
+      const key: TargetKey = `item:${item.id}`;
+      const strong = [item.title, ...item.aliases];
+      this.addTarget(key, strong, item.keywords, [...item.examples, ...item.faqs.map((f) => f.q)], [item.answer]);
+      this.addTerms(key, [...item.aliases, ...item.keywords]);
+      strong.forEach((name) => names.push({ key, name: this.analyzer.clean(name) }));
+    }
+    for (const flow of kb.flows.values()) {
+      const key: TargetKey = `flow:${flow.id}`;
+      this.addTarget(key, [flow.title], flow.keywords, flow.examples, []);
+      this.addTerms(key, flow.keywords);
+      names.push({ key, name: this.analyzer.clean(flow.title) });
+    }
+    this.profile.finish();
+    this.examples.finish();
+    this.fuse = new Fuse(names, { keys: ['name'], includeScore: true, threshold: 0.34, ignoreLocation: true });
+  }
+
+  private addTarget(key: TargetKey, strong: string[], keywords: string[], examples: string[], weak: string[]): void {
+    const feats = (t: string) => this.features(this.analyzer.analyze(t));
+    const profileTokens = [
+      ...strong.flatMap((s) => [...feats(s), ...feats(s), ...feats(s)]),
+      ...keywords.flatMap((s) => [...feats(s), ...feats(s)]),
+      ...examples.flatMap(feats),
+      ...weak.flatMap((s) => this.analyzer.analyze(s).words),
+    ];
+    this.profile.add(profileTokens);
+    this.profileKeys.push(key);
+    const vocab = new Set(profileTokens.filter((t) => !t.startsWith('#')));
+    this.vocab.set(key, vocab);
+    vocab.forEach((w) => this.knownWords.add(w));
+    for (const ex of [...strong, ...keywords, ...examples]) {
+      this.examples.add(feats(ex));
+      this.exampleKeys.push(key);
+    }
+  }
+
+  private addTerms(key: TargetKey, terms: string[]): void {
+    const folded = terms.map((t) => this.analyzer.analyze(t).text.replace(/ /g, '')).filter((t) => [...t].length >= 2);
+    this.terms.set(key, [...new Set(folded)]);
+  }
+
+  private features(a: Analysis): string[] {
+    return [...a.words, ...a.bigrams];
+  }
+
+  /** Builds a weighted query: words count fully, bigrams less, and features only in `a` but not in `core` (aspect words) least. */
+  private query(a: Analysis, core: Analysis): Map<string, number> {
+    const q = new Map<string, number>();
+    const coreSet = new Set([...core.words, ...core.bigrams]);
+    const put = (f: string, w: number) => q.set(f, Math.max(q.get(f) ?? 0, coreSet.has(f) ? w : w * ASPECT_WEIGHT));
+    for (const w of a.words) put(w, 1);
+    for (const b of a.bigrams) put(b, BIGRAM_WEIGHT);
+    return q;
+  }
+
+  /** Ranks targets for an analysed message, best first; `core` is the message without its aspect words. */
+  rank(a: Analysis, core: Analysis = a, limit = 8): Candidate[] {
+    const q = this.query(a, core);
+    const totals = new Map<TargetKey, number>();
+    const add = (key: TargetKey, s: number) => totals.set(key, (totals.get(key) ?? 0) + s);
+    for (const [doc, s] of this.profile.score(q)) add(this.profileKeys[doc]!, s);
+    const bestExample = new Map<TargetKey, number>();
+    for (const [doc, s] of this.examples.score(q)) {
+      const key = this.exampleKeys[doc]!;
+      if (s > (bestExample.get(key) ?? 0)) bestExample.set(key, s);
+    }
+    for (const [key, s] of bestExample) add(key, s);
+    const compact = a.text.replace(/ /g, '');
+    for (const [key, terms] of this.terms) {
+      const hits = terms.filter((t) => containsTerm(compact, t)).length;
+      if (hits) add(key, TERM_BONUS * Math.min(hits, 2));
+    }
+    if (a.text.length <= 16) {
+      for (const r of this.fuse.search(a.text, { limit: 5 })) add(r.item.key, 4 * (1 - (r.score ?? 1)));
+    }
+    const content = [...new Set(a.words)];
+    // Words the knowledge base never uses weigh like an average word, not like the rarest one.
+    const weight = (w: string) => (this.profile.has(w) ? this.profile.idf(w) : this.profile.meanIdf());
+    const idfSum = content.reduce((s, w) => s + weight(w), 0);
+    return [...totals.entries()]
+      .map(([key, score]) => {
+        const vocab = this.vocab.get(key)!;
+        const hit = content.filter((w) => vocab.has(w)).reduce((s, w) => s + weight(w), 0);
+        return { key, score, coverage: idfSum ? hit / idfSum : 0 };
+      })
+      .sort((x, y) => y.score - x.score)
+      .slice(0, limit);
+  }
+
+  /** Targets whose alias or keyword appears in the analysed text. */
+  named(a: Analysis): TargetKey[] {
+    const compact = a.text.replace(/ /g, '');
+    return [...this.terms].filter(([, terms]) => terms.some((t) => compact.includes(t))).map(([key]) => key);
+  }
+
+  /** The item ids a flow links. */
+  flowItems(flowId: string): string[] {
+    return this.kb.flows.get(flowId)?.items ?? [];
+  }
+}
+
+/** Whether `text` names `term`; a term that starts or ends with a digit must not be part of a longer number. */
+function containsTerm(text: string, term: string): boolean {
+  if (!/^[0-9]|[0-9]$/.test(term)) return text.includes(term);
+  for (let i = text.indexOf(term); i >= 0; i = text.indexOf(term, i + 1)) {
+    const before = text[i - 1] ?? '';
+    const after = text[i + term.length] ?? '';
+    if (!(/^[0-9]/.test(term) && /[0-9]/.test(before)) && !(/[0-9]$/.test(term) && /[0-9]/.test(after))) return true;
+  }
+  return false;
+}

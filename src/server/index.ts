@@ -1,0 +1,2 @@
+export { buildServer, type ServerOptions } from './app.js';
+export { MAX_TEXT } from './routes/conversations.js';

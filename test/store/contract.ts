@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Application } from '../../src/core/index.js';
+import { AppError } from '../../src/core/index.js';
+import type { NewMessage, SessionRecord, StoreOptions, Stores } from '../../src/store/index.js';
+
+/** Makes fresh stores; overrides (a short TTL or lock timeout) apply on top of the suite's own options. */
+export type StoresFactory = (overrides?: StoreOptions) => Promise<Stores>;
+
+/** A fresh id so tests never see each other's data, even on a shared Redis prefix. */
+function uid(label: string): string {
+  return `${label}-${randomUUID()}`;
+}
+
+function message(text: string, from: NewMessage['from'] = 'user'): NewMessage {
+  return { text, from, at: new Date().toISOString() };
+}
+
+function record(state: Record<string, unknown>): SessionRecord<Record<string, unknown>> {
+  return { schemaVersion: 1, state, updatedAt: new Date().toISOString() };
+}
+
+function application(ref: string): Application {
+  return {
+    ref,
+    flowId: 'water-new-connection',
+    title: '用水报装',
+    conversationId: uid('conv'),
+    answers: { name: '张三', mobile: '13800138000', floors: 3, urgent: false },
+    fields: [{ label: '手机号', value: '138****8000' }],
+    items: ['water-install'],
+    checklist: [{ name: '身份证', requirement: '必备', commitment: false, items: ['water-install'] }],
+    mobile: '13800138000',
+    status: 'submitted',
+    submittedAt: '2026-11-28T08:00:00.000Z',
+    dueDate: '2026-12-05',
+    timeLimit: { value: 5, unit: '工作日' },
+    nextSteps: ['等待现场勘查'],
+  };
+}
+
+/** Runs every store behaviour the app relies on against one backend. */
+export function storeContract(name: string, make: StoresFactory): void {
+  describe(`${name} stores contract`, () => {
+    let stores: Stores;
+    const extra: Stores[] = [];
+    async function makeExtra(overrides: StoreOptions): Promise<Stores> {
+      const s = await make(overrides);
+      extra.push(s);
+      return s;
+    }
+    beforeEach(async () => {
+      stores = await make();
+    });
+    afterEach(async () => {
+      await Promise.all([stores, ...extra.splice(0)].map((s) => s.close()));
+    });
+
+    describe('sessions', () => {
+      it('round-trips get/set/delete and keeps ids apart', async () => {
+        const a = uid('a');
+        const b = uid('b');
+        expect(await stores.sessions.get(a)).toBeNull();
+        await stores.sessions.set(a, record({ step: 1 }));
+        await stores.sessions.set(b, record({ step: 2 }));
+        expect((await stores.sessions.get<{ step: number }>(a))?.state).toEqual({ step: 1 });
+        expect((await stores.sessions.get<{ step: number }>(b))?.state).toEqual({ step: 2 });
+        await stores.sessions.set(a, record({ step: 3 }));
+        expect((await stores.sessions.get<{ step: number }>(a))?.state).toEqual({ step: 3 });
+        await stores.sessions.delete(a);
+        expect(await stores.sessions.get(a)).toBeNull();
+        expect((await stores.sessions.get<{ step: number }>(b))?.state).toEqual({ step: 2 });
+      });
+
+      it('does not let callers mutate the stored value', async () => {
+        const id = uid('s');
+        const rec = record({ slots: { name: '张三' } });
+        await stores.sessions.set(id, rec);
+        (rec.state.slots as Record<string, string>).name = '李四';
+        const read = await stores.sessions.get<{ slots: Record<string, string> }>(id);
+        expect(read?.state.slots.name).toBe('张三');
+        read!.state.slots.name = '王五';
+        expect((await stores.sessions.get<{ slots: Record<string, string> }>(id))?.state.slots.name).toBe('张三');
+      });
+
+      it('expires sessions and transcripts after the TTL', async () => {
+        const short = await makeExtra({ ttlSeconds: 1 });
+        const id = uid('ttl');
+        await short.sessions.set(id, record({ step: 1 }));
+        await short.transcripts.append(id, [message('hi')]);
+        expect(await short.sessions.get(id)).not.toBeNull();
+        await sleep(1_300);
+        expect(await short.sessions.get(id)).toBeNull();
+        expect(await short.transcripts.list(id)).toEqual([]);
+      });
+    });
+
+    describe('transcripts', () => {
+      it('numbers messages from 1 and lists after a seq', async () => {
+        const id = uid('t');
+        const first = await stores.transcripts.append(id, [message('你好'), message('您好，请问办理什么业务？', 'bot')]);
+        expect(first.map((m) => m.seq)).toEqual([1, 2]);
+        expect(first[1]).toMatchObject({ seq: 2, from: 'bot', text: '您好，请问办理什么业务？' });
+        const second = await stores.transcripts.append(id, [message('报装')]);
+        expect(second.map((m) => m.seq)).toEqual([3]);
+        expect((await stores.transcripts.list(id)).map((m) => m.text)).toEqual(['你好', '您好，请问办理什么业务？', '报装']);
+        expect((await stores.transcripts.list(id, 2)).map((m) => m.seq)).toEqual([3]);
+        expect(await stores.transcripts.list(id, 3)).toEqual([]);
+        expect(await stores.transcripts.list(uid('none'))).toEqual([]);
+      });
+
+      it('keeps quick replies and cards intact', async () => {
+        const id = uid('t');
+        const rich: NewMessage = {
+          ...message('请选择', 'bot'),
+          quickReplies: [{ title: '是', postback: 'yes' }],
+          card: { type: 'handoff', reason: 'user asked' },
+        };
+        await stores.transcripts.append(id, [rich]);
+        expect(await stores.transcripts.list(id)).toEqual([{ ...rich, seq: 1 }]);
+      });
+
+      it('assigns gap-free unique seqs under concurrent appends', async () => {
+        const id = uid('t');
+        const batches = Array.from({ length: 20 }, (_, i) =>
+          Array.from({ length: (i % 3) + 1 }, (_, j) => message(`m${i}-${j}`)),
+        );
+        const total = batches.reduce((n, b) => n + b.length, 0);
+        const results = await Promise.all(batches.map((b) => stores.transcripts.append(id, b)));
+        for (const [i, added] of results.entries()) {
+          expect(added.map((m) => m.text)).toEqual(batches[i]!.map((m) => m.text));
+          // One append's messages stay contiguous.
+          expect(added.map((m) => m.seq - added[0]!.seq)).toEqual(added.map((_, k) => k));
+        }
+        const seqs = results.flat().map((m) => m.seq).sort((x, y) => x - y);
+        expect(seqs).toEqual(Array.from({ length: total }, (_, k) => k + 1));
+        const listed = await stores.transcripts.list(id);
+        expect(listed.map((m) => m.seq)).toEqual(seqs);
+        const byText = new Map(results.flat().map((m) => [m.text, m.seq]));
+        expect(listed.every((m) => byText.get(m.text) === m.seq)).toBe(true);
+      });
+
+      it('deletes a transcript and starts again from 1', async () => {
+        const id = uid('t');
+        await stores.transcripts.append(id, [message('a'), message('b')]);
+        await stores.transcripts.delete(id);
+        expect(await stores.transcripts.list(id)).toEqual([]);
+        expect((await stores.transcripts.append(id, [message('c')]))[0]?.seq).toBe(1);
+      });
+    });
+
+    describe('applications', () => {
+      it('formats refs as WS<day>-0001 and increases them', async () => {
+        expect(await stores.applications.nextRef('20260101')).toBe('WS20260101-0001');
+        expect(await stores.applications.nextRef('20260101')).toBe('WS20260101-0002');
+      });
+
+      it('hands out unique increasing refs under 50 concurrent calls', async () => {
+        const refs = await Promise.all(Array.from({ length: 50 }, () => stores.applications.nextRef('20260102')));
+        expect(new Set(refs).size).toBe(50);
+        const numbers = refs.map((r) => Number(r.split('-')[1])).sort((x, y) => x - y);
+        expect(numbers).toEqual(Array.from({ length: 50 }, (_, k) => k + 1));
+        expect(await stores.applications.nextRef('20260102')).toBe('WS20260102-0051');
+      });
+
+      it('keeps per-day counters independent', async () => {
+        expect(await stores.applications.nextRef('20260103')).toBe('WS20260103-0001');
+        expect(await stores.applications.nextRef('20260103')).toBe('WS20260103-0002');
+        expect(await stores.applications.nextRef('20260104')).toBe('WS20260104-0001');
+        expect(await stores.applications.nextRef('20260103')).toBe('WS20260103-0003');
+      });
+
+      it('round-trips an application and returns null for an unknown ref', async () => {
+        const app = application(`WS20260105-${randomUUID().slice(0, 8)}`);
+        await stores.applications.save(app);
+        expect(await stores.applications.get(app.ref)).toEqual(app);
+        app.status = 'cancelled';
+        expect((await stores.applications.get(app.ref))?.status).toBe('submitted');
+        expect(await stores.applications.get('WS19990101-9999')).toBeNull();
+      });
+    });
+
+    describe('locks', () => {
+      it('runs 20 concurrent holders of one key one at a time', async () => {
+        const key = uid('lock');
+        let inside = 0;
+        let maxInside = 0;
+        const order: number[] = [];
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            stores.locks.withLock(key, async () => {
+              inside++;
+              maxInside = Math.max(maxInside, inside);
+              await sleep(2);
+              order.push(i);
+              inside--;
+              return i;
+            }),
+          ),
+        );
+        expect(maxInside).toBe(1);
+        expect(results).toEqual(Array.from({ length: 20 }, (_, i) => i));
+        expect([...order].sort((x, y) => x - y)).toEqual(results);
+      });
+
+      it('does not block different keys', async () => {
+        const events: string[] = [];
+        let releaseA!: () => void;
+        const gate = new Promise<void>((r) => (releaseA = r));
+        const a = stores.locks.withLock(uid('a'), async () => {
+          events.push('a-start');
+          await gate;
+          events.push('a-end');
+        });
+        await sleep(20);
+        await stores.locks.withLock(uid('b'), async () => {
+          events.push('b');
+        });
+        releaseA();
+        await a;
+        expect(events).toEqual(['a-start', 'b', 'a-end']);
+      });
+
+      it('releases the lock when the work throws', async () => {
+        const key = uid('lock');
+        await expect(
+          stores.locks.withLock(key, async () => {
+            throw new Error('boom');
+          }),
+        ).rejects.toThrow('boom');
+        const started = Date.now();
+        expect(await stores.locks.withLock(key, async () => 'ok')).toBe('ok');
+        expect(Date.now() - started).toBeLessThan(1_000);
+      });
+
+      it('gives up with CONVERSATION_BUSY after the lock timeout', async () => {
+        const quick = await makeExtra({ lockTimeoutMs: 150 });
+        const key = uid('lock');
+        let releaseHolder!: () => void;
+        const gate = new Promise<void>((r) => (releaseHolder = r));
+        const holder = quick.locks.withLock(key, () => gate);
+        await sleep(20);
+        const waiter = quick.locks.withLock(key, async () => 'never');
+        await expect(waiter).rejects.toBeInstanceOf(AppError);
+        await expect(waiter).rejects.toMatchObject({ code: 'CONVERSATION_BUSY' });
+        releaseHolder();
+        await holder;
+        expect(await quick.locks.withLock(key, async () => 'after')).toBe('after');
+      });
+    });
+
+    it('answers ping', async () => {
+      await expect(stores.ping()).resolves.toBeUndefined();
+    });
+  });
+}
