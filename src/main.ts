@@ -3,7 +3,7 @@ import { loadConfig, type Config } from './config.js';
 import { createConversationService, type ConversationService } from './conversation/index.js';
 import { createLogger, type Logger } from './core/index.js';
 import { loadKnowledge, type KnowledgeBase } from './knowledge/index.js';
-import { createClassifier, createEmbedder, type Classifier } from './nlu/index.js';
+import { createClassifier, createEmbedder, DenseIndex, denseDocs, type Classifier } from './nlu/index.js';
 import { buildServer } from './server/index.js';
 import { createStores, type Stores } from './store/index.js';
 
@@ -22,9 +22,10 @@ export async function createAssistant(config: Config = loadConfig(), logger: Log
   const kb = loadKnowledge(config.KNOWLEDGE_DIR, config.FLOWS_DIR);
   const classifier = createClassifier(kb);
   const embedder = await createEmbedder({ model: config.EMBEDDING_MODEL, allowDownload: config.EMBEDDING_ALLOW_DOWNLOAD, cacheDir: config.EMBEDDING_CACHE_DIR, log: (m) => logger.info(m) });
-  if (embedder) logger.info({ model: embedder.model }, 'dense embeddings loaded');
+  const dense = embedder ? await DenseIndex.build(embedder, denseDocs(kb), { dir: config.EMBEDDING_CACHE_DIR, knowledgeHash: kb.hash }) : undefined;
+  if (embedder) logger.info({ model: embedder.model }, 'dense retrieval fused with lexical ranking');
   const stores = await createStores({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, ttlSeconds: config.SESSION_TTL_SECONDS });
-  const service = createConversationService({ kb, classifier, stores, logger });
+  const service = createConversationService({ kb, classifier, stores, logger, dense });
   logger.info({ items: kb.items.size, flows: kb.flows.size, store: stores.backend }, 'assistant ready');
   return { config, logger, kb, classifier, stores, service };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, maskValue, type Application, type Logger, type Message, type Mode, type Reply } from '../core/index.js';
 import { initialState, isoDay, migrate, step, STATE_VERSION, type DialogueContext, type DialogueInput, type DialogueResult, type DialogueState } from '../dialogue/index.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
-import type { Classifier } from '../nlu/index.js';
+import type { Classifier, DenseIndex } from '../nlu/index.js';
 import type { Stores } from '../store/index.js';
 
 /** The conversation state the API reports. */
@@ -37,7 +37,7 @@ interface Session {
 const MAX_EFFECT_ROUNDS = 4;
 
 /** Creates the conversation service on given stores. */
-export function createConversationService(deps: { kb: KnowledgeBase; classifier: Classifier; stores: Stores; logger: Logger; now?: () => Date }): ConversationService {
+export function createConversationService(deps: { kb: KnowledgeBase; classifier: Classifier; stores: Stores; logger: Logger; now?: () => Date; dense?: DenseIndex }): ConversationService {
   const { kb, classifier, stores, logger } = deps;
   const now = deps.now ?? (() => new Date());
 
@@ -101,7 +101,11 @@ export function createConversationService(deps: { kb: KnowledgeBase; classifier:
     async send(conversationId, input) {
       return stores.locks.withLock(conversationId, async () => {
         const session = await load(conversationId);
-        const ctx = { kb, classifier, now: now(), conversationId };
+        const userText0 = 'text' in input ? input.text : '';
+        // Dense retrieval is async, so it runs before the (pure, synchronous) engine and is handed in for this text only.
+        const dense = deps.dense && userText0.trim() ? await deps.dense.query(userText0.slice(0, 400), 8).catch(() => undefined) : undefined;
+        const withDense: Classifier = dense ? { ...classifier, classify: (t, th) => classifier.classify(t, th, t === userText0 ? dense : undefined) } : classifier;
+        const ctx = { kb, classifier: withDense, now: now(), conversationId };
         const userText = 'text' in input ? input.text : input.postback;
         const dialogueInput: DialogueInput = 'text' in input ? { kind: 'text', text: input.text } : { kind: 'postback', payload: input.postback };
         const r = await run(ctx, session.dialogue, dialogueInput);

@@ -4,6 +4,8 @@ import { DEFAULT_THRESHOLDS, decideFromRanking, type Thresholds } from './decide
 import { HomophoneFixer } from './homophones.js';
 import { normalize } from './normalize.js';
 import { Retriever, type Candidate, type TargetKey } from './retriever.js';
+import { fuseDense } from './dense.js';
+import type { ScoredKey } from './embeddings.js';
 
 /** The decisions the understanding can reach. */
 export type Decision = 'answer' | 'clarify' | 'flow' | 'handoff' | 'smalltalk' | 'fallback';
@@ -33,7 +35,7 @@ export interface Understanding {
 /** Classifies user messages against the knowledge base. */
 export interface Classifier {
   /** Classifies one message; thresholds default to the classifier's own. */
-  classify(text: string, thresholds?: Thresholds): Understanding;
+  classify(text: string, thresholds?: Thresholds, dense?: ScoredKey[]): Understanding;
   /** Just the aspect a text asks about (for follow-ups). */
   aspectOf(text: string): Aspect | null;
   /** Ranks targets for a text, for re-ranking by other signals. */
@@ -115,7 +117,10 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     // A message that is only aspect words ("哪些业务可以在网上办") keeps them at full weight.
     return retriever.rank(full, core.words.length ? core : full);
   };
-  const rank = (text: string) => rankPrepared(prepare(text));
+  const rank = (text: string) => {
+    const s = prepare(text);
+    return rankPrepared(smalltalkIn(s).rest || s);
+  };
 
   // A message that names two or more items of one flow ("过户、查欠费、签代扣") asks for that flow.
   const itemTerms = new Map([...kb.items.values()].map((i) => [i.id, [...new Set([...i.aliases, ...i.keywords].map((t) => analyzer.analyze(t).text).filter((t) => t.length >= 2))]]));
@@ -130,7 +135,7 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     return best?.id ?? null;
   };
 
-  const classify = (text: string, t: Thresholds = thresholds): Understanding => {
+  const classify = (text: string, t: Thresholds = thresholds, dense?: ScoredKey[]): Understanding => {
     const s = prepare(text);
     const base = { itemId: null, flowId: null, aspect: aspectIn(s), candidates: [] as TargetKey[], urgent: has(s, urgent) };
     if (!s) return { ...base, decision: 'fallback' };
@@ -141,7 +146,7 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     if (topic) return { ...base, decision: 'fallback', scopeTopic: topic };
     // Greetings and thanks around a question are not part of it.
     const q = st.rest;
-    const ranked = rankPrepared(q);
+    const ranked = dense ? fuseDense(rankPrepared(q), dense) : rankPrepared(q);
     const candidates = ranked.slice(0, 5).map((c) => c.key);
     const multi = multiItemFlow(analyzer.analyze(q).text, ranked);
     const d = multi

@@ -15,7 +15,7 @@ export interface Thresholds {
 }
 
 /** Default thresholds (see README: calibration). */
-export const DEFAULT_THRESHOLDS: Thresholds = { minCoverage: 0.3, minScore: 6, clarifyRatio: 0.9, flowCueRatio: 0.55, multiItemRatio: 0.6 };
+export const DEFAULT_THRESHOLDS: Thresholds = { minCoverage: 0.35, minScore: 6, clarifyRatio: 0.95, flowCueRatio: 0.55, multiItemRatio: 0.6 };
 
 /** What the ranking says, before handoff/smalltalk/scope rules. */
 export type RankDecision =

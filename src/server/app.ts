@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { ConversationService } from '../conversation/index.js';
 import type { Logger } from '../core/index.js';
 import type { Stores } from '../store/index.js';
-import { registerErrorHandler } from './errors.js';
+import { frameworkErrors, registerErrorHandler } from './errors.js';
 import { applicationRoutes } from './routes/applications.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { healthRoutes } from './routes/health.js';
@@ -19,7 +19,7 @@ export interface ServerOptions {
 
 /** Builds the fastify app with every route; call listen() or inject() on it. */
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: opts.logger as FastifyBaseLogger, bodyLimit: 64 * 1024, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: opts.logger as FastifyBaseLogger, bodyLimit: 64 * 1024, disableRequestLogging: true, frameworkErrors });
   registerErrorHandler(app);
   if (opts.rateLimitMax) await app.register(rateLimit, { max: opts.rateLimitMax, timeWindow: '1 minute', allowList: ['127.0.0.1', '::1'] });
   await app.register(healthRoutes, { stores: opts.stores });

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERRORS, type ErrorCode } from '../core/index.js';
 
 /** The JSON error body every failure returns. */
@@ -21,4 +21,13 @@ export function registerErrorHandler(app: FastifyInstance): void {
     return reply.status(500).send(errorBody('INTERNAL'));
   });
   app.setNotFoundHandler((_req, reply) => reply.status(404).send(errorBody('NOT_FOUND')));
+}
+
+/**
+ * Router-level failures (an undecodable URL, a path parameter over maxParamLength) are answered before
+ * the error handler runs; without this they would leave in Fastify's own `{error, code, message, statusCode}` shape.
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  if ((err.statusCode ?? 500) >= 500) void reply.status(500).send(errorBody('INTERNAL'));
+  else void reply.status(400).send(errorBody('BAD_REQUEST'));
 }
