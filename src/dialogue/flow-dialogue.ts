@@ -12,6 +12,7 @@ const BACK = /^(返回|上一步|返回上一步|回到上一步|后退|退回�
 const EDIT = /(改一下|修改|更改|改成|改为|填错|写错|输错|错了|换一下|重新填|重填)/;
 const QUESTION = /[?？]|吗|呢|怎么|多少|多久|要不要|能不能|是否|什么|哪|几/;
 const FREE_TEXT = new Set(['name', 'address', 'text']);
+const MATERIALS_ANSWER = /能提供|都有|齐全|带齐|缺|不全|不齐/;
 
 function done(s: DialogueState, ...replies: Reply[]): DialogueResult {
   return { replies, state: s, effects: [] };
@@ -51,8 +52,15 @@ function advance(ctx: DialogueContext, s: DialogueState, replies: Reply[]): Dial
     return done(s, ...replies, prompt(next));
   }
   f.stepId = null;
-  if (f.editing && f.missingOptional !== undefined) return confirm(ctx, s, replies);
+  // Back at the summary after a change, unless the change brought other materials: then they are shown and asked again.
+  if (f.editing && f.missingOptional !== undefined && f.checklistKey === checklistKey(ctx, flow, f.answers)) return confirm(ctx, s, replies);
   return materials(ctx, s, replies);
+}
+
+function checklistKey(ctx: DialogueContext, flow: Flow, answers: FlowState['answers']): string {
+  return checklistOf(ctx.kb, flow, answers)
+    .map((m) => `${m.name}:${m.requirement}`)
+    .join('|');
 }
 
 function materials(ctx: DialogueContext, s: DialogueState, replies: Reply[]): DialogueResult {
@@ -68,6 +76,7 @@ function materials(ctx: DialogueContext, s: DialogueState, replies: Reply[]): Di
       }
     : { text: [head, '本次办理无需提交任何材料。'].filter(Boolean).join('\n') };
   const optional = list.filter((m) => m.requirement === '可容缺');
+  f.checklistKey = checklistKey(ctx, flow, f.answers);
   if (optional.length && flow.commitment) {
     f.phase = 'materials';
     return done(s, ...replies, card, {
@@ -97,7 +106,7 @@ function confirm(ctx: DialogueContext, s: DialogueState, replies: Reply[]): Dial
   const route = routeOf(flow, f.answers);
   const items = itemsOf(flow, f.answers).map((id) => ctx.kb.items.get(id)!.title);
   const limit = timeLimitOf(ctx.kb, flow, f.answers, ctx.now);
-  const rows = [...fields, ...(route ? [{ label: '办理方式', value: route.title }] : []), { label: '联办事项', value: items.join('、') }, { label: '预计办结', value: `${limit.value} 个${limit.unit}内（${limit.due} 前）` }];
+  const rows = [...fields, ...(route ? [{ label: '办理方式', value: route.title }] : []), { label: '联办事项', value: items.join('、') }, { label: '预计办结', value: limit.value === 0 ? `即时办结（${limit.due}）` : `${limit.value} 个${limit.unit}内（${limit.due} 前）` }];
   return done(s, ...replies, {
     text: ['请核对申请信息（一表申请）：', ...rows.map((r) => `${r.label}：${r.value}`), '确认无误请点“确认提交”。'].join('\n'),
     card: { type: 'summary', title: flow.title, fields: rows },
@@ -138,12 +147,13 @@ export function finishApplication(ctx: DialogueContext, s: DialogueState, app: A
   s.mode = 'bot';
   s.flow = undefined;
   s.applications.push(app.ref);
-  // Follow-ups after submitting ("那要多久") are about the main item of this application.
-  s.itemId = app.items[0] ?? s.itemId;
+  // Follow-ups after submitting ("那要多久") are about the main item of this application: its route's, else the first.
+  const routeItems = ctx.kb.flows.get(app.flowId)?.routes.find((r) => r.id === app.route)?.items ?? [];
+  s.itemId = routeItems.find((i) => app.items.includes(i)) ?? app.items[0] ?? s.itemId;
   const promised = app.checklist.filter((m) => m.promised);
   const lines = [
     `申请已提交！办件编号：${app.ref}`,
-    `预计办结时间：${app.dueDate} 前（${app.timeLimit.value} 个${app.timeLimit.unit}）`,
+    app.timeLimit.value === 0 ? `预计办结时间：${app.dueDate}（即时办结）` : `预计办结时间：${app.dueDate} 前（${app.timeLimit.value} 个${app.timeLimit.unit}）`,
     ...(promised.length ? [`请在 ${promised[0]!.promised!.dueBy} 前补齐：${promised.map((m) => m.name).join('、')}`] : []),
     '接下来：',
     ...app.nextSteps.map((t, i) => `${i + 1}. ${t}`),
@@ -235,7 +245,10 @@ export function runFlowText(ctx: DialogueContext, s: DialogueState, text: string
       return done(s, { text: '正在提交，请稍候…' });
   }
   if (!current) return advance(ctx, s, []);
-  const side = FREE_TEXT.has(current.type) ? sideQuestion(ctx, s, text) : null;
+  // Free text accepts almost anything, and a choice matches option words inside a question ("过户要钱吗？" at 户名变更):
+  // a question about a guide is answered first there.
+  const asks = FREE_TEXT.has(current.type) || ((current.type === 'choice' || current.type === 'yes-no') && ctx.classifier.aspectOf(text) !== null);
+  const side = asks ? sideQuestion(ctx, s, text) : null;
   if (side) return done(s, side, { text: `我们继续办理。${current.prompt}`, quickReplies: prompt(current).quickReplies });
   const r = checkSlot(text, current, ctx.kb.utility, ctx.now);
   if (r.ok) return accept(ctx, s, current, r.value);
@@ -252,6 +265,9 @@ function phaseAnswer(ctx: DialogueContext, s: DialogueState, text: string): Dial
     if (yn.ok && yn.value === false) return editChoices(ctx, s);
   } else if (yn.ok) {
     return phasePostback(ctx, s, f.phase === 'materials' ? (yn.value ? 'yes' : 'no') : yn.value ? 'commit:accept' : 'commit:decline');
+  } else if (f.phase === 'materials' && MATERIALS_ANSWER.test(text)) {
+    // The buttons' own titles, typed: 都能提供 / 暂时缺少.
+    return phasePostback(ctx, s, /缺|不全|不齐/.test(text) ? 'no' : 'yes');
   }
   const side = sideQuestion(ctx, s, text);
   const again = f.phase === 'confirm' ? confirm(ctx, s, []) : f.phase === 'materials' ? materials(ctx, s, []) : done(s, commitmentPrompt(ctx, s));

@@ -20,6 +20,8 @@ export interface FlowState {
   /** Whether 可容缺 materials are missing, and the 告知承诺 answer. */
   missingOptional?: boolean;
   commitmentAccepted?: boolean;
+  /** The checklist the materials answer was given for; a change of answer that changes it asks again. */
+  checklistKey?: string;
 }
 
 /** The whole dialogue state of one conversation. */

@@ -41,7 +41,7 @@ export class Retriever {
     for (const item of kb.items.values()) {
       const key: TargetKey = `item:${item.id}`;
       const strong = [item.title, ...item.aliases];
-      this.addTarget(key, strong, item.keywords, [...item.examples, ...item.faqs.map((f) => f.q)], [item.answer]);
+      this.addTarget(key, strong, item.keywords, item.examples, [item.answer, ...item.faqs.map((f) => f.q)]);
       this.addTerms(key, [...item.aliases, ...item.keywords]);
       strong.forEach((name) => names.push({ key, name: this.analyzer.clean(name) }));
     }
