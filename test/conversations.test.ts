@@ -20,7 +20,8 @@ const REF = /^WS\d{8}-\d{4}$/;
 
 // ---------------------------------------------------------------- format
 
-const strings = z.array(z.string().min(1));
+const QUOTE = "must be a string: quote numbers ('13812345678'), YAML would read them as numbers";
+const strings = z.array(z.string({ error: QUOTE }).min(1));
 /** A string to match, or null for "must be absent". */
 const present = z.string().min(1).nullable();
 
@@ -53,7 +54,7 @@ const expectSchema = z.strictObject({
 const turnSchema = z
   .strictObject({
     /** Typed text; `{{ref}}` is the last applicationRef, `{{repeat:<text>:<n>}}` repeats text n times. */
-    user: z.string().optional(),
+    user: z.string({ error: QUOTE }).optional(),
     /** Clicks a quick reply of the last bot message by its title. */
     click: z.string().min(1).optional(),
     /** Sends a raw postback. */
@@ -113,6 +114,13 @@ interface Loaded {
   problem?: string;
 }
 
+/** A zod issue path as a script author reads it: turns are numbered from 1. */
+function where(path: PropertyKey[]): string {
+  if (!path.length) return '(root)';
+  if (path[0] === 'turns' && typeof path[1] === 'number') return [`turn ${path[1] + 1}`, ...path.slice(2)].join('.');
+  return path.join('.');
+}
+
 function loadScripts(): Loaded[] {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
   return files.map((file) => {
@@ -123,7 +131,7 @@ function loadScripts(): Loaded[] {
       return { file, problem: `${file}: not valid YAML: ${(err as Error).message}` };
     }
     const r = scriptSchema.safeParse(raw);
-    if (!r.success) return { file, problem: `${file}: bad script:\n${r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}` };
+    if (!r.success) return { file, problem: `${file}: bad script:\n${r.error.issues.map((i) => `  ${where(i.path)}: ${i.message}`).join('\n')}` };
     return { file, script: r.data };
   });
 }
@@ -157,8 +165,10 @@ function fill(text: string, vars: { ref?: string }, where: string): string {
     });
 }
 
-/** Mobiles typed in the dialogue, standalone 11-digit numbers only (not inside an ID number). */
-const MOBILE = /(?<![\dA-Za-z])1[3-9]\d{9}(?!\d)/g;
+/** Mobiles typed in the dialogue ("+86 138-1234-5678" too), standalone only (not inside an ID number). */
+const MOBILE = /(?<![\dA-Za-z])(?:\+?86)?(1[3-9]\d{9})(?!\d)/g;
+/** Typed text as the validators read it: full-width folded, no spaces or dashes. */
+const compact = (t: string) => t.normalize('NFKC').replace(/[\s-]/g, '').toUpperCase();
 /** Personal numbers typed in the dialogue: 户号, mobiles, ID numbers, credit codes. */
 const PERSONAL = /(?<![\dA-Z])(?:\d{17}[\dX]|[0-9A-HJ-NP-RTUWXY]{18}|\d{10,11})(?![\dA-Z])/g;
 
@@ -284,7 +294,7 @@ async function play(file: string, script: Script): Promise<void> {
 async function checkApplication(app: FastifyInstance, file: string, want: z.infer<typeof applicationSchema>, ref: string | undefined, typed: string[]): Promise<void> {
   const where = `${file}: after.application`;
   if (!ref) throw new Error(`${where}: the dialogue submitted no application`);
-  const mobile = want.mobile ?? typed.flatMap((t) => t.match(MOBILE) ?? []).at(-1);
+  const mobile = want.mobile ?? typed.flatMap((t) => [...compact(t).matchAll(MOBILE)].map((m) => m[1]!)).at(-1);
   if (!mobile) throw new Error(`${where}: no mobile typed in the dialogue; set after.application.mobile`);
   const res = await app.inject({ method: 'GET', url: `/api/v1/applications/${ref}?mobile=${mobile}` });
   if (res.statusCode !== 200) throw new Error(`${where}: GET /api/v1/applications/${ref}?mobile=${mobile} → ${res.statusCode} ${res.body}`);
@@ -330,7 +340,8 @@ async function checkApplication(app: FastifyInstance, file: string, want: z.infe
   for (const s of want.nextStepsContain ?? []) if (!a.nextSteps.some((t) => t.includes(s))) problems.push(`next steps do not mention "${s}"`);
   if (want.masked) {
     const json = res.body;
-    for (const raw of new Set(typed.flatMap((t) => t.toUpperCase().match(PERSONAL) ?? []))) if (json.includes(raw)) problems.push(`raw personal number ${raw} appears in the public application`);
+    const raws = typed.flatMap((t) => [...(compact(t).match(PERSONAL) ?? []), ...[...compact(t).matchAll(MOBILE)].map((m) => m[1]!)]);
+    for (const raw of new Set(raws)) if (json.includes(raw)) problems.push(`raw personal number ${raw} appears in the public application`);
     if (!/^\d{3}\*{4}\d{4}$/.test(a.mobile)) problems.push(`mobile is ${a.mobile}, expected it masked`);
     if ('answers' in a || 'conversationId' in a) problems.push('the public application exposes answers or conversationId');
     const other = mobile.endsWith('0') ? `${mobile.slice(0, -1)}1` : `${mobile.slice(0, -1)}0`;

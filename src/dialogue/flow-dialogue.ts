@@ -52,9 +52,21 @@ function advance(ctx: DialogueContext, s: DialogueState, replies: Reply[]): Dial
     return done(s, ...replies, prompt(next));
   }
   f.stepId = null;
+  // Answers that bring in no service item leave nothing to apply for: say so instead of submitting an empty application.
+  if (!itemsOf(flow, f.answers).length) return nothingToFile(s, flow, replies);
   // Back at the summary after a change, unless the change brought other materials: then they are shown and asked again.
   if (f.editing && f.missingOptional !== undefined && f.checklistKey === checklistKey(ctx, flow, f.answers)) return confirm(ctx, s, replies);
   return materials(ctx, s, replies);
+}
+
+function nothingToFile(s: DialogueState, flow: Flow, replies: Reply[]): DialogueResult {
+  const route = routeOf(flow, s.flow!.answers);
+  s.mode = 'bot';
+  s.flow = undefined;
+  return done(s, ...replies, {
+    text: [route ? `根据您的情况：${route.summary}` : '', '按您的回答，这次没有需要办理的用水事项，无需提交申请。情况有变时，随时可以再来办理。'].filter(Boolean).join('\n'),
+    quickReplies: [{ title: '重新填写', postback: `flow:${flow.id}` }],
+  });
 }
 
 function checklistKey(ctx: DialogueContext, flow: Flow, answers: FlowState['answers']): string {

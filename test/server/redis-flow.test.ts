@@ -7,7 +7,7 @@ import { createLogger, type Message } from '../../src/core/index.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js';
 import { createClassifier, type Classifier } from '../../src/nlu/index.js';
 import { buildServer } from '../../src/server/index.js';
-import { createRedisStores, type Stores } from '../../src/store/index.js';
+import { createMemoryStores, createRedisStores, type Stores } from '../../src/store/index.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `wsa-test-flow-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -154,27 +154,34 @@ if (!available && process.env.CI === 'true') {
       expect(wrong.json().error.code).toBe('APPLICATION_NOT_FOUND');
     });
 
-    it('keeps every transcript whole and ordered with 50 conversations sending concurrently through two servers', async () => {
+    it('keeps every transcript whole, ordered and serial with 50 conversations sending concurrently through two servers', async () => {
       const [a, b] = [await instance(), await instance()];
       const apps = [a.app, b.app];
-      const texts = ['水费在哪交', '过户要带什么材料', '营业厅几点上班', '发票怎么开', '代扣怎么签', '阶梯水价怎么算'];
+      // State-dependent inputs (a flow and its answers) plus a question, so lost or raced state updates show.
+      const inputs: Input[] = [{ postback: 'flow:demolition' }, { text: '1002345678' }, { text: '王五' }, { text: idNumber('42011119800229001') }, { text: '13612345678' }, { text: '水费在哪交' }];
+      const said = (i: Input) => ('text' in i ? i.text : i.postback);
       const conversations = await Promise.all(Array.from({ length: 50 }, (_, i) => start(apps[i % 2]!)));
 
       // Every message of every conversation at once; consecutive messages of one conversation alternate servers.
       const results = await Promise.all(
         conversations.flatMap((c, ci) =>
-          texts.map(async (text, ti) => ({ conversationId: c.conversationId, text, reply: await send(apps[(ci + ti) % 2]!, c.conversationId, { text }) })),
+          inputs.map(async (input, ti) => ({ conversationId: c.conversationId, text: said(input), reply: await send(apps[(ci + ti) % 2]!, c.conversationId, input) })),
         ),
       );
+
+      // Replaying the user messages one by one, in transcript order, on a fresh memory-backed service gives the same replies.
+      const replayService = createConversationService({ kb, classifier, stores: createMemoryStores(), logger: createLogger('silent') });
+      const content = (m: Message) => ({ from: m.from, text: m.text, quickReplies: m.quickReplies, card: m.card });
 
       for (const c of conversations) {
         const transcript = await history(apps[0]!, c.conversationId);
         expect(transcript.map((m) => m.seq)).toEqual(transcript.map((_, i) => i + 1));
         expect(transcript[0]).toEqual(c.messages[0]);
         const userTexts = transcript.filter((m) => m.from === 'user').map((m) => m.text);
-        expect(userTexts.sort()).toEqual([...texts].sort());
+        expect([...userTexts].sort()).toEqual(inputs.map(said).sort());
 
-        for (const r of results.filter((x) => x.conversationId === c.conversationId)) {
+        const mine = results.filter((x) => x.conversationId === c.conversationId);
+        for (const r of mine) {
           // The reply's messages sit right after its own user message, and the next user message follows them.
           expect(r.reply.messages.length).toBeGreaterThan(0);
           const u = transcript.findIndex((m) => m.from === 'user' && m.text === r.text);
@@ -182,7 +189,15 @@ if (!available && process.env.CI === 'true') {
           const following = transcript[u + 1 + r.reply.messages.length];
           if (following) expect(following.from).toBe('user');
         }
-        expect(transcript.length).toBe(1 + texts.length + results.filter((x) => x.conversationId === c.conversationId).reduce((n, x) => n + x.reply.messages.length, 0));
+        expect(transcript.length).toBe(1 + inputs.length + mine.reduce((n, x) => n + x.reply.messages.length, 0));
+
+        const replay = await replayService.start();
+        const expected = [...replay.messages];
+        for (const text of userTexts) {
+          const input = inputs.find((i) => said(i) === text)!;
+          expected.push({ seq: 0, from: 'user', text, at: '' }, ...(await replayService.send(replay.conversationId, input)).messages);
+        }
+        expect(transcript.map(content)).toEqual(expected.map(content));
       }
     });
 
