@@ -1,3 +1,4 @@
+import { redisAnswers } from '../helpers/redis.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { createClient } from 'redis';
@@ -15,17 +16,6 @@ const prefix = `wsa-test-flow-${process.pid}-${randomUUID().slice(0, 8)}`;
 type Input = { text: string } | { postback: string };
 type Sent = { messages: Message[]; state: { mode: string; itemId?: string; flowId?: string; applicationRef?: string } };
 
-/** True when Redis answers PING at `url`. */
-async function redisAnswers(): Promise<boolean> {
-  try {
-    const probe = await createRedisStores(url, { prefix });
-    await probe.ping();
-    await probe.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Deletes every key under the test prefix. */
 async function deletePrefix(): Promise<void> {
@@ -45,7 +35,7 @@ function idNumber(first17: string): string {
   return first17 + '10X98765432'[sum % 11];
 }
 
-const available = await redisAnswers();
+const available = await redisAnswers(url, prefix);
 
 if (!available && process.env.CI === 'true') {
   describe('API on Redis stores', () => {

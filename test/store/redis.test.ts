@@ -1,3 +1,4 @@
+import { redisAnswers } from '../helpers/redis.js';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,17 +11,6 @@ import { storeContract } from './contract.js';
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `wsa-test-${process.pid}-${randomUUID().slice(0, 8)}`;
 
-/** True when Redis answers PING at `url`. */
-async function redisAnswers(): Promise<boolean> {
-  try {
-    const probe = await createRedisStores(url, { prefix });
-    await probe.ping();
-    await probe.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A local TCP port that nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -43,7 +33,7 @@ async function deletePrefix(): Promise<void> {
   await client.close();
 }
 
-const available = await redisAnswers();
+const available = await redisAnswers(url, prefix);
 
 if (!available && process.env.CI === 'true') {
   describe('redis stores', () => {
