@@ -1,4 +1,4 @@
-import { redisAnswers } from '../helpers/redis.js';
+import { redisSuite } from '../helpers/redis.js';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,96 +33,85 @@ async function deletePrefix(): Promise<void> {
   await client.close();
 }
 
-const available = await redisAnswers(url, prefix);
+const suite = await redisSuite('redis stores', url, prefix);
 
-if (!available && process.env.CI === 'true') {
-  describe('redis stores', () => {
-    it('needs a reachable Redis', () => {
-      throw new Error(`Redis is required under CI=true, but ${url} did not answer`);
-    });
+suite('redis stores', () => {
+  const opened: Stores[] = [];
+  /** Stores on the shared test prefix, closed after the suite. */
+  async function open(): Promise<Stores> {
+    const s = await createRedisStores(url, { prefix });
+    opened.push(s);
+    return s;
+  }
+
+  afterAll(async () => {
+    await Promise.all(opened.map((s) => s.close()));
+    await deletePrefix();
   });
-} else {
-  if (!available) console.warn(`\n⚠ Redis at ${url} did not answer: skipping the Redis store tests (set CI=true to fail instead).\n`);
-  const suite = available ? describe : describe.skip;
 
-  suite('redis stores', () => {
-    const opened: Stores[] = [];
-    /** Stores on the shared test prefix, closed after the suite. */
-    async function open(): Promise<Stores> {
-      const s = await createRedisStores(url, { prefix });
-      opened.push(s);
-      return s;
+  storeContract('redis', (overrides) => createRedisStores(url, { prefix, ...overrides }));
+
+  it('uses <prefix>:<kind>:<id> keys', async () => {
+    const s = await open();
+    const id = randomUUID();
+    await s.sessions.set(id, { schemaVersion: 1, state: {}, updatedAt: new Date().toISOString() });
+    const client = createClient({ url });
+    await client.connect();
+    try {
+      expect(await client.exists(`${prefix}:session:${id}`)).toBe(1);
+      const ttl = await client.ttl(`${prefix}:session:${id}`);
+      expect(ttl).toBeGreaterThan(7 * 86_400 - 60);
+    } finally {
+      await client.close();
     }
+  });
 
-    afterAll(async () => {
-      await Promise.all(opened.map((s) => s.close()));
-      await deletePrefix();
-    });
+  it('serializes one lock key across two separate clients', async () => {
+    const [a, b] = [await open(), await open()];
+    const key = `shared-${randomUUID()}`;
+    let inside = 0;
+    let maxInside = 0;
+    const work = async (): Promise<void> => {
+      inside++;
+      maxInside = Math.max(maxInside, inside);
+      await sleep(5);
+      inside--;
+    };
+    await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).locks.withLock(key, work)));
+    expect(maxInside).toBe(1);
+    expect(inside).toBe(0);
+  });
 
-    storeContract('redis', (overrides) => createRedisStores(url, { prefix, ...overrides }));
-
-    it('uses <prefix>:<kind>:<id> keys', async () => {
-      const s = await open();
-      const id = randomUUID();
-      await s.sessions.set(id, { schemaVersion: 1, state: {}, updatedAt: new Date().toISOString() });
-      const client = createClient({ url });
-      await client.connect();
-      try {
-        expect(await client.exists(`${prefix}:session:${id}`)).toBe(1);
-        const ttl = await client.ttl(`${prefix}:session:${id}`);
-        expect(ttl).toBeGreaterThan(7 * 86_400 - 60);
-      } finally {
-        await client.close();
-      }
-    });
-
-    it('serializes one lock key across two separate clients', async () => {
-      const [a, b] = [await open(), await open()];
-      const key = `shared-${randomUUID()}`;
+  it('renews the lease while slow work runs', async () => {
+    const clients = [createClient({ url }), createClient({ url })];
+    await Promise.all(clients.map((c) => c.connect()));
+    try {
+      const [one, two] = clients.map((c) => new RedisLockManager(c, prefix, 2_000, 150));
+      const key = `lease-${randomUUID()}`;
       let inside = 0;
       let maxInside = 0;
-      const work = async (): Promise<void> => {
+      const slow = async (): Promise<void> => {
         inside++;
         maxInside = Math.max(maxInside, inside);
-        await sleep(5);
+        await sleep(500);
         inside--;
       };
-      await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).locks.withLock(key, work)));
+      const first = one!.withLock(key, slow);
+      await sleep(20);
+      await Promise.all([first, two!.withLock(key, slow)]);
       expect(maxInside).toBe(1);
-      expect(inside).toBe(0);
-    });
-
-    it('renews the lease while slow work runs', async () => {
-      const clients = [createClient({ url }), createClient({ url })];
-      await Promise.all(clients.map((c) => c.connect()));
-      try {
-        const [one, two] = clients.map((c) => new RedisLockManager(c, prefix, 2_000, 150));
-        const key = `lease-${randomUUID()}`;
-        let inside = 0;
-        let maxInside = 0;
-        const slow = async (): Promise<void> => {
-          inside++;
-          maxInside = Math.max(maxInside, inside);
-          await sleep(500);
-          inside--;
-        };
-        const first = one!.withLock(key, slow);
-        await sleep(20);
-        await Promise.all([first, two!.withLock(key, slow)]);
-        expect(maxInside).toBe(1);
-      } finally {
-        await Promise.all(clients.map((c) => c.close()));
-      }
-    });
-
-    it('createStores picks Redis when a URL is given', async () => {
-      const s = await createStores({ redisUrl: url, prefix });
-      opened.push(s);
-      expect(s.backend).toBe('redis');
-      await s.ping();
-    });
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
   });
-}
+
+  it('createStores picks Redis when a URL is given', async () => {
+    const s = await createStores({ redisUrl: url, prefix });
+    opened.push(s);
+    expect(s.backend).toBe('redis');
+    await s.ping();
+  });
+});
 
 describe('redis stores without a server', () => {
   it('rejects within a few seconds, naming the URL', async () => {
