@@ -111,15 +111,17 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
 
   const aspectWords = aspects.flatMap((a) => a.patterns).sort((a, b) => b.length - a.length);
   const withoutAspects = (s: string) => aspectWords.reduce((t, p) => (t.includes(p) ? t.split(p).join(' ') : t), s);
-  const rankPrepared = (s: string) => {
+  /** Analyses a prepared text once and ranks it; the analysis and term hits are reused by the decision. */
+  const analyzeAndRank = (s: string) => {
     const full = analyzer.analyze(s);
     const core = analyzer.analyze(withoutAspects(s));
+    const hits = retriever.termHits(full);
     // A message that is only aspect words ("哪些业务可以在网上办") keeps them at full weight.
-    return retriever.rank(full, core.words.length ? core : full);
+    return { full, hits, ranked: retriever.rank(full, core.words.length ? core : full, 8, hits) };
   };
   const rank = (text: string) => {
     const s = prepare(text);
-    return rankPrepared(smalltalkIn(s).rest || s);
+    return analyzeAndRank(smalltalkIn(s).rest || s).ranked;
   };
 
   // A message that names two or more items of one flow ("过户、查欠费、签代扣") asks for that flow.
@@ -146,13 +148,14 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     if (topic) return { ...base, decision: 'fallback', scopeTopic: topic };
     // Greetings and thanks around a question are not part of it.
     const q = st.rest;
-    const ranked = dense ? fuseDense(rankPrepared(q), dense) : rankPrepared(q);
+    const lexical = analyzeAndRank(q);
+    const ranked = dense ? fuseDense(lexical.ranked, dense) : lexical.ranked;
     const candidates = ranked.slice(0, 5).map((c) => c.key);
-    const multi = multiItemFlow(analyzer.analyze(q).text, ranked);
+    const multi = multiItemFlow(lexical.full.text, ranked);
     const d = multi
       ? ({ decision: 'flow', key: `flow:${multi}` } as const)
       : decideFromRanking(ranked, { flowCue: has(q, flowCues), thresholds: t, flowItems: (id) => retriever.flowItems(id) });
-    const out = { ...base, candidates, ranking: ranked, named: retriever.named(analyzer.analyze(s)) };
+    const out = { ...base, candidates, ranking: ranked, named: q === s ? [...lexical.hits.keys()] : retriever.named(analyzer.analyze(s)) };
     switch (d.decision) {
       case 'answer':
         return { ...out, decision: 'answer', itemId: d.key.slice(5) };

@@ -95,7 +95,7 @@ export class Retriever {
   }
 
   /** Ranks targets for an analysed message, best first; `core` is the message without its aspect words. */
-  rank(a: Analysis, core: Analysis = a, limit = 8): Candidate[] {
+  rank(a: Analysis, core: Analysis = a, limit = 8, hits: Map<TargetKey, number> = this.termHits(a)): Candidate[] {
     const q = this.query(a, core);
     const totals = new Map<TargetKey, number>();
     const add = (key: TargetKey, s: number) => totals.set(key, (totals.get(key) ?? 0) + s);
@@ -106,11 +106,7 @@ export class Retriever {
       if (s > (bestExample.get(key) ?? 0)) bestExample.set(key, s);
     }
     for (const [key, s] of bestExample) add(key, s);
-    const compact = a.text.replace(/ /g, '');
-    for (const [key, terms] of this.terms) {
-      const hits = terms.filter((t) => containsTerm(compact, t)).length;
-      if (hits) add(key, TERM_BONUS * Math.min(hits, 2));
-    }
+    for (const [key, n] of hits) add(key, TERM_BONUS * Math.min(n, 2));
     if (a.text.length <= 16) {
       for (const r of this.fuse.search(a.text, { limit: 5 })) add(r.item.key, 4 * (1 - (r.score ?? 1)));
     }
@@ -128,10 +124,20 @@ export class Retriever {
       .slice(0, limit);
   }
 
+  /** How many of each target's aliases and keywords the analysed text names (targets naming none are left out). */
+  termHits(a: Analysis): Map<TargetKey, number> {
+    const compact = a.text.replace(/ /g, '');
+    const hits = new Map<TargetKey, number>();
+    for (const [key, terms] of this.terms) {
+      const n = terms.filter((t) => containsTerm(compact, t)).length;
+      if (n) hits.set(key, n);
+    }
+    return hits;
+  }
+
   /** Targets whose alias or keyword appears in the analysed text. */
   named(a: Analysis): TargetKey[] {
-    const compact = a.text.replace(/ /g, '');
-    return [...this.terms].filter(([, terms]) => terms.some((t) => compact.includes(t))).map(([key]) => key);
+    return [...this.termHits(a).keys()];
   }
 
   /** The item ids a flow links. */
