@@ -35,9 +35,11 @@ export class HomophoneFixer {
     for (let len = 4; len >= 2; len--) {
       for (let i = 0; i + len <= chars.length; i++) {
         const window = chars.slice(i, i + len).join('');
-        if (!HAN.test(window[0]!) || this.isKnown(window, out) || real.some((w) => w.includes(window))) continue;
+        if (!HAN.test(window[0]!)) continue;
+        // The pinyin lookup is cheap and rarely hits, so it goes before the scans of known and real words.
         const word = this.byPinyin.get(py.slice(i, i + len).join(' '));
-        if (word && word !== window) out = out.replace(window, word);
+        if (!word || word === window || this.isKnown(window, out) || real.some((w) => w.includes(window))) continue;
+        out = out.replace(window, word);
       }
     }
     return out;
