@@ -1,18 +1,20 @@
-import type { Application, QuickReply, Reply } from '../core/index.js';
+import type { Application, ChecklistEntry, QuickReply, Reply } from '../core/index.js';
+import type { Understanding } from '../nlu/index.js';
 import type { Flow, Step } from '../knowledge/index.js';
 import { dueDate } from './dates.js';
 import { handoff } from './engine.js';
 import { checklistOf, itemsOf, nextStep, nextStepsOf, prune, routeOf, stepNamedIn, summaryFields, timeLimitOf } from './flow-logic.js';
 import { aspectText, materialLine, shortTitle } from './render.js';
 import { checkSlot, checkYesNo, displayValue, type SlotValue } from './slots.js';
-import type { DialogueContext, DialogueResult, DialogueState, FlowState } from './types.js';
+import type { DialogueContext, DialogueResult, DialogueState } from './types.js';
 
 const CANCEL = /^(取消|取消办理|取消申请|不办了|我不办了|不想办了|退出|退出办理|结束办理|算了不办了)$/;
 const BACK = /^(返回|上一步|返回上一步|回到上一步|后退|退回上一步)$/;
 const EDIT = /(改一下|修改|更改|改成|改为|填错|写错|输错|错了|换一下|重新填|重填)/;
 const QUESTION = /[?？]|吗|呢|怎么|多少|多久|要不要|能不能|是否|什么|哪|几/;
 const FREE_TEXT = new Set(['name', 'address', 'text']);
-const MATERIALS_ANSWER = /能提供|都有|齐全|带齐|缺|不全|不齐/;
+const MATERIALS_MISSING = /缺|不全|不齐/;
+const MATERIALS_ALL = /能提供|都有|齐全|带齐/;
 
 function done(s: DialogueState, ...replies: Reply[]): DialogueResult {
   return { replies, state: s, effects: [] };
@@ -55,7 +57,7 @@ function advance(ctx: DialogueContext, s: DialogueState, replies: Reply[]): Dial
   // Answers that bring in no service item leave nothing to apply for: say so instead of submitting an empty application.
   if (!itemsOf(flow, f.answers).length) return nothingToFile(s, flow, replies);
   // Back at the summary after a change, unless the change brought other materials: then they are shown and asked again.
-  if (f.editing && f.missingOptional !== undefined && f.checklistKey === checklistKey(ctx, flow, f.answers)) return confirm(ctx, s, replies);
+  if (f.editing && f.missingOptional !== undefined && f.checklistKey === checklistKey(checklistOf(ctx.kb, flow, f.answers))) return confirm(ctx, s, replies);
   return materials(ctx, s, replies);
 }
 
@@ -69,10 +71,8 @@ function nothingToFile(s: DialogueState, flow: Flow, replies: Reply[]): Dialogue
   });
 }
 
-function checklistKey(ctx: DialogueContext, flow: Flow, answers: FlowState['answers']): string {
-  return checklistOf(ctx.kb, flow, answers)
-    .map((m) => `${m.name}:${m.requirement}`)
-    .join('|');
+function checklistKey(list: ChecklistEntry[]): string {
+  return list.map((m) => `${m.name}:${m.requirement}`).join('|');
 }
 
 function materials(ctx: DialogueContext, s: DialogueState, replies: Reply[]): DialogueResult {
@@ -88,7 +88,7 @@ function materials(ctx: DialogueContext, s: DialogueState, replies: Reply[]): Di
       }
     : { text: [head, '本次办理无需提交任何材料。'].filter(Boolean).join('\n') };
   const optional = list.filter((m) => m.requirement === '可容缺');
-  f.checklistKey = checklistKey(ctx, flow, f.answers);
+  f.checklistKey = checklistKey(list);
   if (optional.length && flow.commitment) {
     f.phase = 'materials';
     return done(s, ...replies, card, {
@@ -218,9 +218,9 @@ function edit(ctx: DialogueContext, s: DialogueState, step: Step, text?: string)
   return done(s, { text: `好的，重新填写${step.label}。` }, prompt(step));
 }
 
-function sideQuestion(ctx: DialogueContext, s: DialogueState, text: string): Reply | null {
+/** A guide answer when the text is a question the classifier placed, given its understanding of the text. */
+function sideQuestion(ctx: DialogueContext, text: string, u: Understanding): Reply | null {
   if (!QUESTION.test(text)) return null;
-  const u = ctx.classifier.classify(text);
   if (u.decision !== 'answer' || !u.itemId) return null;
   const item = ctx.kb.items.get(u.itemId)!;
   return { text: u.aspect ? aspectText(ctx.kb, item, u.aspect) : item.answer };
@@ -252,24 +252,24 @@ export function runFlowText(ctx: DialogueContext, s: DialogueState, text: string
     case 'materials':
     case 'commitment':
     case 'confirm':
-      return phaseAnswer(ctx, s, text);
+      return phaseAnswer(ctx, s, text, u);
     case 'submitting':
       return done(s, { text: '正在提交，请稍候…' });
   }
   if (!current) return advance(ctx, s, []);
   // Free text accepts almost anything, and a choice matches option words inside a question ("过户要钱吗？" at 户名变更):
   // a question about a guide is answered first there.
-  const asks = FREE_TEXT.has(current.type) || ((current.type === 'choice' || current.type === 'yes-no') && ctx.classifier.aspectOf(text) !== null);
-  const side = asks ? sideQuestion(ctx, s, text) : null;
+  const asks = FREE_TEXT.has(current.type) || ((current.type === 'choice' || current.type === 'yes-no') && u.aspect !== null);
+  const side = asks ? sideQuestion(ctx, text, u) : null;
   if (side) return done(s, side, { text: `我们继续办理。${current.prompt}`, quickReplies: prompt(current).quickReplies });
   const r = checkSlot(text, current, ctx.kb.utility, ctx.now);
   if (r.ok) return accept(ctx, s, current, r.value);
-  const answer = sideQuestion(ctx, s, text);
+  const answer = sideQuestion(ctx, text, u);
   if (answer) return done(s, answer, { text: `我们继续办理。${current.prompt}`, quickReplies: prompt(current).quickReplies });
   return done(s, { text: `${r.reason}${current.help ? `\n${current.help}` : ''}` }, prompt(current));
 }
 
-function phaseAnswer(ctx: DialogueContext, s: DialogueState, text: string): DialogueResult {
+function phaseAnswer(ctx: DialogueContext, s: DialogueState, text: string, u: Understanding): DialogueResult {
   const f = s.flow!;
   const yn = checkYesNo(text);
   if (f.phase === 'confirm') {
@@ -277,11 +277,11 @@ function phaseAnswer(ctx: DialogueContext, s: DialogueState, text: string): Dial
     if (yn.ok && yn.value === false) return editChoices(ctx, s);
   } else if (yn.ok) {
     return phasePostback(ctx, s, f.phase === 'materials' ? (yn.value ? 'yes' : 'no') : yn.value ? 'commit:accept' : 'commit:decline');
-  } else if (f.phase === 'materials' && MATERIALS_ANSWER.test(text)) {
+  } else if (f.phase === 'materials' && (MATERIALS_MISSING.test(text) || MATERIALS_ALL.test(text))) {
     // The buttons' own titles, typed: 都能提供 / 暂时缺少.
-    return phasePostback(ctx, s, /缺|不全|不齐/.test(text) ? 'no' : 'yes');
+    return phasePostback(ctx, s, MATERIALS_MISSING.test(text) ? 'no' : 'yes');
   }
-  const side = sideQuestion(ctx, s, text);
+  const side = sideQuestion(ctx, text, u);
   const again = f.phase === 'confirm' ? confirm(ctx, s, []) : f.phase === 'materials' ? materials(ctx, s, []) : done(s, commitmentPrompt(ctx, s));
   if (side) again.replies.unshift(side);
   else again.replies.unshift({ text: '请选择下面的按钮继续，或说“修改”“取消办理”。' });
