@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { ConversationService } from '../conversation/index.js';
 import type { Logger } from '../core/index.js';
@@ -19,7 +19,7 @@ export interface ServerOptions {
 
 /** Builds the fastify app with every route; call listen() or inject() on it. */
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: opts.logger as FastifyBaseLogger, bodyLimit: 64 * 1024, disableRequestLogging: true, frameworkErrors });
+  const app = Fastify({ loggerInstance: opts.logger as FastifyBaseLogger, bodyLimit: 64 * 1024, logController: new LogController({ disableRequestLogging: true }), frameworkErrors });
   registerErrorHandler(app);
   if (opts.rateLimitMax) await app.register(rateLimit, { max: opts.rateLimitMax, timeWindow: '1 minute', allowList: ['127.0.0.1', '::1'] });
   await app.register(healthRoutes, { stores: opts.stores });
