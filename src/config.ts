@@ -15,6 +15,15 @@ const schema = z.object({
   EMBEDDING_ALLOW_DOWNLOAD: bool.default(false),
   EMBEDDING_CACHE_DIR: z.string().default('.cache/embeddings'),
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(120),
+
+  // ---- channels: widget, Telegram, WeChat (issue 8); add this area's variables below this line
+
+  // ---- stores, faults and personal data (issue 9); add this area's variables below this line
+
+  // ---- handoff and agent console (issue 10); add this area's variables below this line
+
+  // ---- operations: metrics, back office (issue 11); add this area's variables below this line
+
 });
 
 /** Typed, validated configuration from the environment. */

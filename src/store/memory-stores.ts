@@ -10,6 +10,7 @@ import type {
   Stores,
   TranscriptStore,
 } from './types.js';
+import { sequentialCommit, type TurnIndex } from './sequential-commit.js';
 
 const DAY = 86_400;
 
@@ -135,12 +136,27 @@ async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
 /** Creates the in-memory stores (the embedded default). */
 export function createMemoryStores(options: StoreOptions = {}): Stores {
   const ttl = options.ttlSeconds ?? 7 * DAY;
+  const sessions = new MemorySessionStore(ttl);
+  const transcripts = new MemoryTranscriptStore(ttl);
+  const applications = new MemoryApplicationStore();
+  const turnMap = new Expiring<Message[]>(ttl * 1000);
+  const turns: TurnIndex = {
+    async get(id, cmid) {
+      const found = turnMap.get(`${id}\u0000${cmid}`);
+      return found ? structuredClone(found) : null;
+    },
+    async set(id, cmid, messages) {
+      turnMap.set(`${id}\u0000${cmid}`, structuredClone(messages));
+    },
+  };
   return {
     backend: 'memory',
-    sessions: new MemorySessionStore(ttl),
-    transcripts: new MemoryTranscriptStore(ttl),
-    applications: new MemoryApplicationStore(),
+    sessions,
+    transcripts,
+    applications,
     locks: new MemoryLockManager(options.lockTimeoutMs ?? 10_000),
+    commitTurn: (commit) => sequentialCommit({ sessions, transcripts, applications, turns }, commit),
+    findTurn: (id, cmid) => turns.get(id, cmid),
     async ping() {},
     async close() {},
   };

@@ -14,6 +14,7 @@ import type {
   Stores,
   TranscriptStore,
 } from './types.js';
+import { sequentialCommit, type TurnIndex } from './sequential-commit.js';
 
 /** The client the stores use: `createClient` without modules or scripts (RESP3 by default). */
 export type RedisClient = ReturnType<typeof newClient>;
@@ -245,11 +246,26 @@ export async function createRedisStores(url: string, options: StoreOptions = {})
   const { client, lastError } = await connectClient(url, CONNECT_TIMEOUT_MS);
   const prefix = options.prefix ?? 'wsa';
   const ttl = options.ttlSeconds ?? 7 * DAY;
+  const sessions = new RedisSessionStore(client, prefix, ttl);
+  const transcripts = new RedisTranscriptStore(client, prefix, ttl);
+  const applications = new RedisApplicationStore(client, prefix);
+  const turnKey = (id: string, cmid: string) => keyOf(prefix, 'turn', `${id}:${cmid}`);
+  const turns: TurnIndex = {
+    async get(id, cmid) {
+      const raw = await guarded(() => client.get(turnKey(id, cmid)));
+      return raw === null ? null : (JSON.parse(raw) as Message[]);
+    },
+    async set(id, cmid, messages) {
+      await guarded(() => client.set(turnKey(id, cmid), JSON.stringify(messages), { expiration: { type: 'EX', value: wholeSeconds(ttl) } }));
+    },
+  };
   return {
     backend: 'redis',
-    sessions: new RedisSessionStore(client, prefix, ttl),
-    transcripts: new RedisTranscriptStore(client, prefix, ttl),
-    applications: new RedisApplicationStore(client, prefix),
+    sessions,
+    transcripts,
+    applications,
+    commitTurn: (commit) => sequentialCommit({ sessions, transcripts, applications, turns }, commit),
+    findTurn: (id, cmid) => turns.get(id, cmid),
     locks: new RedisLockManager(client, prefix, options.lockTimeoutMs ?? 10_000),
     async ping() {
       try {

@@ -38,13 +38,29 @@ export interface LockManager {
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
 }
 
+/** Everything one turn writes, committed as one unit (MULTI/EXEC or a Lua script in Redis, a transaction in SQLite). */
+export interface TurnCommit {
+  conversationId: string;
+  session: SessionRecord;
+  /** The user's message first, then the replies; the store assigns `seq`. */
+  messages: NewMessage[];
+  /** Applications created in this turn. */
+  applications: Application[];
+  /** The client's message id: the stored messages are kept under it, so a retry gets them back and writes nothing. */
+  clientMessageId?: string;
+}
+
 /** All stores of one backend. */
 export interface Stores {
-  readonly backend: 'memory' | 'redis';
+  readonly backend: 'memory' | 'redis' | 'sqlite';
   sessions: SessionStore;
   transcripts: TranscriptStore;
   applications: ApplicationStore;
   locks: LockManager;
+  /** Commits a turn as one unit and returns the stored messages. */
+  commitTurn(commit: TurnCommit): Promise<Message[]>;
+  /** The messages a turn with this client message id stored, or null when there was none. */
+  findTurn(conversationId: string, clientMessageId: string): Promise<Message[] | null>;
   /** Throws when the backend does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
