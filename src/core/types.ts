@@ -18,6 +18,10 @@ export type Sender = 'user' | 'bot' | 'agent' | 'system';
 /** A reply before it is stored (no sequence number yet). */
 export interface Reply {
   text: string;
+  /** Language of the text: `zh` (default) or `en`. */
+  lang?: 'zh' | 'en';
+  /** Display name of the person who wrote it (agent messages: "人工客服 <name>"). */
+  author?: string;
   quickReplies?: QuickReply[];
   card?: Card;
 }
