@@ -1,0 +1,57 @@
+// Builds widget/dist/widget.js with esbuild when it is missing or older than any file under widget/src.
+// Run by `npm run build:widget` and by `prestart`; `--force` rebuilds regardless of mtimes.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const srcDir = join(root, 'widget', 'src');
+const outFile = join(root, 'widget', 'dist', 'widget.js');
+
+/** Newest mtime of every file below `dir`. */
+function newest(dir) {
+  let max = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    max = Math.max(max, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return max;
+}
+
+/** mtime of the bundle, 0 when missing. */
+function builtAt() {
+  try {
+    return statSync(outFile).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/** Bundles the widget (minified IIFE, no source map in the served file). */
+export async function buildWidget({ force = false, quiet = false } = {}) {
+  const built = builtAt();
+  if (!force && built > 0 && built >= newest(srcDir)) {
+    if (!quiet) console.log('widget: up to date');
+    return { built: false, outFile };
+  }
+  await build({
+    entryPoints: [join(srcDir, 'index.ts')],
+    outfile: outFile,
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    target: ['es2020', 'chrome90', 'safari14', 'firefox90'],
+    legalComments: 'none',
+    logLevel: quiet ? 'silent' : 'warning',
+  });
+  if (!quiet) console.log(`widget: built ${outFile}`);
+  return { built: true, outFile };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  buildWidget({ force: process.argv.includes('--force') }).catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}
