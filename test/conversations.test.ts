@@ -241,7 +241,8 @@ async function play(file: string, script: Script): Promise<void> {
   try {
     const started = await app.inject({ method: 'POST', url: '/api/v1/conversations', payload: script.userId ? { userId: script.userId } : {} });
     expect(started.statusCode, `${file}: starting the conversation`).toBe(201);
-    const { conversationId, messages: welcome } = started.json() as { conversationId: string; messages: Message[] };
+    const { conversationId, token, messages: welcome } = started.json() as { conversationId: string; token: string; messages: Message[] };
+    const headers = { authorization: `Bearer ${token}` };
     let last: Message[] = welcome;
     let stored = welcome.length;
     const vars: { ref?: string } = {};
@@ -267,7 +268,7 @@ async function play(file: string, script: Script): Promise<void> {
         payload = { text };
         said = `user "${text.length > 60 ? `${text.slice(0, 60)}…(${text.length} chars)` : text}"`;
       }
-      const res = await app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/messages`, payload });
+      const res = await app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/messages`, payload, headers });
       const played: Played = { status: res.statusCode, body: res.json() };
       const problems = checkTurn(file, n, said, turn, played);
       if (problems.length) throw new Error(problems.join('\n'));
@@ -279,7 +280,7 @@ async function play(file: string, script: Script): Promise<void> {
     }
 
     // The transcript holds every message once, numbered without gaps.
-    const history = await app.inject({ method: 'GET', url: `/api/v1/conversations/${conversationId}/messages?after=0` });
+    const history = await app.inject({ method: 'GET', url: `/api/v1/conversations/${conversationId}/messages?after=0`, headers });
     const all = (history.json() as { messages: Message[] }).messages;
     expect(all.map((m) => m.seq), `${file}: transcript sequence`).toEqual(Array.from({ length: stored }, (_, k) => k + 1));
 

@@ -1,1 +1,31 @@
-export { createConversationService, type ConversationService, type ApiState, type UserInput, type PublicApplication } from './service.js';
+export {
+  createConversationService,
+  buildPipeline,
+  maskerFor,
+  publicNumbers,
+  HISTORY_LIMIT,
+  type ConversationService,
+  type ConversationDeps,
+  type ChannelLookup,
+  type PipelineMiddleware,
+  type StartOptions,
+  type ApiState,
+  type UserInput,
+  type PublicApplication,
+} from './service.js';
+export { compose, type Turn, type TurnMiddleware, type EffectHandler, type Session } from './pipeline.js';
+export { createApplicationEffect, lookupApplicationEffect, logHandoffEffect, defaultEffects, EffectRegistry } from './effects.js';
+export {
+  lockStage,
+  dedupeStage,
+  loadStage,
+  engineStage,
+  redactStage,
+  commitStage,
+  publishStage,
+  loggingMiddleware,
+  metricsMiddleware,
+  loadSession,
+  redactMessage,
+  type TurnMetrics,
+} from './stages.js';

@@ -12,12 +12,17 @@ export interface Session {
   userId?: string;
   /** Secret returned at creation; reading or writing the conversation over HTTP needs it. */
   token?: string;
+  /** Reply language chosen at start (`zh` default). */
+  lang?: 'zh' | 'en';
   dialogue: DialogueState;
 }
 
 /**
  * One user message on its way through the pipeline: lock → dedupe → load → (agent holds?) → engine →
- * effects → commit → publish. Each stage is a middleware; stages fill the fields below in that order.
+ * effects → redact → commit → publish. Each stage is a middleware; stages fill the fields below in that order.
+ * The load stage puts the user's message first in `outgoing`; a stage that answers the turn itself (an agent
+ * holds the conversation) sets `handled` and calls `next()`, so the user's message is still stored and published
+ * while the engine stage, seeing `handled`, does nothing.
  */
 export interface Turn {
   /** Turn id, on every log line of the turn. */

@@ -2,6 +2,8 @@
 export const ERRORS = {
   BAD_REQUEST: { status: 400, message: '请求格式不正确' },
   MESSAGE_TOO_LONG: { status: 413, message: '消息过长，请控制在 2000 字以内' },
+  UNAUTHORIZED: { status: 401, message: '缺少或错误的会话令牌' },
+  ORIGIN_NOT_ALLOWED: { status: 403, message: '此网站未被允许接入' },
   CONVERSATION_NOT_FOUND: { status: 404, message: '会话不存在或已过期' },
   APPLICATION_NOT_FOUND: { status: 404, message: '未找到该办件，请核对办件编号和手机号' },
   CONVERSATION_BUSY: { status: 409, message: '会话正忙，请稍后重试' },

@@ -24,9 +24,20 @@ async function newApp(stores: Stores = createMemoryStores()): Promise<FastifyIns
 
 const STACK_LINE = /^\s*at .+(:\d+:\d+\)?|\(native\)|\(<anonymous>\))$/m;
 
+/** Tokens of the conversations this file started, by id: `call` sends them unless a test sets its own header. */
+const tokens = new Map<string, string>();
+
+/** The Authorization header of the conversation a URL names, when this file started it. */
+function authFor(url: string): Record<string, string> {
+  const id = /\/api\/v1\/conversations\/([^/?]+)/.exec(url)?.[1];
+  const token = id ? tokens.get(id) : undefined;
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
 /** Injects a request and checks what every response must satisfy: JSON, and never a stack trace. */
 async function call(app: FastifyInstance, opts: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await app.inject(opts);
+  const headers = { ...authFor(String(opts.url)), ...(opts.headers ?? {}) };
+  const res = await app.inject({ ...opts, headers });
   expect(res.headers['content-type'], `${opts.method} ${opts.url}`).toMatch(/^application\/json/);
   expect(() => JSON.parse(res.body)).not.toThrow();
   expect(res.body).not.toMatch(STACK_LINE);
@@ -34,10 +45,13 @@ async function call(app: FastifyInstance, opts: InjectOptions): Promise<LightMyR
   return res;
 }
 
-async function startConversation(app: FastifyInstance, payload?: object): Promise<{ conversationId: string; messages: Message[] }> {
+async function startConversation(app: FastifyInstance, payload?: object): Promise<{ conversationId: string; token: string; messages: Message[] }> {
   const res = await call(app, { method: 'POST', url: '/api/v1/conversations', ...(payload ? { payload } : {}) });
   expect(res.statusCode).toBe(201);
-  return res.json();
+  const body = res.json();
+  expect(body.token).toMatch(/^[\w-]{32,}$/);
+  tokens.set(body.conversationId, body.token);
+  return body;
 }
 
 type Sent = { messages: Message[]; state: { mode: string; itemId?: string; flowId?: string; applicationRef?: string } };

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConversationService } from '../../src/conversation/index.js';
+import { createConversationService, maskerFor } from '../../src/conversation/index.js';
 import { createLogger, type Message } from '../../src/core/index.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js';
 import { createClassifier, type Classifier } from '../../src/nlu/index.js';
@@ -62,17 +62,23 @@ suite('API on Redis stores', () => {
   async function start(app: FastifyInstance): Promise<{ conversationId: string; messages: Message[] }> {
     const res = await app.inject({ method: 'POST', url: '/api/v1/conversations', payload: {} });
     expect(res.statusCode, res.body).toBe(201);
-    return res.json();
+    const body = res.json();
+    tokens.set(body.conversationId, body.token);
+    return body;
   }
 
+  /** Conversation tokens by id: any instance accepts them, since they live in the shared store. */
+  const tokens = new Map<string, string>();
+  const auth = (id: string) => ({ authorization: `Bearer ${tokens.get(id)}` });
+
   async function send(app: FastifyInstance, id: string, payload: Input): Promise<Sent> {
-    const res = await app.inject({ method: 'POST', url: `/api/v1/conversations/${id}/messages`, payload });
+    const res = await app.inject({ method: 'POST', url: `/api/v1/conversations/${id}/messages`, payload, headers: auth(id) });
     expect(res.statusCode, res.body).toBe(200);
     return res.json();
   }
 
   async function history(app: FastifyInstance, id: string): Promise<Message[]> {
-    const res = await app.inject({ method: 'GET', url: `/api/v1/conversations/${id}/messages` });
+    const res = await app.inject({ method: 'GET', url: `/api/v1/conversations/${id}/messages`, headers: auth(id) });
     expect(res.statusCode, res.body).toBe(200);
     return res.json().messages;
   }
@@ -115,7 +121,9 @@ suite('API on Redis stores', () => {
     expect(next.messages[0]!.seq).toBe(before.length + 2);
     const after = await history(second.app, id);
     expect(after.slice(0, before.length)).toEqual(before);
-    expect(after[before.length]).toMatchObject({ seq: before.length + 1, from: 'user', text: mobile });
+    // The stored user message is masked like every transcript entry.
+    expect(after[before.length]).toMatchObject({ seq: before.length + 1, from: 'user', text: '137****4321' });
+    expect(JSON.stringify(after)).not.toContain(mobile);
     expect(after.map((m) => m.seq)).toEqual(after.map((_, i) => i + 1));
 
     // Finishing on the second server stores an application a third server can find.
@@ -139,7 +147,9 @@ suite('API on Redis stores', () => {
     const apps = [a.app, b.app];
     // State-dependent inputs (a flow and its answers) plus a question, so lost or raced state updates show.
     const inputs: Input[] = [{ postback: 'flow:demolition' }, { text: '1002345678' }, { text: '王五' }, { text: idNumber('42011119800229001') }, { text: '13612345678' }, { text: '水费在哪交' }];
-    const said = (i: Input) => ('text' in i ? i.text : i.postback);
+    // The transcript keeps the user's messages masked (户号, 身份证, mobile).
+    const mask = maskerFor(kb);
+    const said = (i: Input) => mask('text' in i ? i.text : i.postback);
     const conversations = await Promise.all(Array.from({ length: 50 }, (_, i) => start(apps[i % 2]!)));
 
     // Every message of every conversation at once; consecutive messages of one conversation alternate servers.

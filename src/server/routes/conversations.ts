@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../core/index.js';
 import type { ConversationService } from '../../conversation/index.js';
@@ -6,35 +6,59 @@ import type { ConversationService } from '../../conversation/index.js';
 /** Longest text a user may send. */
 export const MAX_TEXT = 2000;
 
-const startBody = z.object({ userId: z.string().max(128).optional() }).strict().nullish();
-const messageBody = z.union([z.object({ text: z.string() }).strict(), z.object({ postback: z.string().min(1).max(200) }).strict()]);
+const clientMessageId = z.string().min(1).max(100).optional();
+const startBody = z.object({ userId: z.string().max(128).optional(), lang: z.enum(['zh', 'en']).optional() }).strict().nullish();
+const messageBody = z.union([z.object({ text: z.string(), clientMessageId }).strict(), z.object({ postback: z.string().min(1).max(200), clientMessageId }).strict()]);
 const idParams = z.object({ id: z.string().min(1).max(100) });
-const afterQuery = z.object({ after: z.coerce.number().int().min(0).default(0) });
+const historyQuery = z.object({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  wait: z.coerce.number().min(0).max(25).default(0),
+});
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+/** Validates a value against a schema, or throws BAD_REQUEST naming the fields. */
+export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);
   if (!r.success) throw new AppError('BAD_REQUEST', `请求格式不正确：${r.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`);
   return r.data;
+}
+
+/** The bearer token of a request (`Authorization: Bearer <token>`), or undefined. */
+export function bearerToken(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  const m = typeof h === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
+  return m?.[1];
+}
+
+/** Throws CONVERSATION_NOT_FOUND for an unknown conversation and UNAUTHORIZED for a missing or wrong token. */
+export async function authorizeConversation(service: ConversationService, id: string, token: string | undefined): Promise<void> {
+  if (token && (await service.authorize(id, token))) return;
+  // Which of the two: an unknown id is 404 either way, so a wrong token says nothing more about it.
+  await service.history(id, Number.MAX_SAFE_INTEGER, 1);
+  throw new AppError('UNAUTHORIZED');
 }
 
 /** Conversation routes: start, send a message, read the transcript. */
 export const conversationRoutes: FastifyPluginAsync<{ service: ConversationService }> = async (app, { service }) => {
   app.post('/api/v1/conversations', async (req, reply) => {
     const body = parse(startBody, req.body);
-    const r = await service.start(body?.userId);
-    return reply.status(201).send(r);
+    const r = await service.start({ ...(body?.userId ? { userId: body.userId } : {}), ...(body?.lang ? { lang: body.lang } : {}) });
+    return reply.status(201).send({ conversationId: r.conversationId, token: r.token, messages: r.messages });
   });
 
   app.post('/api/v1/conversations/:id/messages', async (req) => {
     const { id } = parse(idParams, req.params);
+    await authorizeConversation(service, id, bearerToken(req));
     const body = parse(messageBody, req.body);
     if ('text' in body && [...body.text].length > MAX_TEXT) throw new AppError('MESSAGE_TOO_LONG');
-    return service.send(id, body);
+    const { clientMessageId: cmid, ...input } = body;
+    return service.send(id, input, cmid ? { clientMessageId: cmid } : {});
   });
 
   app.get('/api/v1/conversations/:id/messages', async (req) => {
     const { id } = parse(idParams, req.params);
-    const { after } = parse(afterQuery, req.query);
-    return { messages: await service.history(id, after) };
+    await authorizeConversation(service, id, bearerToken(req));
+    const { after, limit } = parse(historyQuery, req.query);
+    return { messages: await service.history(id, after, limit) };
   });
 };
