@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig, type Config } from './config.js';
 import { createConversationService, type ConversationService } from './conversation/index.js';
 import { createLogger, type Logger } from './core/index.js';
+import { createBus, type MessageBus } from './delivery/index.js';
 import { loadKnowledge, type KnowledgeBase } from './knowledge/index.js';
 import { createClassifier, createEmbedder, DenseIndex, denseDocs, type Classifier } from './nlu/index.js';
 import { buildServer } from './server/index.js';
@@ -14,6 +15,7 @@ export interface Assistant {
   kb: KnowledgeBase;
   classifier: Classifier;
   stores: Stores;
+  bus: MessageBus;
   service: ConversationService;
 }
 
@@ -25,9 +27,10 @@ export async function createAssistant(config: Config = loadConfig(), logger: Log
   const dense = embedder ? await DenseIndex.build(embedder, denseDocs(kb), { dir: config.EMBEDDING_CACHE_DIR, knowledgeHash: kb.hash }) : undefined;
   if (embedder) logger.info({ model: embedder.model }, 'dense retrieval fused with lexical ranking');
   const stores = await createStores({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, ttlSeconds: config.SESSION_TTL_SECONDS });
-  const service = createConversationService({ kb, classifier, stores, logger, dense });
+  const bus = await createBus({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
+  const service = createConversationService({ kb, classifier, stores, logger, dense, bus });
   logger.info({ items: kb.items.size, flows: kb.flows.size, store: stores.backend }, 'assistant ready');
-  return { config, logger, kb, classifier, stores, service };
+  return { config, logger, kb, classifier, stores, bus, service };
 }
 
 async function main(): Promise<void> {
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
   const app = await buildServer({ service, stores, logger, rateLimitMax: config.RATE_LIMIT_MAX });
   const close = async () => {
     await app.close();
+    await assistant.bus.close();
     await stores.close();
     process.exit(0);
   };

@@ -112,9 +112,9 @@ export function redactStage(mask: Masker): TurnMiddleware {
   };
 }
 
-/** A message with personal numbers masked; the utility's published examples stay in its own messages. */
+/** A message with personal numbers masked; the utility's published examples stay in the bot's own messages. */
 export function redactMessage<M extends NewMessage>(mask: Masker, m: M): M {
-  const allowPublic = m.from !== 'user';
+  const allowPublic = m.from === 'bot';
   const text = mask(m.text, { allowPublic });
   const card = m.card ? (maskStrings(m.card, (s) => mask(s, { allowPublic })) as M['card']) : undefined;
   const quickReplies = m.quickReplies?.map((q) => ({ ...q, title: mask(q.title, { allowPublic }) }));
