@@ -6,12 +6,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const srcDir = join(root, 'widget', 'src');
-const outFile = join(root, 'widget', 'dist', 'widget.js');
+const defaultSrc = join(root, 'widget', 'src');
+const defaultOut = join(root, 'widget', 'dist', 'widget.js');
 
-/** Newest mtime of every file below `dir`. */
+/** Newest mtime of every file and folder below `dir`. */
 function newest(dir) {
-  let max = 0;
+  // The folder's own mtime changes when a file is deleted or renamed.
+  let max = statSync(dir).mtimeMs;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
     max = Math.max(max, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
@@ -20,7 +21,7 @@ function newest(dir) {
 }
 
 /** mtime of the bundle, 0 when missing. */
-function builtAt() {
+function builtAt(outFile) {
   try {
     return statSync(outFile).mtimeMs;
   } catch {
@@ -28,9 +29,9 @@ function builtAt() {
   }
 }
 
-/** Bundles the widget (minified IIFE, no source map in the served file). */
-export async function buildWidget({ force = false, quiet = false } = {}) {
-  const built = builtAt();
+/** Bundles the widget (minified IIFE, no source map in the served file) unless the bundle is newer than every source. */
+export async function buildWidget({ force = false, quiet = false, srcDir = defaultSrc, outFile = defaultOut } = {}) {
+  const built = builtAt(outFile);
   if (!force && built > 0 && built >= newest(srcDir)) {
     if (!quiet) console.log('widget: up to date');
     return { built: false, outFile };
@@ -41,7 +42,7 @@ export async function buildWidget({ force = false, quiet = false } = {}) {
     bundle: true,
     minify: true,
     format: 'iife',
-    target: ['es2020', 'chrome90', 'safari14', 'firefox90'],
+    target: ['es2020', 'chrome90', 'safari15', 'firefox90'],
     legalComments: 'none',
     logLevel: quiet ? 'silent' : 'warning',
   });

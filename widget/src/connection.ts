@@ -1,0 +1,307 @@
+import { ApiError, type Api, type Conversation } from './api.js';
+import { Backoff } from './backoff.js';
+import { isMessage } from './timeline.js';
+import type { Message, Outgoing } from './types.js';
+
+/** How the widget is connected: a live socket, long polling, trying to (re)connect, or down and waiting to retry. */
+export type ConnectionStatus = 'connecting' | 'online' | 'polling' | 'offline';
+
+/** What the connection reports to the widget. */
+export interface ConnectionEvents {
+  /** Messages from the server, possibly seen before (the timeline dedupes by seq). */
+  onMessages(messages: Message[]): void;
+  onTyping(): void;
+  onStatus(status: ConnectionStatus): void;
+  /** A sent message was accepted, or failed for good (not retryable). */
+  onSendResult(clientMessageId: string, error?: { code: string; message: string }): void;
+  /** The conversation no longer exists or the token no longer opens it. */
+  onGone(): void;
+}
+
+/** Options of a connection. */
+export interface ConnectionOptions {
+  api: Api;
+  conversation: Conversation;
+  /** The seq to catch up after (the timeline's contiguous high-water mark). */
+  after(): number;
+  events: ConnectionEvents;
+  /** `auto`: socket, falling back to long polling when sockets fail but REST works. */
+  transport?: 'auto' | 'websocket' | 'poll';
+  WebSocket?: typeof WebSocket;
+  backoff?: Backoff;
+  /** Delays between REST retries of one message. */
+  retryDelays?: () => Backoff;
+  /** Long-poll hold time asked of the server, in seconds. */
+  pollWait?: number;
+  /** Pause between polls of a server that answers at once instead of holding the request, in ms. */
+  pollIdleMs?: number;
+  /** Time a socket send may go unanswered before it is retried over REST, in ms. */
+  ackTimeoutMs?: number;
+}
+
+interface OutboxEntry {
+  out: Outgoing;
+  state: 'queued' | 'socket' | 'rest';
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/** Socket failures (without ever opening) after which a working REST API means sockets are blocked: poll instead. */
+const SOCKET_FAILURES_BEFORE_POLLING = 2;
+const MAX_REST_ATTEMPTS = 8;
+
+/**
+ * The widget's link to one conversation: a WebSocket with catch-up by seq and reconnect with backoff, long polling
+ * of the REST API as the fallback, and an outbox that resends unanswered messages under the same clientMessageId
+ * (the server answers a repeated id with the stored replies, so a retry never doubles a turn).
+ */
+export class Connection {
+  private readonly o: Required<Omit<ConnectionOptions, 'WebSocket'>> & { WebSocket?: typeof WebSocket };
+  private mode: 'socket' | 'poll';
+  private ws: WebSocket | null = null;
+  private wsOpen = false;
+  private socketFailures = 0;
+  private stopped = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private pollAbort: AbortController | null = null;
+  private readonly outbox = new Map<string, OutboxEntry>();
+  private restChain: Promise<void> = Promise.resolve();
+  /** The server echoes the user's own messages over the socket (then an echo, not any reply, acknowledges a send). */
+  private echoes = false;
+  private status: ConnectionStatus = 'connecting';
+
+  constructor(opts: ConnectionOptions) {
+    const WS = opts.WebSocket ?? (typeof WebSocket === 'undefined' ? undefined : WebSocket);
+    this.o = { transport: 'auto', backoff: new Backoff(), retryDelays: () => new Backoff(800, 10_000), pollWait: 25, pollIdleMs: 2000, ackTimeoutMs: 20_000, ...opts, WebSocket: WS };
+    this.mode = this.o.transport === 'poll' || !WS ? 'poll' : 'socket';
+  }
+
+  /** Opens the socket (or starts polling). */
+  start(): void {
+    if (this.mode === 'socket') this.connectSocket();
+    else void this.pollLoop();
+  }
+
+  /** Closes everything; no event fires afterwards. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.pollAbort?.abort();
+    for (const e of this.outbox.values()) clearTimeout(e.timer);
+    this.outbox.clear();
+    if (this.ws) {
+      this.ws.onclose = this.ws.onmessage = this.ws.onerror = this.ws.onopen = null;
+      this.ws.close();
+    }
+  }
+
+  /** Reconnects now if down (the browser came back online, the page became visible). */
+  nudge(): void {
+    if (this.stopped || this.status !== 'offline') return;
+    clearTimeout(this.retryTimer);
+    this.o.backoff.reset();
+    if (this.mode === 'socket') this.connectSocket();
+    else this.pollAbort?.abort();
+  }
+
+  /** Sends a message, now or when the connection is back; the result comes through onSendResult. */
+  send(out: Outgoing): void {
+    if (this.stopped) return;
+    const entry: OutboxEntry = this.outbox.get(out.clientMessageId) ?? { out, state: 'queued' };
+    this.outbox.set(out.clientMessageId, entry);
+    this.dispatch(entry);
+  }
+
+  get current(): ConnectionStatus {
+    return this.status;
+  }
+
+  get transport(): 'socket' | 'poll' {
+    return this.mode;
+  }
+
+  private setStatus(s: ConnectionStatus): void {
+    if (s === this.status) return;
+    this.status = s;
+    this.o.events.onStatus(s);
+  }
+
+  private dispatch(entry: OutboxEntry): void {
+    if (this.mode === 'socket' && this.wsOpen && this.ws) {
+      entry.state = 'socket';
+      this.ws.send(JSON.stringify({ type: 'send', ...entry.out }));
+      clearTimeout(entry.timer);
+      // No answer in time on an open socket: the same id over REST either runs the turn or returns its replies.
+      entry.timer = setTimeout(() => this.viaRest(entry), this.o.ackTimeoutMs);
+    } else if (this.mode === 'poll') {
+      this.viaRest(entry);
+    } else {
+      entry.state = 'queued';
+    }
+  }
+
+  private flush(): void {
+    for (const e of this.outbox.values()) if (e.state !== 'rest') this.dispatch(e);
+  }
+
+  private acknowledge(id: string, error?: { code: string; message: string }): void {
+    const e = this.outbox.get(id);
+    if (!e) return;
+    clearTimeout(e.timer);
+    this.outbox.delete(id);
+    this.o.events.onSendResult(id, error);
+  }
+
+  /** Sends over REST, one at a time and in order, retrying what may succeed later. */
+  private viaRest(entry: OutboxEntry): void {
+    if (entry.state === 'rest') return;
+    entry.state = 'rest';
+    clearTimeout(entry.timer);
+    this.restChain = this.restChain.then(() => this.postWithRetry(entry));
+  }
+
+  private async postWithRetry(entry: OutboxEntry): Promise<void> {
+    const backoff = this.o.retryDelays();
+    for (let attempt = 1; !this.stopped && this.outbox.has(entry.out.clientMessageId); attempt++) {
+      try {
+        const r = await this.o.api.send(this.o.conversation, entry.out);
+        if (this.stopped) return;
+        this.o.events.onMessages(r.messages);
+        this.acknowledge(entry.out.clientMessageId);
+        return;
+      } catch (err) {
+        if (this.stopped) return;
+        const e = err instanceof ApiError ? err : new ApiError(0, 'NETWORK', String(err));
+        if (e.gone) return this.o.events.onGone();
+        if (!e.retryable || attempt >= MAX_REST_ATTEMPTS) return this.acknowledge(entry.out.clientMessageId, { code: e.code, message: e.message });
+        // The socket may come back first and take the message over.
+        if (this.mode === 'socket' && this.wsOpen) {
+          entry.state = 'queued';
+          return this.dispatch(entry);
+        }
+        await sleep(backoff.next());
+      }
+    }
+  }
+
+  private connectSocket(): void {
+    if (this.stopped) return;
+    const WS = this.o.WebSocket!;
+    this.setStatus('connecting');
+    let opened = false;
+    let ws: WebSocket;
+    try {
+      ws = new WS(this.o.api.socketUrl(this.o.conversation, this.o.after()));
+    } catch {
+      return void this.socketDown(false);
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      opened = true;
+      this.wsOpen = true;
+      this.socketFailures = 0;
+      this.o.backoff.reset();
+      this.setStatus('online');
+      this.flush();
+    };
+    ws.onmessage = (ev) => this.onSocketData(ev.data);
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.wsOpen = false;
+      void this.socketDown(opened);
+    };
+  }
+
+  private onSocketData(data: unknown): void {
+    let ev: { type?: string; messages?: unknown; code?: string; message?: string; clientMessageId?: string };
+    try {
+      ev = JSON.parse(String(data));
+    } catch {
+      return;
+    }
+    if (ev.type === 'messages' && Array.isArray(ev.messages)) {
+      const messages = ev.messages.filter(isMessage);
+      this.acknowledgeByMessages(messages);
+      this.o.events.onMessages(messages);
+    } else if (ev.type === 'typing') {
+      this.o.events.onTyping();
+    } else if (ev.type === 'error') {
+      this.onSocketError(ev.code ?? 'INTERNAL', ev.message ?? '', ev.clientMessageId);
+    } else if (ev.type === 'reconnect') {
+      // A graceful shutdown: come back soon (with jitter), without counting it as a failure.
+      this.ws?.close();
+    }
+  }
+
+  private acknowledgeByMessages(messages: Message[]): void {
+    const inFlight = [...this.outbox.values()].filter((e) => e.state === 'socket');
+    if (!inFlight.length) return;
+    for (const m of messages.filter((x) => x.from === 'user')) {
+      this.echoes = true;
+      const e = inFlight.find((x) => ('text' in x.out ? x.out.text : x.out.postback) === m.text);
+      if (e) this.acknowledge(e.out.clientMessageId);
+    }
+    if (!this.echoes && messages.some((m) => m.from !== 'user')) this.acknowledge(inFlight[0]!.out.clientMessageId);
+  }
+
+  private onSocketError(code: string, message: string, clientMessageId?: string): void {
+    const retryable = ['CONVERSATION_BUSY', 'RATE_LIMITED', 'STORE_UNAVAILABLE', 'INTERNAL'].includes(code);
+    if (code === 'CONVERSATION_NOT_FOUND' || code === 'UNAUTHORIZED' || code === 'FORBIDDEN') return this.o.events.onGone();
+    const entry = clientMessageId ? this.outbox.get(clientMessageId) : undefined;
+    if (!entry) return;
+    if (retryable) this.viaRest(entry);
+    else this.acknowledge(entry.out.clientMessageId, { code, message });
+  }
+
+  private async socketDown(opened: boolean): Promise<void> {
+    if (this.stopped) return;
+    this.setStatus('offline');
+    for (const e of this.outbox.values()) if (e.state === 'socket') (clearTimeout(e.timer), (e.state = 'queued'));
+    if (!opened) this.socketFailures++;
+    if (this.socketFailures >= SOCKET_FAILURES_BEFORE_POLLING || opened) {
+      // Is it the socket or the server? A REST answer tells: catch up now, and poll if sockets keep failing.
+      try {
+        const messages = await this.o.api.history(this.o.conversation, this.o.after());
+        if (this.stopped) return;
+        this.o.events.onMessages(messages);
+        if (!opened && this.o.transport === 'auto') {
+          this.mode = 'poll';
+          this.flush();
+          return void this.pollLoop();
+        }
+      } catch (err) {
+        if (err instanceof ApiError && err.gone) return this.o.events.onGone();
+      }
+    }
+    if (this.stopped) return;
+    this.retryTimer = setTimeout(() => this.connectSocket(), this.o.backoff.next());
+  }
+
+  private async pollLoop(): Promise<void> {
+    const backoff = this.o.backoff;
+    while (!this.stopped) {
+      const started = Date.now();
+      this.pollAbort = new AbortController();
+      try {
+        const messages = await this.o.api.history(this.o.conversation, this.o.after(), { wait: this.o.pollWait, signal: this.pollAbort.signal });
+        if (this.stopped) return;
+        backoff.reset();
+        this.setStatus('polling');
+        this.o.events.onMessages(messages);
+        this.flush();
+        // A server that does not hold the request answers at once: do not spin.
+        if (!messages.length && Date.now() - started < 1000) await sleep(this.o.pollIdleMs);
+      } catch (err) {
+        if (this.stopped) return;
+        if (err instanceof ApiError && err.gone) return this.o.events.onGone();
+        if (this.pollAbort.signal.aborted) continue;
+        this.setStatus('offline');
+        await sleep(backoff.next());
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,373 @@
+import { Api, ApiError, type Conversation } from './api.js';
+import { Connection, type ConnectionStatus } from './connection.js';
+import { button, el } from './dom.js';
+import { strings, type Strings } from './i18n.js';
+import { renderMessage, renderPending, renderQuickReplies, type RenderContext } from './messages.js';
+import { KEPT_MESSAGES, WidgetStorage, type Saved } from './storage.js';
+import { Timeline } from './timeline.js';
+import type { Lang, Message, Outgoing, QuickReply } from './types.js';
+import { Shell } from './view.js';
+
+/** How a page configures the widget (the script tag's data- attributes). */
+export interface WidgetOptions {
+  /** Origin (and optional path) of the assistant's API. */
+  api: string;
+  lang: Lang;
+  title?: string;
+  hotline?: string;
+  transport: 'auto' | 'websocket' | 'poll';
+  /** Open the panel at load. */
+  open?: boolean;
+}
+
+/** Longest message the API accepts, in characters (code points). */
+const MAX_TEXT = 2000;
+/** The typing line goes away by itself if no reply comes. */
+const TYPING_TIMEOUT_MS = 20_000;
+
+/** A sent message the server has not yet echoed with a seq. */
+interface Unbound {
+  el: HTMLElement;
+  /** What the transcript will hold: the text, or the postback. */
+  stored: string;
+  out: Outgoing;
+}
+
+/** The chat widget: one conversation, its transcript on screen, and the connection that keeps it current. */
+export class ChatWidget {
+  private readonly api: Api;
+  private readonly storage: WidgetStorage;
+  private readonly shell: Shell;
+  private saved: Saved;
+  private lang: Lang;
+  private t: Strings;
+  private timeline: Timeline;
+  private conversation: Conversation | null = null;
+  private connection: Connection | null = null;
+  private starting: Promise<Conversation | null> | null = null;
+  private readonly unbound: Unbound[] = [];
+  private readonly titles = new Map<string, string>();
+  private typingTimer: ReturnType<typeof setTimeout> | undefined;
+  private quickFor = 0;
+  private unread = 0;
+  private wasDown = false;
+  private catchingUpFrom = -1;
+
+  constructor(private readonly opts: WidgetOptions) {
+    this.api = new Api(opts.api);
+    this.storage = new WidgetStorage(this.api.base);
+    this.saved = this.storage.load();
+    this.lang = this.saved.lang ?? opts.lang;
+    this.t = strings(this.lang);
+    this.timeline = new Timeline(this.saved.conversationId ? this.saved.messages : []);
+    this.shell = new Shell(this.t, { title: opts.title, hotline: opts.hotline }, {
+      onOpen: () => this.open(),
+      onClose: () => this.close(),
+      onSend: (text) => this.sendText(text),
+      onHandoff: () => this.sendPostback({ title: this.t.handoff, postback: 'handoff' }),
+      onToggleLarge: () => this.toggleLarge(),
+      onToggleLang: () => void this.toggleLang(),
+    });
+    this.shell.applyStrings(this.t, this.lang);
+    this.shell.setLarge(this.saved.large);
+  }
+
+  /** Adds the widget to the page; a kept conversation reconnects at once (agent messages arrive while closed). */
+  mount(parent: HTMLElement = document.body): void {
+    parent.append(this.shell.host);
+    this.renderAll();
+    if (this.saved.conversationId) {
+      this.conversation = { conversationId: this.saved.conversationId, token: this.saved.token };
+      this.connect();
+    }
+    if (this.opts.open || this.saved.open) this.open();
+    window.addEventListener('online', () => this.connection?.nudge());
+    document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && this.connection?.nudge());
+  }
+
+  open(): void {
+    this.shell.open();
+    this.unread = 0;
+    this.persist({ open: true });
+    void this.ensureConversation();
+  }
+
+  close(): void {
+    this.shell.close();
+    this.persist({ open: false });
+  }
+
+  // ---- conversation ----------------------------------------------------------------------------------------
+
+  private ensureConversation(): Promise<Conversation | null> {
+    if (this.conversation) return Promise.resolve(this.conversation);
+    this.starting ??= this.startConversation().finally(() => (this.starting = null));
+    return this.starting;
+  }
+
+  private async startConversation(): Promise<Conversation | null> {
+    try {
+      const r = await this.api.start(this.lang);
+      this.conversation = { conversationId: r.conversationId, token: r.token };
+      this.timeline = new Timeline();
+      this.saved = { ...this.saved, conversationId: r.conversationId, token: r.token, lang: this.lang, messages: [] };
+      this.onMessages(r.messages);
+      this.connect();
+      return this.conversation;
+    } catch (err) {
+      this.notice(`${this.t.startFailed}${this.opts.hotline ? ` ${this.opts.hotline}` : ''}。`, { label: this.t.retry, run: () => void this.ensureConversation() });
+      if (!(err instanceof ApiError)) console.error(err);
+      return null;
+    }
+  }
+
+  private connect(): void {
+    this.connection?.stop();
+    const conv = this.conversation!;
+    this.connection = new Connection({
+      api: this.api,
+      conversation: conv,
+      transport: this.opts.transport,
+      after: () => this.timeline.contiguous,
+      events: {
+        onMessages: (m) => this.onMessages(m),
+        onTyping: () => this.setTyping(true),
+        onStatus: (s) => this.onStatus(s),
+        onSendResult: (id, error) => this.onSendResult(id, error),
+        onGone: () => void this.restart(this.t.gone),
+      },
+    });
+    this.connection.start();
+    // Messages typed before the conversation existed, or left unanswered by a previous connection.
+    for (const u of this.unbound) if (u.el.classList.contains('pending')) this.connection.send(u.out);
+  }
+
+  /** Drops the current conversation and starts a new one (expired, or a new reply language). */
+  private async restart(notice?: string): Promise<void> {
+    this.connection?.stop();
+    this.connection = null;
+    this.conversation = null;
+    this.unbound.length = 0;
+    this.timeline = new Timeline();
+    this.saved = { ...this.saved, conversationId: undefined, token: undefined, messages: [] };
+    this.storage.save(this.saved);
+    this.renderAll();
+    if (notice) this.notice(notice);
+    await this.ensureConversation();
+  }
+
+  // ---- incoming ----------------------------------------------------------------------------------------------
+
+  private onMessages(messages: Message[]): void {
+    const fresh = this.timeline.add(messages);
+    if (!fresh.length) return this.catchUpIfGap();
+    let replied = false;
+    for (const m of fresh) {
+      for (const q of m.quickReplies ?? []) this.titles.set(q.postback, q.title);
+      if (m.from === 'user' && this.bind(m)) continue;
+      this.insert(renderMessage(m, this.context()), m.seq);
+      if (m.from !== 'user') replied = true;
+    }
+    if (replied) this.setTyping(false);
+    this.refreshQuickReplies();
+    this.shell.scrollToEnd(false);
+    if (!this.shell.isOpen && replied) {
+      this.unread += fresh.filter((m) => m.from === 'bot' || m.from === 'agent').length;
+      this.shell.setUnread(this.unread);
+    }
+    this.persist({});
+    this.catchUpIfGap();
+  }
+
+  /** A user message the server stored: if it is one shown as pending, it takes the seq instead of a second copy. */
+  private bind(m: Message): boolean {
+    const i = this.unbound.findIndex((u) => u.stored === m.text);
+    if (i < 0) return false;
+    const [u] = this.unbound.splice(i, 1);
+    u!.el.dataset.seq = String(m.seq);
+    return true;
+  }
+
+  /** A seq is missing (the user's own message after a REST send, a lost publish): read the transcript from there. */
+  private catchUpIfGap(): void {
+    const conv = this.conversation;
+    const from = this.timeline.contiguous;
+    if (!conv || !this.timeline.hasGap || from === this.catchingUpFrom) return;
+    this.catchingUpFrom = from;
+    this.api.history(conv, from).then(
+      (m) => conv === this.conversation && this.onMessages(m),
+      () => (this.catchingUpFrom = -1),
+    );
+  }
+
+  private onStatus(s: ConnectionStatus): void {
+    if (s === 'offline' || (s === 'connecting' && this.wasDown)) {
+      this.wasDown = true;
+      this.shell.setBanner(this.t.offline);
+    } else if (s === 'online' || s === 'polling') {
+      if (this.wasDown) this.shell.setBanner(this.t.restored, true);
+      this.wasDown = false;
+    }
+    this.shell.root.dataset.status = s;
+    this.shell.root.dataset.transport = this.connection?.transport ?? '';
+  }
+
+  private setTyping(on: boolean): void {
+    clearTimeout(this.typingTimer);
+    this.shell.setTyping(on);
+    if (on) this.typingTimer = setTimeout(() => this.shell.setTyping(false), TYPING_TIMEOUT_MS);
+  }
+
+  // ---- outgoing ----------------------------------------------------------------------------------------------
+
+  private sendText(text: string): void {
+    const trimmed = text.trim();
+    if (!trimmed) return;
+    if ([...trimmed].length > MAX_TEXT) return this.notice(this.t.tooLong);
+    this.dispatch({ clientMessageId: uuid(), text: trimmed }, trimmed, trimmed);
+  }
+
+  private sendPostback(q: QuickReply): void {
+    this.titles.set(q.postback, q.title);
+    this.dispatch({ clientMessageId: uuid(), postback: q.postback }, q.title, q.postback);
+    this.shell.input.focus();
+  }
+
+  private dispatch(out: Outgoing, shown: string, stored: string): void {
+    const node = renderPending(shown, this.context());
+    this.unbound.push({ el: node, stored, out });
+    this.shell.log.append(node);
+    this.refreshQuickReplies(true);
+    this.shell.scrollToEnd();
+    this.setTyping(true);
+    void this.ensureConversation().then((c) => c && this.connection?.send(out));
+  }
+
+  private onSendResult(id: string, error?: { code: string; message: string }): void {
+    const u = this.unbound.find((x) => x.out.clientMessageId === id);
+    if (!u) return;
+    u.el.classList.remove('pending');
+    u.el.querySelector('.state')?.remove();
+    this.refreshQuickReplies();
+    if (!error) return;
+    this.setTyping(false);
+    u.el.classList.add('failed');
+    const retryable = error.code !== 'MESSAGE_TOO_LONG' && error.code !== 'BAD_REQUEST';
+    const state = retryable
+      ? button(this.t.failed, 'state', () => {
+          state.remove();
+          u.el.classList.remove('failed');
+          u.el.classList.add('pending');
+          this.setTyping(true);
+          this.connection?.send(u.out);
+        })
+      : el('span', { class: 'state' }, error.message || this.t.tooLong);
+    u.el.append(state);
+    this.shell.announce(retryable ? this.t.failed : error.message);
+  }
+
+  // ---- rendering ---------------------------------------------------------------------------------------------
+
+  private context(): RenderContext {
+    return { t: this.t, lang: this.lang, titleOf: (p) => this.titles.get(p) };
+  }
+
+  /** Puts a message at its place by seq (a caught-up message may be older than what is shown). */
+  private insert(node: HTMLElement, seq: number): void {
+    const log = this.shell.log;
+    const after = [...log.children].find((c) => Number((c as HTMLElement).dataset.seq) > seq);
+    log.insertBefore(node, after ?? null);
+  }
+
+  /** Renders the whole log again (first paint, a language switch, a new conversation). */
+  private renderAll(): void {
+    this.shell.log.replaceChildren();
+    this.quickFor = 0;
+    const messages = this.timeline.tail(KEPT_MESSAGES * 5);
+    for (const m of messages) for (const q of m.quickReplies ?? []) this.titles.set(q.postback, q.title);
+    for (const m of messages) this.shell.log.append(renderMessage(m, this.context()));
+    for (const u of this.unbound) this.shell.log.append(u.el);
+    this.refreshQuickReplies();
+  }
+
+  /** Buttons are shown only under the newest message that has them, and only until the user answers. */
+  private refreshQuickReplies(userAnswered = false): void {
+    const messages = this.timeline.tail(50);
+    let target: Message | undefined;
+    if (!userAnswered && !this.unbound.some((u) => u.el.classList.contains('pending'))) {
+      for (let i = messages.length - 1; i >= 0; i--) {
+        const m = messages[i]!;
+        if (m.from === 'user') break;
+        if (m.quickReplies?.length) {
+          target = m;
+          break;
+        }
+      }
+    }
+    const seq = target?.seq ?? 0;
+    if (seq === this.quickFor) return;
+    const hadFocus = this.shell.focused?.closest('.quick') != null;
+    this.shell.log.querySelectorAll('.quick').forEach((q) => q.remove());
+    this.quickFor = seq;
+    if (target) {
+      const node = this.shell.log.querySelector(`.msg[data-seq="${seq}"]`);
+      node?.append(renderQuickReplies(target.quickReplies!, this.t.quickReplies, (q) => this.sendPostback(q)));
+    }
+    if (hadFocus) this.shell.input.focus();
+  }
+
+  /** A local line in the log (not part of the transcript), with an optional action button. */
+  private notice(text: string, action?: { label: string; run: () => void }): void {
+    const node = el('div', { class: 'notice' }, el('p', {}, text));
+    if (action)
+      node.append(
+        button(action.label, 'retry', () => {
+          node.remove();
+          action.run();
+        }),
+      );
+    this.shell.log.append(node);
+    this.shell.scrollToEnd();
+    this.setTyping(false);
+  }
+
+  // ---- settings ----------------------------------------------------------------------------------------------
+
+  private toggleLarge(): void {
+    this.saved.large = !this.saved.large;
+    this.shell.setLarge(this.saved.large);
+    this.persist({});
+  }
+
+  /** Switches the interface language; the reply language follows at once while the user has not written yet. */
+  private async toggleLang(): Promise<void> {
+    this.lang = this.lang === 'zh' ? 'en' : 'zh';
+    this.t = strings(this.lang);
+    this.shell.applyStrings(this.t, this.lang);
+    const untouched = this.unbound.length === 0 && this.timeline.tail(KEPT_MESSAGES).every((m) => m.from !== 'user');
+    if (!this.conversation || untouched) {
+      if (this.conversation) await this.restart();
+      else this.renderAll();
+      this.persist({ lang: this.lang });
+      return;
+    }
+    this.renderAll();
+    if (this.saved.lang !== this.lang) this.notice(this.t.langLater, { label: this.t.newChat, run: () => void this.restart() });
+  }
+
+  private persist(patch: Partial<Saved>): void {
+    this.saved = { ...this.saved, ...patch, messages: this.timeline.tail(KEPT_MESSAGES) };
+    if (this.conversation) this.saved.lang ??= this.lang;
+    this.storage.save(this.saved);
+  }
+}
+
+/** crypto.randomUUID, which only secure contexts have; a v4 UUID from getRandomValues elsewhere (an http:// page). */
+export function uuid(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
