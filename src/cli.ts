@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { loadConfig } from './config.js';
-import type { Message } from './core/index.js';
+import { createCliChannel } from './channels/cli/index.js';
+import { renderText } from './channels/render-text.js';
 import { formatIssue, lintKnowledge, loadCatalog, loadKnowledge } from './knowledge/index.js';
 import { createClassifier } from './nlu/index.js';
 import { createAssistant } from './main.js';
@@ -11,11 +12,6 @@ const USAGE = `usage: npm run -s cli -- <command>
   chat                chat in the terminal (same engine, in-memory stores)
   kb lint [--catalog FILE]  check the knowledge base; prints file: field: problem`;
 
-/** Renders a message as plain text, with buttons as a numbered list. */
-function render(m: Message): string {
-  const buttons = m.quickReplies?.length ? `\n${m.quickReplies.map((q, i) => `  [${i + 1}] ${q.title}`).join('\n')}` : '';
-  return `${m.text}${buttons}`;
-}
 
 async function classify(): Promise<void> {
   const classifier = createClassifier(loadKnowledge(process.env.KNOWLEDGE_DIR ?? 'knowledge', process.env.FLOWS_DIR ?? 'flows'));
@@ -38,31 +34,14 @@ async function ask(text: string): Promise<void> {
   const { service, stores } = await createAssistant({ ...loadConfig(), REDIS_URL: undefined, LOG_LEVEL: 'silent' });
   const { conversationId } = await service.start();
   const r = await service.send(conversationId, { text });
-  console.log(r.messages.map(render).join('\n\n'));
+  console.log(renderText(r.messages, { maxTextChars: 0 }).map((m) => m.text).join('\n\n'));
   await stores.close();
 }
 
 async function chat(): Promise<void> {
-  const { service, stores } = await createAssistant({ ...loadConfig(), REDIS_URL: undefined, LOG_LEVEL: 'silent' });
-  const started = await service.start();
-  let last = started.messages;
-  console.log(last.map(render).join('\n\n'));
-  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: '\n你> ' });
-  rl.prompt();
-  for await (const line of rl) {
-    const text = line.trim();
-    if (text === '/quit' || text === '/exit') break;
-    if (text) {
-      // A number picks the matching button of the last bot message.
-      const buttons = last.at(-1)?.quickReplies ?? [];
-      const pick = /^\d+$/.test(text) ? buttons[Number(text) - 1] : undefined;
-      const r = await service.send(started.conversationId, pick ? { postback: pick.postback } : { text });
-      last = r.messages;
-      console.log(`\n${r.messages.map(render).join('\n\n')}`);
-    }
-    rl.prompt();
-  }
-  rl.close();
+  const { service, stores, bus } = await createAssistant({ ...loadConfig(), REDIS_URL: undefined, LOG_LEVEL: 'silent' });
+  await createCliChannel({ service, input: process.stdin, output: process.stdout }).start();
+  await bus.close();
   await stores.close();
 }
 

@@ -17,6 +17,11 @@ const schema = z.object({
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(120),
 
   // ---- channels: widget, Telegram, WeChat (issue 8); add this area's variables below this line
+  /** Sites that may embed the widget: `*`, or comma-separated origins; unset: the server's own origin only. */
+  WIDGET_ALLOWED_ORIGINS: z
+    .string()
+    .refine((v) => v.trim() === '*' || v.split(',').every((o) => !o.trim() || /^https?:\/\/[^/\s]+$/.test(o.trim())), 'must be * or comma-separated origins like https://www.example.com (no path)')
+    .optional(),
   TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[\w-]+$/, 'a bot token from @BotFather: <digits>:<secret>').optional(),
   TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[\w-]{16,256}$/, '16-256 of A-Z a-z 0-9 _ -').optional(),
   TELEGRAM_MODE: z.enum(['webhook', 'polling']).default('webhook'),

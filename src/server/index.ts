@@ -1,2 +1,2 @@
 export { buildServer, type ServerOptions } from './app.js';
-export { MAX_TEXT } from './routes/conversations.js';
+export { MAX_TEXT } from '../channels/web/routes.js';

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { MessageBus } from '../../delivery/types.js';
 import { z } from 'zod';
 import { AppError } from '../../core/index.js';
 import type { ConversationService } from '../../conversation/index.js';
+import type { LongPolls } from './long-poll.js';
 
 /** Longest text a user may send. */
 export const MAX_TEXT = 2000;
@@ -38,8 +40,8 @@ export async function authorizeConversation(service: ConversationService, id: st
   throw new AppError('UNAUTHORIZED');
 }
 
-/** Conversation routes: start, send a message, read the transcript. */
-export const conversationRoutes: FastifyPluginAsync<{ service: ConversationService }> = async (app, { service }) => {
+/** Conversation routes: start, send a message, read the transcript (long polling with `wait`). */
+export const conversationRoutes: FastifyPluginAsync<{ service: ConversationService; bus?: MessageBus; waits: LongPolls }> = async (app, { service, bus, waits }) => {
   app.post('/api/v1/conversations', async (req, reply) => {
     const body = parse(startBody, req.body);
     const r = await service.start({ ...(body?.userId ? { userId: body.userId } : {}), ...(body?.lang ? { lang: body.lang } : {}) });
@@ -55,10 +57,13 @@ export const conversationRoutes: FastifyPluginAsync<{ service: ConversationServi
     return service.send(id, input, cmid ? { clientMessageId: cmid } : {});
   });
 
-  app.get('/api/v1/conversations/:id/messages', async (req) => {
+  app.get('/api/v1/conversations/:id/messages', async (req, reply) => {
     const { id } = parse(idParams, req.params);
     await authorizeConversation(service, id, bearerToken(req));
-    const { after, limit } = parse(historyQuery, req.query);
+    const { after, limit, wait } = parse(historyQuery, req.query);
+    const now = await service.history(id, after, limit);
+    if (now.length || !wait) return { messages: now };
+    await waits.until(id, after, wait * 1000, bus, reply.raw);
     return { messages: await service.history(id, after, limit) };
   });
 };
