@@ -1,5 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { loadConfig, type Config } from './config.js';
+import { addConfiguredChannels, reportChannels } from './channels/setup.js';
+import { createChannelRegistry, type ChannelRegistry } from './channels/registry.js';
 import { createConversationService, type ConversationService } from './conversation/index.js';
 import { createLogger, type Logger } from './core/index.js';
 import { createBus, type MessageBus } from './delivery/index.js';
@@ -17,6 +19,7 @@ export interface Assistant {
   stores: Stores;
   bus: MessageBus;
   service: ConversationService;
+  channels: ChannelRegistry;
 }
 
 /** The composition root: builds the assistant from configuration. */
@@ -28,25 +31,34 @@ export async function createAssistant(config: Config = loadConfig(), logger: Log
   if (embedder) logger.info({ model: embedder.model }, 'dense retrieval fused with lexical ranking');
   const stores = await createStores({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, ttlSeconds: config.SESSION_TTL_SECONDS });
   const bus = await createBus({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
-  const service = createConversationService({ kb, classifier, stores, logger, dense, bus });
+  const channels = createChannelRegistry();
+  const service = createConversationService({ kb, classifier, stores, logger, dense, bus, channels });
+  addConfiguredChannels(channels, { config, service, bus, stores, logger, kb });
   logger.info({ items: kb.items.size, flows: kb.flows.size, store: stores.backend }, 'assistant ready');
-  return { config, logger, kb, classifier, stores, bus, service };
+  return { config, logger, kb, classifier, stores, bus, service, channels };
 }
 
 async function main(): Promise<void> {
   const assistant = await createAssistant();
-  const { config, logger, stores, service } = assistant;
-  const app = await buildServer({ service, stores, logger, rateLimitMax: config.RATE_LIMIT_MAX });
+  const { config, logger, stores, service, channels, bus, kb } = assistant;
+  const app = await buildServer({ service, stores, logger, rateLimitMax: config.RATE_LIMIT_MAX, channels: channels.list() });
+  reportChannels(channels, logger);
+  let closing = false;
   const close = async () => {
+    if (closing) return;
+    closing = true;
+    await channels.stopAll(logger);
     await app.close();
-    await assistant.bus.close();
+    await bus.close();
     await stores.close();
     process.exit(0);
   };
   process.on('SIGINT', close);
   process.on('SIGTERM', close);
   const address = await app.listen({ port: config.PORT, host: config.HOST });
-  logger.info(`96510 assistant listening on ${address} (POST /api/v1/conversations)`);
+  logger.info(`${kb.utility.shortName} assistant listening on ${address}: demo page at /, API at /api/v1/conversations`);
+  // Long polling and webhook set-up run in the background: a platform that does not answer never blocks the server.
+  void channels.startAll(logger);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

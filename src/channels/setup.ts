@@ -1,0 +1,47 @@
+import type { Config } from '../config.js';
+import type { ConversationService } from '../conversation/index.js';
+import type { Logger } from '../core/index.js';
+import type { MessageBus } from '../delivery/types.js';
+import type { KnowledgeBase } from '../knowledge/index.js';
+import type { Stores } from '../store/index.js';
+import type { ChannelRegistry } from './registry.js';
+import { createTelegramChannel, telegramSettings } from './telegram/index.js';
+import { createWebChannel, parseAllowedOrigins } from './web/index.js';
+
+/** What the configured channels are built from. */
+export interface ChannelDeps {
+  config: Config;
+  service: ConversationService;
+  bus: MessageBus;
+  stores: Stores;
+  logger: Logger;
+  kb: KnowledgeBase;
+}
+
+/** Adds a channel built by `build`, or records it as off when the settings say so or building throws. */
+function attempt(registry: ChannelRegistry, name: string, build: () => Parameters<ChannelRegistry['add']>[0] | string): void {
+  try {
+    const r = build();
+    if (typeof r === 'string') registry.off(name, r);
+    else registry.add(r);
+  } catch (err) {
+    registry.off(name, (err as Error).message);
+  }
+}
+
+/** Adds every channel the configuration enables: the web channel always, Telegram and WeChat with their credentials. */
+export function addConfiguredChannels(registry: ChannelRegistry, deps: ChannelDeps): ChannelRegistry {
+  const { config, service, bus, stores, logger, kb } = deps;
+  registry.add(createWebChannel({ service, bus, allowedOrigins: parseAllowedOrigins(config.WIDGET_ALLOWED_ORIGINS), utility: kb.utility }));
+  attempt(registry, 'telegram', () => {
+    const s = telegramSettings(config);
+    return 'off' in s ? s.off : createTelegramChannel({ ...s.on, service, logger, stores });
+  });
+  return registry;
+}
+
+/** Says once which channels are on and which are off, and why. */
+export function reportChannels(registry: ChannelRegistry, logger: Logger): void {
+  for (const [name, reason] of registry.disabled()) logger.info({ channel: name }, `channel ${name} is off: ${reason}`);
+  logger.info({ channels: registry.list().map((c) => c.name) }, 'channels on');
+}
