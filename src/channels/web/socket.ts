@@ -123,13 +123,8 @@ export async function socketRoute(app: FastifyInstance, opts: SocketRouteOptions
   timer.unref();
   const connections = new WeakMap<WebSocket, Connection>();
 
-  app.addHook('preClose', async () => {
-    clearInterval(timer);
-    for (const s of open) {
-      connections.get(s)?.emit({ type: 'reconnect' });
-      s.close(1012, 'server restarting');
-    }
-  });
+  // The server's websocket preClose tells every socket to reconnect and closes it.
+  app.addHook('onClose', async () => clearInterval(timer));
 
   app.get(
     '/api/v1/conversations/:id/socket',
