@@ -179,6 +179,22 @@ describe('Telegram webhook', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
   });
 
+  it('is not throttled by the per-IP rate limit: every chat arrives from Telegram\'s addresses', async () => {
+    const limited = await buildServer({ service, stores, logger, rateLimitMax: 2 });
+    await channel.register!(limited);
+    const codes: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      const res = await limited.inject({ method: 'POST', url: '/telegram/webhook', remoteAddress: '149.154.167.220', headers: { 'x-telegram-bot-api-secret-token': SECRET }, payload: textUpdate(1000 + k, '你好') });
+      codes.push(res.statusCode);
+    }
+    expect(codes).toEqual([200, 200, 200, 200, 200]);
+    const api429 = await limited.inject({ method: 'POST', url: '/api/v1/conversations', remoteAddress: '149.154.167.220' });
+    const api429b = await limited.inject({ method: 'POST', url: '/api/v1/conversations', remoteAddress: '149.154.167.220' });
+    const api429c = await limited.inject({ method: 'POST', url: '/api/v1/conversations', remoteAddress: '149.154.167.220' });
+    expect([api429.statusCode, api429b.statusCode, api429c.statusCode]).toContain(429);
+    await limited.close();
+  });
+
   it('says politely that text is needed for a sticker or photo', async () => {
     const update = { update_id: ++nextUpdate, message: { message_id: 1, date: 1_790_000_000, chat: { id: 88, type: 'private' }, sticker: { file_id: 'x', file_unique_id: 'y', type: 'regular', width: 1, height: 1, is_animated: false, is_video: false } } };
     const [reply] = await exchange(update);

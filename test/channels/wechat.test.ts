@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { XMLParser } from 'fast-xml-parser';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildXml, createWechatChannel, TOKEN_REFRESH_MARGIN_MS, verifySignature, WechatCrypto, wechatSignature, type WechatChannel } from '../../src/channels/wechat/index.js';
+import { buildXml, createWechatChannel, renderWechat, TOKEN_REFRESH_MARGIN_MS, verifySignature, WechatCrypto, wechatSignature, type WechatChannel } from '../../src/channels/wechat/index.js';
 import { createConversationService, type ConversationService, type PipelineMiddleware } from '../../src/conversation/index.js';
 import { createLogger, type Message } from '../../src/core/index.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js';
@@ -111,6 +111,20 @@ describe('WeChat signatures and 安全模式 crypto', () => {
     expect(() => c.decrypt(tampered.toString('base64'))).toThrow();
     expect(() => c.decrypt('not base64 at all!')).toThrow();
     expect(() => new WechatCrypto('short', APP_ID)).toThrow(/43/);
+  });
+
+  it('splits replies within both 2,048 bytes and 682 characters, whole emoji, nothing lost', () => {
+    for (const unit of ['水', 'a', '💧', '水a💧 ']) {
+      const text = unit.repeat(3000);
+      const parts = renderWechat([{ text }]);
+      expect(parts.length).toBeGreaterThan(1);
+      for (const p of parts) {
+        expect(Buffer.byteLength(p)).toBeLessThanOrEqual(2048);
+        expect([...p].length).toBeLessThanOrEqual(682);
+        expect(p).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+      }
+      expect(parts.join('').replace(/\s/g, '')).toBe(text.replace(/\s/g, ''));
+    }
   });
 
   it('builds reply XML with "]]>" split across CDATA sections', () => {
@@ -222,6 +236,18 @@ describe('WeChat server URL and messages', () => {
     const json = await app.inject({ method: 'POST', url: `/wechat?${signedQuery()}`, headers: { 'content-type': 'application/json' }, payload: '{"a":1}' });
     expect(json.statusCode).toBe(400);
     expect(await say('oAfter', '水费怎么交')).toContain('户号');
+  });
+
+  it('is not throttled by the per-IP rate limit: every user arrives from WeChat\'s addresses', async () => {
+    const limited = await buildServer({ service, stores, logger, rateLimitMax: 2 });
+    await channel.register!(limited);
+    const codes: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      const res = await limited.inject({ method: 'POST', url: `/wechat?${signedQuery()}`, remoteAddress: '101.226.103.0', headers: { 'content-type': 'text/xml' }, payload: textXml(`oRate${k}`, '你好') });
+      codes.push(res.statusCode);
+    }
+    expect(codes).toEqual([200, 200, 200, 200, 200]);
+    await limited.close();
   });
 
   it('answers a message over 2,000 characters politely without running a turn', async () => {

@@ -150,7 +150,8 @@ export function createTelegramChannel(opts: TelegramChannelOptions): TelegramCha
       if (opts.mode !== 'webhook') return;
       const secret = opts.webhookSecret!;
       await app.register(async (scope) => {
-        scope.post(WEBHOOK_PATH, { bodyLimit: 256 * 1024 }, async (req, reply) => {
+        // Every update comes from Telegram's few addresses: a per-IP limit would throttle all users at once; the secret check is first and cheap.
+        scope.post(WEBHOOK_PATH, { bodyLimit: 256 * 1024, config: { rateLimit: false } }, async (req, reply) => {
           if (!sameSecret(req.headers['x-telegram-bot-api-secret-token'], secret)) {
             throw new AppError('UNAUTHORIZED', 'Telegram 回调密钥不正确');
           }

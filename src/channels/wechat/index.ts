@@ -7,12 +7,12 @@ import { KeyedQueue, MAX_USER_TEXT, repliesOf, sendOrOpen, type ChannelInput, ty
 import type { ChannelAdapter } from '../types.js';
 import { WechatApi } from './api.js';
 import { verifySignature, wechatSignature, WechatCrypto, WechatCryptoError } from './crypto.js';
-import { menuOf, renderWechat, WECHAT_MAX_TEXT_BYTES } from './render.js';
+import { menuOf, renderWechat, WECHAT_MAX_TEXT_CHARS } from './render.js';
 import { buildXml, parseWechatXml, WechatXmlError, type WechatFields } from './xml.js';
 
 export { WechatApi, WechatApiError, TOKEN_REFRESH_MARGIN_MS } from './api.js';
 export { WechatCrypto, WechatCryptoError, verifySignature, wechatSignature } from './crypto.js';
-export { renderWechat, WECHAT_MAX_TEXT_BYTES } from './render.js';
+export { renderWechat, WECHAT_MAX_TEXT_BYTES, WECHAT_MAX_TEXT_CHARS } from './render.js';
 export { buildXml, cdata, parseWechatXml, WechatXmlError } from './xml.js';
 export { wechatSettings, type WechatSettings } from './settings.js';
 
@@ -190,7 +190,7 @@ export function createWechatChannel(opts: WechatChannelOptions): WechatChannel {
 
   return {
     name: 'wechat',
-    capabilities: { buttons: false, cards: false, maxPayloadBytes: 0, maxTextChars: Math.floor(WECHAT_MAX_TEXT_BYTES / 3), replyWindowMs: 5000, live: false },
+    capabilities: { buttons: false, cards: false, maxPayloadBytes: 0, maxTextChars: WECHAT_MAX_TEXT_CHARS, replyWindowMs: 5000, live: false },
     api,
 
     async register(app: FastifyInstance) {
@@ -203,14 +203,16 @@ export function createWechatChannel(opts: WechatChannelOptions): WechatChannel {
           if (!(err instanceof AppError) && status && status >= 400 && status < 500) return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: ERRORS.BAD_REQUEST.message } });
           throw err;
         });
-        scope.get(PATH, async (req, reply) => {
+        // Every push comes from WeChat's few addresses: a per-IP limit would throttle all users at once; the signature check is first and cheap.
+        const config = { rateLimit: false } as const;
+        scope.get(PATH, { config }, async (req, reply) => {
           const q = req.query as Record<string, unknown>;
           const [timestamp, nonce, echostr] = [single(q.timestamp), single(q.nonce), single(q.echostr)];
           if (!timestamp || !nonce || echostr === undefined) throw new AppError('BAD_REQUEST', '缺少 signature、timestamp、nonce 或 echostr');
           if (!verifySignature(q.signature, token, timestamp, nonce)) throw new AppError('UNAUTHORIZED', '微信签名校验失败');
           return reply.type('text/plain').send(echostr);
         });
-        scope.post(PATH, onPush);
+        scope.post(PATH, { config }, onPush);
       });
     },
 
