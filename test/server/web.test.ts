@@ -209,3 +209,24 @@ describe('WIDGET_ALLOWED_ORIGINS', () => {
     expect(parseAllowedOrigins(undefined)).toEqual([]);
   });
 });
+
+describe('widget socket order and floods', () => {
+  it("runs one socket's messages in the order sent, and refuses a flood without losing the accepted ones", async () => {
+    const { base, service } = await server();
+    const c = await service.start();
+    const w = await open(base, c.conversationId, c.token);
+    await w.untilSeq(1);
+    const texts = Array.from({ length: 12 }, (_, i) => `第${i + 1}个问题：营业厅几点上班`);
+    for (const [i, text] of texts.entries()) w.send({ type: 'send', text, clientMessageId: `f${i}` });
+    await w.until((x) => x.events.some((e) => e.type === 'error' && e.code === 'RATE_LIMITED'));
+    const accepted = 12 - w.events.filter((e) => e.code === 'RATE_LIMITED').length;
+    expect(accepted).toBeGreaterThanOrEqual(8);
+    await w.until((x) => x.messages.filter((m) => m.from === 'user').length === accepted);
+    await new Promise((r) => setTimeout(r, 200));
+    const users = (await service.history(c.conversationId, 0, 500)).filter((m) => m.from === 'user').map((m) => m.text);
+    // The first eight always get in; later ones only as the queue drains. Whatever got in is stored in the order sent.
+    expect(users).toHaveLength(accepted);
+    expect(users.slice(0, 8)).toEqual(texts.slice(0, 8));
+    expect(users).toEqual(texts.filter((t) => users.includes(t)));
+  });
+});
