@@ -151,17 +151,20 @@ describe('Connection over the socket', () => {
     conn.stop();
   });
 
-  it('acknowledges by the echo of the user message when the server publishes it', async () => {
+  it('acknowledges in order by the echo of the user messages when the server publishes them, masked or not', async () => {
     const { conn, results } = setup();
     conn.start();
     const s = FakeSocket.all[0]!;
     s.open();
-    conn.send({ clientMessageId: 'a', text: '甲' });
-    conn.send({ clientMessageId: 'b', text: '乙' });
-    s.push({ type: 'messages', messages: [msg(1, 'user', '乙'), msg(2)] });
-    expect(results.map((r) => r.id)).toEqual(['b']);
-    s.push({ type: 'messages', messages: [msg(3, 'user', '甲')] });
-    expect(results.map((r) => r.id)).toEqual(['b', 'a']);
+    conn.send({ clientMessageId: 'a', text: '13812345678' });
+    conn.send({ clientMessageId: 'b', text: '张三' });
+    s.push({ type: 'messages', messages: [msg(1, 'user', '138****5678'), msg(2)] });
+    expect(results.map((r) => r.id)).toEqual(['a']);
+    // Once echoes are seen, a reply alone no longer acknowledges anything.
+    s.push({ type: 'messages', messages: [msg(3, 'agent')] });
+    expect(results.map((r) => r.id)).toEqual(['a']);
+    s.push({ type: 'messages', messages: [msg(4, 'user', '张三'), msg(5)] });
+    expect(results.map((r) => r.id)).toEqual(['a', 'b']);
     conn.stop();
   });
 

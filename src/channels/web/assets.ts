@@ -72,6 +72,7 @@ export function demoPage(utility: Utility): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${name} · 网上营业厅</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/demo.css">
 </head>
 <body>
