@@ -4,7 +4,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildXml, createWechatChannel, renderWechat, TOKEN_REFRESH_MARGIN_MS, verifySignature, WechatCrypto, wechatSignature, type WechatChannel } from '../../src/channels/wechat/index.js';
 import { createConversationService, type ConversationService, type PipelineMiddleware } from '../../src/conversation/index.js';
-import { createLogger, type Message } from '../../src/core/index.js';
+import { AppError, createLogger, ERRORS, type Message } from '../../src/core/index.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js';
 import { createClassifier, type Classifier } from '../../src/nlu/index.js';
 import { buildServer } from '../../src/server/index.js';
@@ -227,6 +227,9 @@ describe('WeChat server URL and messages', () => {
       '<root><FromUserName>o1</FromUserName></root>',
       '<xml><FromUserName><![CDATA[o/../../x]]></FromUserName><MsgType>text</MsgType></xml>',
       textXml('oBig', '水'.repeat(40_000)),
+      `<xml>${'<a>'.repeat(5000)}x${'</a>'.repeat(5000)}</xml>`,
+      `<xml><FromUserName>o1</FromUserName><FromUserName>o2</FromUserName><MsgType>text</MsgType><Content>x</Content></xml>`,
+      `<xml>${Array.from({ length: 200 }, (_, i) => `<F${i}>1</F${i}>`).join('')}</xml>`,
     ];
     for (const body of hostile) {
       const res = await post(body);
@@ -268,6 +271,26 @@ describe('WeChat server URL and messages', () => {
     expect(sent.length).toBeGreaterThanOrEqual(2);
     expect(sent.map((m) => m.content).join('').replace(/\s/g, '')).toBe(`人工客服 李敏：您好，我来帮您处理。${long}`.replace(/\s/g, ''));
     expect(wx.tokenRequests).toHaveLength(1);
+  });
+});
+
+describe('WeChat when the store fails', () => {
+  it('answers with a polite passive text, and the retried MsgId gets the real answer', async () => {
+    await setup();
+    let failures = 1;
+    const flaky = createConversationService({
+      kb, classifier, stores, logger,
+      middleware: { beforeEngine: [async (_turn, next) => { if (failures-- > 0) throw new AppError('STORE_UNAVAILABLE'); await next(); }] },
+    });
+    service = flaky;
+    const wechat = createWechatChannel({ service: flaky, token: TOKEN, appId: APP_ID, logger, stores });
+    await app.close();
+    app = await buildServer({ service: flaky, stores, logger });
+    await wechat.register!(app);
+    const xml = textXml('oFlaky', '水费怎么交');
+    expect((await exchange(xml)).Content).toBe(ERRORS.STORE_UNAVAILABLE.message);
+    expect((await exchange(xml)).Content).toContain('户号');
+    expect(await userTexts('oFlaky')).toEqual(['水费怎么交']);
   });
 });
 
