@@ -294,6 +294,40 @@ describe('WeChat when the store fails', () => {
   });
 });
 
+describe('WeChat long replies and agent menus', () => {
+  beforeEach(() => setup());
+
+  it('sends the first 2,048 bytes passively and the rest through 客服消息, in order', async () => {
+    const long = Array.from({ length: 40 }, (_, i) => `第 ${i + 1} 条办理须知：请携带有效身份证件原件，按页面提示办理。`).join('\n');
+    // A service that answers with one long reply (the documented surface: start, send, history).
+    const fake = {
+      async start() { return { conversationId: 'wechat:oLongReply', messages: [], created: false }; },
+      async send() { return { messages: [{ seq: 2, from: 'bot' as const, at: new Date().toISOString(), text: long }] }; },
+      async history() { return []; },
+    };
+    const wechat = createWechatChannel({ service: fake, token: TOKEN, appId: APP_ID, appSecret: APP_SECRET, apiBase: wx.url, logger, stores, now: () => clock });
+    await app.close();
+    app = await buildServer({ service, stores, logger });
+    await wechat.register!(app);
+    const first = (await exchange(textXml('oLongReply', '办理须知'))).Content!;
+    expect(Buffer.byteLength(first)).toBeLessThanOrEqual(2048);
+    const rest = await wx.waitForMessages(1);
+    await sleep(50);
+    expect([first, ...wx.messages.map((m) => m.content)].join('').replace(/\s/g, '')).toBe(long.replace(/\s/g, ''));
+    expect(wx.messages.every((m) => m.touser === 'oLongReply')).toBe(true);
+    expect(rest.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('numbers an agent message\'s buttons, and the number answers them', async () => {
+    await exchange(eventXml('oAgent', 'subscribe'));
+    await channel.send('wechat:oAgent', [{ seq: 2, from: 'agent', author: '人工客服 李敏', at: new Date().toISOString(), text: '请选择您要办理的业务', quickReplies: [{ title: '故障报修', postback: 'item:repair-report' }, { title: '水表过户', postback: 'item:transfer-ownership' }] }]);
+    const [pushed] = await wx.waitForMessages(1);
+    expect(pushed!.content).toContain('1. 故障报修\n2. 水表过户');
+    await say('oAgent', '2');
+    expect(await userTexts('oAgent')).toEqual(['item:transfer-ownership']);
+  });
+});
+
 describe('WeChat 安全模式', () => {
   beforeEach(() => setup({ encodingAESKey: true }));
 
