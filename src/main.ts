@@ -1,7 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { loadConfig, type Config } from './config.js';
-import { addConfiguredChannels, reportChannels } from './channels/setup.js';
-import { createChannelRegistry, type ChannelRegistry } from './channels/registry.js';
+import { addConfiguredChannels, createChannelRegistry, reportChannels, type ChannelRegistry } from './channels/index.js';
 import { createConversationService, type ConversationService } from './conversation/index.js';
 import { createLogger, type Logger } from './core/index.js';
 import { createBus, type MessageBus } from './delivery/index.js';
