@@ -35,6 +35,8 @@ export interface ConnectionOptions {
   pollWait?: number;
   /** Pause between polls of a server that answers at once instead of holding the request, in ms. */
   pollIdleMs?: number;
+  /** While long polling, how often to try a socket again (the proxy or the server may allow it by now), in ms. */
+  upgradeIntervalMs?: number;
   /** Time a socket send may go unanswered before it is retried over REST, in ms. */
   ackTimeoutMs?: number;
 }
@@ -70,10 +72,13 @@ export class Connection {
   /** The server echoes the user's own messages over the socket (then an echo, not any reply, acknowledges a send). */
   private echoes = false;
   private status: ConnectionStatus = 'connecting';
+  private probe: WebSocket | null = null;
+  /** The REST API answered after the last socket failure. */
+  private restAnswered = false;
 
   constructor(opts: ConnectionOptions) {
     const WS = opts.WebSocket ?? (typeof WebSocket === 'undefined' ? undefined : WebSocket);
-    this.o = { transport: 'auto', backoff: new Backoff(), retryDelays: () => new Backoff(800, 10_000), pollWait: 25, pollIdleMs: 2000, ackTimeoutMs: 20_000, ...opts, WebSocket: WS };
+    this.o = { transport: 'auto', backoff: new Backoff(), retryDelays: () => new Backoff(800, 10_000), pollWait: 25, pollIdleMs: 2000, upgradeIntervalMs: 60_000, ackTimeoutMs: 20_000, ...opts, WebSocket: WS };
     this.mode = this.o.transport === 'poll' || !WS ? 'poll' : 'socket';
   }
 
@@ -88,6 +93,7 @@ export class Connection {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     this.pollAbort?.abort();
+    this.probe?.close();
     for (const e of this.outbox.values()) clearTimeout(e.timer);
     this.outbox.clear();
     if (this.ws) {
@@ -265,6 +271,8 @@ export class Connection {
     for (const e of this.outbox.values()) if (e.state === 'socket') (clearTimeout(e.timer), (e.state = 'queued'));
     if (opened) this.socketFailures = 0;
     else this.socketFailures++;
+    if (opened) this.restAnswered = false;
+    let delay = this.o.backoff.next();
     if (this.socketFailures >= SOCKET_FAILURES_BEFORE_POLLING || opened) {
       // Is it the socket or the server? A REST answer tells: catch up now, and poll if sockets keep failing.
       try {
@@ -272,24 +280,37 @@ export class Connection {
         if (this.stopped) return;
         this.o.events.onMessages(messages);
         if (!opened && this.o.transport === 'auto') {
-          this.mode = 'poll';
-          this.setStatus('polling');
-          this.flush();
-          return void this.pollLoop();
+          // Only a socket failing while REST is known to answer means sockets are blocked (not a server just back).
+          if (this.restAnswered) return void this.startPolling();
+          this.restAnswered = true;
+          delay = 0;
         }
       } catch (err) {
         if (err instanceof ApiError && err.gone) return this.o.events.onGone();
+        this.restAnswered = false;
       }
     }
     if (this.stopped) return;
-    this.retryTimer = setTimeout(() => this.connectSocket(), this.o.backoff.next());
+    this.retryTimer = setTimeout(() => this.connectSocket(), delay);
+  }
+
+  private startPolling(): void {
+    this.mode = 'poll';
+    this.setStatus('polling');
+    this.flush();
+    void this.pollLoop();
   }
 
   private async pollLoop(): Promise<void> {
     const backoff = this.o.backoff;
     // The first read answers at once (catch-up and a working link), later ones are held by the server.
     let first = true;
-    while (!this.stopped) {
+    let upgradeAt = Date.now() + this.o.upgradeIntervalMs;
+    while (!this.stopped && this.mode === 'poll') {
+      if (Date.now() >= upgradeAt) {
+        upgradeAt = Date.now() + this.o.upgradeIntervalMs;
+        this.tryUpgrade();
+      }
       const started = Date.now();
       this.pollAbort = new AbortController();
       try {
@@ -310,6 +331,33 @@ export class Connection {
         await sleep(backoff.next());
       }
     }
+  }
+
+  /** While polling: a socket that opens means sockets work again; switch back to them. */
+  private tryUpgrade(): void {
+    const WS = this.o.WebSocket;
+    if (this.o.transport !== 'auto' || !WS || this.probe) return;
+    let probe: WebSocket;
+    try {
+      probe = new WS(this.o.api.socketUrl(this.o.conversation, this.o.after()));
+    } catch {
+      return;
+    }
+    this.probe = probe;
+    const done = () => {
+      probe.onopen = probe.onclose = probe.onmessage = null;
+      this.probe = null;
+    };
+    probe.onclose = done;
+    probe.onopen = () => {
+      done();
+      probe.close();
+      if (this.stopped || this.mode !== 'poll') return;
+      this.mode = 'socket';
+      this.socketFailures = 0;
+      this.pollAbort?.abort();
+      this.connectSocket();
+    };
   }
 }
 
