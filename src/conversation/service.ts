@@ -194,6 +194,10 @@ export function createConversationService(deps: ConversationDeps): ConversationS
     },
 
     async post(conversationId, messages) {
+      if (!messages.length) {
+        await loadSession(stores, conversationId);
+        return [];
+      }
       const log = logger.child({ conversationId });
       const { stored, channel } = await stores.locks.withLock(conversationId, async () => {
         const session = await loadSession(stores, conversationId);
