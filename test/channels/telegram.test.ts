@@ -279,6 +279,21 @@ describe('Telegram rendering and proactive delivery', () => {
   });
 });
 
+describe('Telegram start-up', () => {
+  it('registers the webhook with its secret when a public URL is configured', async () => {
+    const tg = createTelegramChannel({ service, token: api.token, webhookSecret: SECRET, webhookUrl: 'https://water.example/telegram/webhook', apiRoot: api.url, mode: 'webhook', logger, stores });
+    await tg.start!();
+    const [set] = api.sent('setWebhook');
+    expect(set!.body).toMatchObject({ url: 'https://water.example/telegram/webhook', secret_token: SECRET, allowed_updates: ['message', 'callback_query'] });
+  });
+
+  it('starts without Telegram reachable and refuses webhook mode without a secret', async () => {
+    const tg = createTelegramChannel({ service, token: api.token, webhookSecret: SECRET, apiRoot: 'http://127.0.0.1:9', mode: 'webhook', logger, stores });
+    await expect(tg.start!()).resolves.toBeUndefined();
+    expect(() => createTelegramChannel({ service, token: api.token, apiRoot: api.url, mode: 'webhook', logger, stores })).toThrow(/TELEGRAM_WEBHOOK_SECRET/);
+  });
+});
+
 describe('Telegram long polling', () => {
   it('fetches updates with getUpdates and answers them', async () => {
     const polling = createTelegramChannel({ service, token: api.token, apiRoot: api.url, mode: 'polling', logger, stores });
