@@ -69,7 +69,7 @@ export function createTelegramChannel(opts: TelegramChannelOptions): TelegramCha
   const queue = new KeyedQueue();
   let init: Promise<void> | undefined;
   const ready = () =>
-    (init ??= bot.init(AbortSignal.timeout(INIT_TIMEOUT_MS)).catch((err: unknown) => {
+    (init ??= bot.init(AbortSignal.timeout(INIT_TIMEOUT_MS) as Parameters<Bot['init']>[0]).catch((err: unknown) => {
       init = undefined;
       throw err;
     }));
