@@ -230,3 +230,18 @@ describe('widget socket order and floods', () => {
     expect(users).toEqual(texts.filter((t) => users.includes(t)));
   });
 });
+
+describe('long polls at shutdown', () => {
+  it('answers a waiting long poll when the server closes, instead of holding it', async () => {
+    const s = await server();
+    const c = await s.service.start();
+    const t0 = Date.now();
+    const waiting = fetch(`${s.base}/api/v1/conversations/${c.conversationId}/messages?after=1&wait=20`, { headers: { authorization: `Bearer ${c.token}` } });
+    await new Promise((r) => setTimeout(r, 150));
+    await s.app.close();
+    const res = await waiting;
+    expect(res.status).toBe(200);
+    expect((await res.json()).messages).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+});
