@@ -351,4 +351,45 @@ suite('the web widget in Chromium', () => {
     const seqs = (await shown(p)).map((m) => m.seq);
     expect(seqs).toEqual((await service.history(id, 0, 500)).map((m: Message) => m.seq));
   });
+
+  it('starts a new conversation when the kept one has expired or its token is wrong', async () => {
+    const p = await newPage();
+    await p.goto(base());
+    await p.evaluate((api) => {
+      localStorage.setItem(`water-assistant:v1:${api}`, JSON.stringify({ conversationId: 'gone-0000', token: 'nope', messages: [{ seq: 1, from: 'bot', at: '2026-01-01T00:00:00.000Z', text: '旧的对话' }], large: false, open: true }));
+    }, base());
+    await p.reload();
+    await expect.poll(async () => (await p.locator('.notice').allInnerTexts()).join(' '), { timeout: 15_000 }).toContain('已过期');
+    await expect.poll(() => botCount(p)).toBe(1);
+    expect((await shown(p))[0]!.text).toContain(kb.utility.hotline);
+    expect(await conversationOf(p)).not.toBe('gone-0000');
+    await ask(p, '水表过户');
+  });
+
+  it('needs no inline script or style: it works under a strict Content-Security-Policy', async () => {
+    const p = await newPage();
+    const violations: string[] = [];
+    p.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+    await p.route(`${base()}/`, async (route) => {
+      const res = await route.fetch();
+      await route.fulfill({ response: res, headers: { ...res.headers(), 'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:" } });
+    });
+    await p.goto(base());
+    await p.locator('.bubble').click();
+    await expect.poll(() => botCount(p)).toBe(1);
+    await ask(p, '水表过户');
+    // The shadow root's styles applied: the bubble is the widget's blue, the panel fixed in the corner.
+    expect(await p.locator('.panel').evaluate((e) => getComputedStyle(e).position)).toBe('fixed');
+    expect(violations).toEqual([]);
+    // The policy is in force: an inline script is refused.
+    const ran = await p.evaluate(() => {
+      const s = document.createElement('script');
+      s.textContent = 'window.inlineRan = true';
+      document.head.append(s);
+      return (window as unknown as { inlineRan?: boolean }).inlineRan ?? false;
+    });
+    expect(ran).toBe(false);
+  });
 });

@@ -212,9 +212,15 @@ export class ChatWidget {
     );
   }
 
+  private get connected(): boolean {
+    const s = this.connection?.current;
+    return s === 'online' || s === 'polling';
+  }
+
   private onStatus(s: ConnectionStatus): void {
     if (s === 'offline' || (s === 'connecting' && this.wasDown)) {
       this.wasDown = true;
+      this.setTyping(false);
       this.shell.setBanner(this.t.offline);
     } else if (s === 'online' || s === 'polling') {
       if (this.wasDown) this.shell.setBanner(this.t.restored, true);
@@ -251,7 +257,8 @@ export class ChatWidget {
     this.shell.log.append(node);
     this.refreshQuickReplies(true);
     this.shell.scrollToEnd();
-    this.setTyping(true);
+    // "Typing" while offline would promise an answer that cannot come yet; the banner says why instead.
+    if (this.connected || !this.conversation) this.setTyping(true);
     void this.ensureConversation().then((c) => c && this.connection?.send(out));
   }
 
