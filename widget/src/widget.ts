@@ -80,18 +80,20 @@ export class ChatWidget {
       this.conversation = { conversationId: this.saved.conversationId, token: this.saved.token };
       this.connect();
     }
-    if (this.opts.open || this.saved.open) this.open();
+    if (this.opts.open || this.saved.open) this.open(false);
     window.addEventListener('online', () => this.connection?.nudge());
     document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && this.connection?.nudge());
   }
 
-  open(): void {
-    this.shell.open();
+  /** Opens the panel (and starts the conversation if there is none yet). */
+  open(focus = true): void {
+    this.shell.open(focus);
     this.unread = 0;
     this.persist({ open: true });
     void this.ensureConversation();
   }
 
+  /** Closes the panel; the focus returns to the bubble. */
   close(): void {
     this.shell.close();
     this.persist({ open: false });
