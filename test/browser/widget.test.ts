@@ -392,4 +392,20 @@ suite('the web widget in Chromium', () => {
     });
     expect(ran).toBe(false);
   });
+
+  it('says so when the assistant cannot be reached, and the retry button starts the conversation', async () => {
+    const p = await newPage();
+    let refuse = true;
+    await p.route(`${base()}/api/v1/conversations`, (route) =>
+      refuse ? route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'STORE_UNAVAILABLE', message: '服务暂时不可用' } }) }) : route.continue(),
+    );
+    await p.goto(base());
+    await p.locator('.bubble').click();
+    await expect.poll(async () => (await p.locator('.notice').allInnerTexts()).join(' ')).toContain(kb.utility.hotline);
+    expect(await botCount(p)).toBe(0);
+    refuse = false;
+    await p.locator('.notice button').click();
+    await expect.poll(() => botCount(p)).toBe(1);
+    expect(await p.locator('.notice').count()).toBe(0);
+  });
 });

@@ -64,7 +64,8 @@ header.bar .sub a { color: #fff; }
 .quick button, .notice button, .retry { padding: 6px 12px; border: 1px solid var(--blue); border-radius: 16px; background: #fff; color: var(--blue-dark); }
 .quick button:hover, .notice button:hover { background: #e8f1fb; }
 
-.card { margin-top: 2px; border: 1px solid var(--line); border-radius: 10px; background: #fff; overflow: hidden; }
+.body > .card:first-child { margin: 0 0 .6em; }
+.card { margin-top: .6em; border: 1px solid var(--line); border-radius: 10px; background: #fff; overflow: hidden; }
 .card-title { margin: 0; padding: 7px 12px; font-size: .95em; background: #eaf2fa; color: var(--blue-dark); }
 .card .rows { margin: 0; padding: 6px 12px 8px; }
 .card .row { display: grid; grid-template-columns: minmax(4.5em, auto) 1fr; gap: 8px; padding: 3px 0; border-bottom: 1px dashed #e5ebf1; }

@@ -117,7 +117,7 @@ export class ChatWidget {
       this.connect();
       return this.conversation;
     } catch (err) {
-      this.notice(`${this.t.startFailed}${this.opts.hotline ? ` ${this.opts.hotline}` : ''}。`, { label: this.t.retry, run: () => void this.ensureConversation() });
+      this.notice(`${this.t.startFailed}${this.opts.hotline ? ` ${this.opts.hotline}` : ''}${this.lang === 'en' ? '.' : '。'}`, { label: this.t.retry, run: () => void this.ensureConversation() });
       if (!(err instanceof ApiError)) console.error(err);
       return null;
     }
