@@ -2,9 +2,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../core/index.js';
 import type { ConversationService } from '../../conversation/index.js';
+import { MAX_TEXT, validatePostback, validateText } from '../validate-text.js';
 
-/** Longest text a user may send. */
-export const MAX_TEXT = 2000;
+export { MAX_TEXT };
 
 const startBody = z.object({ userId: z.string().max(128).optional() }).strict().nullish();
 const messageBody = z.union([z.object({ text: z.string() }).strict(), z.object({ postback: z.string().min(1).max(200) }).strict()]);
@@ -13,7 +13,8 @@ const afterQuery = z.object({ after: z.coerce.number().int().min(0).default(0) }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);
-  if (!r.success) throw new AppError('BAD_REQUEST', `请求格式不正确：${r.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`);
+  // Field names only: zod's English wording never reaches the user.
+  if (!r.success) throw new AppError('BAD_REQUEST', `请求格式不正确（字段：${[...new Set(r.error.issues.map((i) => i.path.join('.') || '请求体'))].join('、')}）`);
   return r.data;
 }
 
@@ -28,7 +29,8 @@ export const conversationRoutes: FastifyPluginAsync<{ service: ConversationServi
   app.post('/api/v1/conversations/:id/messages', async (req) => {
     const { id } = parse(idParams, req.params);
     const body = parse(messageBody, req.body);
-    if ('text' in body && [...body.text].length > MAX_TEXT) throw new AppError('MESSAGE_TOO_LONG');
+    if ('text' in body) validateText(body.text);
+    else validatePostback(body.postback);
     return service.send(id, body);
   });
 
