@@ -72,6 +72,34 @@ export class WriteFence {
   }
 }
 
+/** Rejects with a timeout error when `p` has not settled after `ms`; the late outcome of `p` is dropped. */
+function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
+  p.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The client with every command bounded by `ms`. node-redis's own command timeout only covers the time before
+ * a command is written: once on the socket of a paused (SIGSTOPped) Redis it would wait for the whole outage.
+ * The write fence makes sure a write given up on here is not applied when Redis resumes.
+ */
+function timeBounded(client: RedisClient, ms: number): RedisClient {
+  return new Proxy(client, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        return result instanceof Promise ? bounded(result, ms) : result;
+      };
+    },
+  });
+}
+
 /** Connects a fail-fast client, or throws naming the URL when Redis does not answer in time. */
 export async function connectClient(url: string, timeoutMs: number): Promise<{ client: RedisClient; lastError: () => Error | undefined }> {
   let lastError: Error | undefined;
@@ -93,7 +121,7 @@ export async function connectClient(url: string, timeoutMs: number): Promise<{ c
   });
   try {
     await Promise.race([connecting, timeout]);
-    return { client, lastError: () => lastError };
+    return { client: timeBounded(client, timeoutMs), lastError: () => lastError };
   } catch (err) {
     client.destroy();
     const reason = lastError?.message || (err as Error).message;

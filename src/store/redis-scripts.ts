@@ -108,3 +108,9 @@ export const DROP_TICKET = `
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2])
 return 1`;
+
+/** KEYS: counter. ARGV: ttl seconds. The next reference number of a day. */
+export const NEXT_REF = `
+local n = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return n`;

@@ -6,7 +6,7 @@ import { protectStores } from './protect.js';
 import { connectClient, guarded, keyOf, wholeSeconds, WriteFence, type RedisClient } from './redis-client.js';
 import { RedisLockManager } from './redis-lock.js';
 import { rateLimitAdapter } from './redis-rate-limit.js';
-import { APPEND, COMMIT, FAIL_ATTEMPT, SAVE_APP, SET_SESSION } from './redis-scripts.js';
+import { APPEND, COMMIT, FAIL_ATTEMPT, NEXT_REF, SAVE_APP, SET_SESSION } from './redis-scripts.js';
 import type { ApplicationStore, AttemptLimiter, NewMessage, SessionRecord, SessionStore, StoreOptions, Stores, TranscriptStore, TurnCommit } from './types.js';
 
 export { RedisLockManager } from './redis-lock.js';
@@ -85,7 +85,7 @@ export class RedisApplicationStore implements ApplicationStore {
   constructor(private readonly c: RedisContext) {}
   async nextRef(day: string): Promise<string> {
     const k = key(this.c, 'ref-counter', day);
-    const [n] = await guarded(() => this.c.client.multi().incr(k).expire(k, REF_COUNTER_TTL_SECONDS).exec());
+    const n = await guarded(() => this.c.client.eval(NEXT_REF, { keys: [k], arguments: [String(REF_COUNTER_TTL_SECONDS)] }));
     return formatRef(day, Number(n));
   }
   async save(app: Application): Promise<Application> {
