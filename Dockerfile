@@ -7,6 +7,9 @@ COPY src ./src
 COPY knowledge ./knowledge
 COPY flows ./flows
 COPY tsconfig.json ./
+ENV DATA_DIR=/data
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
 EXPOSE 3000
 USER node
 CMD ["npx", "tsx", "src/main.ts"]
