@@ -191,7 +191,7 @@ export async function createRedisStores(url: string, options: StoreOptions & { t
     // Keys carry their TTL (sessions, transcripts, applications' retention): Redis purges them itself.
     purge: async () => ({ sessions: 0, transcripts: 0, applications: 0 }),
     size: async () => ({ sessions: await countKeys(c, 'session'), transcripts: await countKeys(c, 'transcript'), applications: await countKeys(c, 'app') }),
-    rateLimitRedis: rateLimitAdapter(client),
+    rateLimitRedis: rateLimitAdapter(client, o.prefix),
     async ping() {
       try {
         await client.ping();

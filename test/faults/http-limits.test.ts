@@ -7,7 +7,9 @@ import { AppError, createLogger } from '../../src/core/index.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js';
 import { createClassifier, type Classifier } from '../../src/nlu/index.js';
 import { buildServer, type ServerOptions } from '../../src/server/index.js';
-import { createMemoryStores, type Stores } from '../../src/store/index.js';
+import { createClient } from 'redis';
+import { createMemoryStores, createRedisStores, type Stores } from '../../src/store/index.js';
+import { redisSuite } from '../helpers/redis.js';
 
 let kb: KnowledgeBase;
 let classifier: Classifier;
@@ -157,5 +159,42 @@ describe('application lookup attempts', () => {
     expect(locked.body).toBe(wrong.body);
     // Another reference number is not affected.
     expect((await app.inject({ method: 'GET', url: '/api/v1/applications/WS20261201-9999?mobile=13812345678' })).body).toBe(wrong.body);
+  });
+});
+
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `wsa-rl-${Math.random().toString(36).slice(2, 10)}`;
+const shared = await redisSuite('shared rate limits', redisUrl, prefix);
+
+shared('shared rate limits', () => {
+  const stores: Stores[] = [];
+  afterAll(async () => {
+    const client = createClient({ url: redisUrl });
+    await client.connect();
+    for await (const keys of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 200 })) if (keys.length) await client.del(keys);
+    await client.close();
+    await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it('counts one client across two instances in Redis mode', async () => {
+    const ip = `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+    const apps: FastifyInstance[] = [];
+    for (let i = 0; i < 2; i++) {
+      const s = await createRedisStores(redisUrl, { prefix });
+      stores.push(s);
+      apps.push(await newApp({ rateLimitMax: 4, trustProxy: true }, s));
+    }
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await apps[i % 2]!.inject({ method: 'GET', url: '/api/v1/applications/WS20260101-0001?mobile=13800000000', headers: { 'x-forwarded-for': ip } });
+      codes.push(res.statusCode);
+    }
+    expect(codes).toEqual([404, 404, 404, 404, 429, 429]);
+    const client = createClient({ url: redisUrl });
+    await client.connect();
+    const keys: string[] = [];
+    for await (const batch of client.scanIterator({ MATCH: `${prefix}:rate-limit:*`, COUNT: 200 })) keys.push(...batch);
+    await client.close();
+    expect(keys.length).toBeGreaterThan(0);
   });
 });
