@@ -15,6 +15,8 @@ export async function guarded<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (err) {
     if (err instanceof AppError) throw err;
+    // A stalled holder whose lease ran out must not write: the conversation may already be someone else's.
+    if (err instanceof Error && err.message.startsWith('LOCK_LOST')) throw new AppError('CONVERSATION_BUSY', undefined, { cause: err });
     throw new AppError('STORE_UNAVAILABLE', undefined, { cause: err });
   }
 }

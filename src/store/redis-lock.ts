@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../core/index.js';
 import { guarded, keyOf, WriteFence, type RedisClient } from './redis-client.js';
@@ -6,6 +7,15 @@ import type { LockManager } from './types.js';
 
 // Queue and counter of an idle key vanish after this; tickets are never older than a lock wait.
 const IDLE_MS = 10 * 60_000;
+
+/** The lock the current async context holds: a commit inside it is fenced by the ticket's lease. */
+const held = new AsyncLocalStorage<{ key: string; ticketKey: string }>();
+
+/** The Redis key of the ticket this context holds for `key`, or '' outside that lock. */
+export function heldTicketKey(key: string): string {
+  const h = held.getStore();
+  return h && h.key === key ? h.ticketKey : '';
+}
 
 /**
  * A fair distributed lock per key, like Rasa's ticket lock store: each caller INCRs a ticket and joins a
@@ -25,18 +35,18 @@ export class RedisLockManager implements LockManager {
   async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.timeoutMs;
     const k = this.keys(key);
-    const held = { ticket: await this.take(k) };
+    const mine = { ticket: await this.take(k) };
     try {
-      await this.wait(k, held, deadline);
+      await this.wait(k, mine, deadline);
     } catch (err) {
-      await this.drop(k, held.ticket).catch(() => undefined);
+      await this.drop(k, mine.ticket).catch(() => undefined);
       throw err;
     }
-    const { ticket } = held;
+    const { ticket } = mine;
     const renewal = setInterval(() => void this.renew(k, ticket), Math.max(10, Math.floor(this.leaseMs / 3)));
     renewal.unref();
     try {
-      return await fn();
+      return await held.run({ key, ticketKey: k.ticket + ticket }, fn);
     } finally {
       clearInterval(renewal);
       // A failed release must not mask fn's outcome; the lease frees the key anyway.

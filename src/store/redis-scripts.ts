@@ -34,10 +34,15 @@ return ARGV[2]`;
 /**
  * One turn, atomically. KEYS: session, transcript, turns hash, then (app, run) per application.
  * ARGV: deadline, session json, session ttl, transcript ttl, client message id ('' for none), app key prefix,
- * message count, messages…, then (json, ttl) per application.
+ * message count, messages…, then (json, ttl) per application, and last the lock ticket key ('' when not under the lock).
+ * A commit whose lock lease ran out (its process stalled past the lease, another holder may be running) is refused.
  * Returns {0, first seq} for a new commit, {1, "first:count"} when the client message id was already committed.
  */
 export const COMMIT = `${GUARD}
+local fence = ARGV[#ARGV]
+if fence ~= '' and redis.call('EXISTS', fence) == 0 then
+  return redis.error_reply('LOCK_LOST the conversation lock lease ran out before the commit')
+end
 if ARGV[5] ~= '' then
   local done = redis.call('HGET', KEYS[3], ARGV[5])
   if done then return {1, done} end

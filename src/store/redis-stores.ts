@@ -4,7 +4,7 @@ import { formatRef } from './memory-stores.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { protectStores } from './protect.js';
 import { connectClient, guarded, keyOf, wholeSeconds, WriteFence, type RedisClient } from './redis-client.js';
-import { RedisLockManager } from './redis-lock.js';
+import { heldTicketKey, RedisLockManager } from './redis-lock.js';
 import { rateLimitAdapter } from './redis-rate-limit.js';
 import { APPEND, COMMIT, FAIL_ATTEMPT, NEXT_REF, SAVE_APP, SET_SESSION } from './redis-scripts.js';
 import type { ApplicationStore, AttemptLimiter, NewMessage, SessionRecord, SessionStore, StoreOptions, Stores, TranscriptStore, TurnCommit } from './types.js';
@@ -149,6 +149,7 @@ async function redisCommit(c: RedisContext, commit: TurnCommit): Promise<Message
     String(values.length),
     ...values,
     ...appArgs,
+    heldTicketKey(id),
   ];
   const [dup, at] = (await guarded(() => c.client.eval(COMMIT, { keys, arguments: args }))) as [number, number | string];
   hook?.('committed');

@@ -122,6 +122,39 @@ suite('a paused or lost Redis', () => {
     expect(Date.now() - killedAt).toBeLessThan(LEASE + MARGIN);
   });
 
+  it('refuses the commit of a holder that stalled past its lease, while the next holder runs', async () => {
+    const id = `stalled-${randomUUID()}`;
+    const commit: TurnCommit = {
+      conversationId: id,
+      session: { schemaVersion: 1, state: { by: 'stalled' }, updatedAt: new Date().toISOString() },
+      messages: [{ from: 'user', text: '是', at: new Date().toISOString() }],
+      applications: [],
+    };
+    // The other instance is another process in production; here it shares the blocked event loop, so its
+    // in-flight commands get a timeout longer than the stall.
+    const other = await createRedisStores(redis.url, { prefix, timeoutMs: 5_000, lockLeaseMs: LEASE });
+    try {
+      let next: Promise<string> | undefined;
+      const stalled = stores.locks.withLock(id, async () => {
+        next = other.locks.withLock(id, async () => 'next ran');
+        // The event loop is blocked: no lease renewal, as in a long GC pause or a SIGSTOPped instance.
+        const until = Date.now() + LEASE + 400;
+        while (Date.now() < until);
+        await sleep(50);
+        return stores.commitTurn(commit);
+      });
+      await expect(stalled).rejects.toMatchObject({ code: "CONVERSATION_BUSY" });
+      expect(await next).toBe('next ran');
+      expect(await stores.sessions.get(id)).toBeNull();
+      expect(await stores.transcripts.list(id)).toEqual([]);
+      // Under a live lock the same commit goes through.
+      const ok = await stores.locks.withLock(id, () => stores.commitTurn(commit));
+      expect(ok.map((m) => m.text)).toEqual(['是']);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('serves waiters from two instances in arrival order', async () => {
     const other = await createRedisStores(redis.url, { prefix, timeoutMs: TIMEOUT, lockLeaseMs: LEASE });
     try {
