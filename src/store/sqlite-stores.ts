@@ -228,13 +228,25 @@ function sqliteCommit(d: SqliteData, c: TurnCommit): Message[] {
   return stored;
 }
 
-/** Opens (creating and migrating) the SQLite file in WAL mode. */
+/**
+ * Opens (creating and migrating) the SQLite file in WAL mode, locked to this process: the conversation locks
+ * are in-process, so a second instance on the same DATA_DIR would break them. It fails at start instead.
+ */
 export function openDatabase(path: string): Database {
   const db = new BetterSqlite3(path);
-  db.pragma('journal_mode = WAL');
+  try {
+    db.pragma('busy_timeout = 200');
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    // The first write takes the exclusive lock, held until close.
+    db.exec('BEGIN IMMEDIATE; COMMIT');
+  } catch (err) {
+    db.close();
+    const busy = (err as { code?: string }).code?.startsWith('SQLITE_BUSY');
+    throw new Error(busy ? `${path} is in use by another process: SQLite serves one instance (use REDIS_URL for several)` : `cannot open ${path}: ${(err as Error).message}`, { cause: err });
+  }
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
   migrate(db);
   return db;
 }

@@ -38,6 +38,16 @@ describe('sqlite file', () => {
     db.close();
   });
 
+  it('refuses a second process on the same DATA_DIR, and opens again once the first closes', async () => {
+    const dataDir = tempDir();
+    const first = createSqliteStores({ dataDir });
+    expect(() => new BetterSqlite3(join(dataDir, 'assistant.sqlite')).prepare('SELECT count(*) FROM sessions').get()).toThrow(/locked/);
+    expect(() => createSqliteStores({ dataDir })).toThrow(/in use by another process/);
+    await first.close();
+    const second = createSqliteStores({ dataDir });
+    await second.close();
+  });
+
   it('refuses a file written by a newer schema', () => {
     const dataDir = tempDir();
     createSqliteStores({ dataDir }).close();
