@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', close);
   process.on('SIGTERM', close);
   const address = await app.listen({ port: config.PORT, host: config.HOST });
-  logger.info(`96510 assistant listening on ${address} (POST /api/v1/conversations)`);
+  logger.info(`${assistant.kb.utility.hotline} assistant listening on ${address} (POST /api/v1/conversations)`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { Application, Message } from '../core/index.js';
@@ -253,8 +253,11 @@ export function openDatabase(path: string): Database {
 
 /** Creates the SQLite stores (the embedded default): one file under `dataDir`, for one process. */
 export function createSqliteStores(options: SqliteStoreOptions): Stores {
-  mkdirSync(options.dataDir, { recursive: true });
-  const db = openDatabase(join(options.dataDir, options.file ?? 'assistant.sqlite'));
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const path = join(options.dataDir, options.file ?? 'assistant.sqlite');
+  const db = openDatabase(path);
+  // Transcripts and (encrypted) applications: readable by the service's user only; the WAL inherits the mode.
+  chmodSync(path, 0o600);
   const o = resolveOptions(options);
   const d = new SqliteData(db, o);
   const stop = startSweeper(o.sweepIntervalMs, () => d.purge(Date.now()));
