@@ -17,6 +17,9 @@ COPY flows ./flows
 COPY tsconfig.json ./
 COPY widget/demo ./widget/demo
 COPY --from=widget /build/widget/dist ./widget/dist
+ENV DATA_DIR=/data
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
 EXPOSE 3000
 USER node
 CMD ["npx", "tsx", "src/main.ts"]

@@ -34,6 +34,35 @@ const schema = z.object({
   WECHAT_API_BASE: z.string().url().optional(),
 
   // ---- stores, faults and personal data (issue 9); add this area's variables below this line
+  /** Embedded backend when REDIS_URL is unset: sqlite (durable default) or memory (tests). */
+  STORE: z.enum(['sqlite', 'memory']).default('sqlite'),
+  /** Where the SQLite file and the development data key live. */
+  DATA_DIR: z.string().default('.data'),
+  /** Redis connect and command timeout; a hung Redis fails requests after this. */
+  REDIS_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  /** Conversation lock lease: a crashed holder blocks its conversation at most this long. */
+  LOCK_LEASE_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+  /** Memory backend only: conversations kept before the least recently written are evicted. */
+  MEMORY_MAX_CONVERSATIONS: z.coerce.number().int().positive().default(10_000),
+  /** AES-256-GCM key for personal data at rest, base64 of 32 bytes; required under NODE_ENV=production. */
+  DATA_KEY: z.string().optional(),
+  /** Earlier data keys (comma-separated base64) that still decrypt older records. */
+  DATA_KEYS_OLD: z.string().optional(),
+  NODE_ENV: z.string().default('development'),
+  /** Days an application record is kept after submission. */
+  APPLICATION_RETENTION_DAYS: z.coerce.number().positive().default(365),
+  /** Days a transcript is kept after its last message. */
+  TRANSCRIPT_RETENTION_DAYS: z.coerce.number().positive().default(7),
+  /** How often the retention purge runs. */
+  PURGE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
+  /** Wrong mobiles per reference number before the lookup locks, and for how long. */
+  LOOKUP_MAX_FAILURES: z.coerce.number().int().positive().default(5),
+  LOOKUP_LOCK_MINUTES: z.coerce.number().positive().default(15),
+  /** Fastify trustProxy: `true`, `false`, a hop count, or comma-separated addresses/CIDRs of your reverse proxies. */
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v): boolean | number | string[] => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v.split(',').map((s) => s.trim()).filter(Boolean))),
 
   // ---- handoff and agent console (issue 10); add this area's variables below this line
 

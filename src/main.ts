@@ -7,7 +7,8 @@ import { createBus, type MessageBus } from './delivery/index.js';
 import { loadKnowledge, type KnowledgeBase } from './knowledge/index.js';
 import { createClassifier, createEmbedder, DenseIndex, denseDocs, type Classifier } from './nlu/index.js';
 import { buildServer } from './server/index.js';
-import { createStores, type Stores } from './store/index.js';
+import { loadFieldCipher } from './privacy/index.js';
+import { createStores, startPurgeJob, type Stores } from './store/index.js';
 
 /** Everything the assistant is made of, wired together. */
 export interface Assistant {
@@ -30,7 +31,7 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
   const embedder = await createEmbedder({ model: config.EMBEDDING_MODEL, allowDownload: config.EMBEDDING_ALLOW_DOWNLOAD, cacheDir: config.EMBEDDING_CACHE_DIR, log: (m) => logger.info(m) });
   const dense = embedder ? await DenseIndex.build(embedder, denseDocs(kb), { dir: config.EMBEDDING_CACHE_DIR, knowledgeHash: kb.hash }) : undefined;
   if (embedder) logger.info({ model: embedder.model }, 'dense retrieval fused with lexical ranking');
-  const stores = await createStores({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, ttlSeconds: config.SESSION_TTL_SECONDS });
+  const stores = await openStores(config, logger);
   const bus = await createBus({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
   const channels = createChannelRegistry();
   const service = createConversationService({ kb, classifier, stores, logger, dense, bus, channels });
@@ -39,15 +40,36 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
   return { config, logger, kb, classifier, stores, bus, service, channels };
 }
 
+/** The stores the configuration names (Redis, SQLite or memory), with personal data encrypted under DATA_KEY. */
+export async function openStores(config: Config, logger: Logger): Promise<Stores> {
+  const cipher = loadFieldCipher({ dataKey: config.DATA_KEY, oldKeys: config.DATA_KEYS_OLD, nodeEnv: config.NODE_ENV, dataDir: config.DATA_DIR, warn: (m) => logger.warn(m) });
+  return createStores({
+    redisUrl: config.REDIS_URL,
+    redisTimeoutMs: config.REDIS_TIMEOUT_MS,
+    store: config.STORE,
+    dataDir: config.DATA_DIR,
+    prefix: config.REDIS_PREFIX,
+    ttlSeconds: config.SESSION_TTL_SECONDS,
+    transcriptTtlSeconds: config.TRANSCRIPT_RETENTION_DAYS * 86_400,
+    applicationRetentionDays: config.APPLICATION_RETENTION_DAYS,
+    lockLeaseMs: config.LOCK_LEASE_MS,
+    maxConversations: config.MEMORY_MAX_CONVERSATIONS,
+    attempts: { max: config.LOOKUP_MAX_FAILURES, lockMs: config.LOOKUP_LOCK_MINUTES * 60_000 },
+    cipher,
+  });
+}
+
 async function main(): Promise<void> {
   const assistant = await createAssistant();
   const { config, logger, stores, service, channels, bus, kb } = assistant;
-  const app = await buildServer({ service, stores, logger, rateLimitMax: config.RATE_LIMIT_MAX, channels: channels.list() });
+  const app = await buildServer({ service, stores, logger, rateLimitMax: config.RATE_LIMIT_MAX, channels: channels.list(), trustProxy: config.TRUST_PROXY, hotline: kb.utility.hotline });
   reportChannels(channels, logger);
+  const stopPurge = startPurgeJob(stores, config.PURGE_INTERVAL_MS, logger);
   let closing = false;
   const close = async () => {
     if (closing) return;
     closing = true;
+    stopPurge();
     await channels.stopAll(logger);
     await app.close();
     await bus.close();

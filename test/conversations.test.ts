@@ -224,10 +224,12 @@ beforeAll(() => {
 async function buildApp(script: Script): Promise<{ app: FastifyInstance; saved: () => number }> {
   const stores = createMemoryStores();
   let saved = 0;
-  const save = stores.applications.save.bind(stores.applications);
-  stores.applications.save = async (a) => {
-    saved++;
-    return save(a);
+  // Applications are written with the turn's commit; count what the commits stored.
+  const commit = stores.commitTurn.bind(stores);
+  stores.commitTurn = async (c) => {
+    const stored = await commit(c);
+    saved += c.applications.length;
+    return stored;
   };
   const logger = createLogger('silent');
   const fixed = script.now ? new Date(script.now) : null;

@@ -1,6 +1,10 @@
 /** The error catalogue: every error the API can return, with its code and HTTP status. */
 export const ERRORS = {
   BAD_REQUEST: { status: 400, message: '请求格式不正确' },
+  EMPTY_MESSAGE: { status: 400, message: '消息不能为空' },
+  INVALID_TEXT: { status: 400, message: '消息包含无法识别的字符，请检查后重新发送' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: '不支持的内容类型，请以 application/json 发送' },
+  HEADERS_TOO_LARGE: { status: 431, message: '请求头过大' },
   MESSAGE_TOO_LONG: { status: 413, message: '消息过长，请控制在 2000 字以内' },
   UNAUTHORIZED: { status: 401, message: '缺少或错误的会话令牌' },
   ORIGIN_NOT_ALLOWED: { status: 403, message: '此网站未被允许接入' },
@@ -8,9 +12,9 @@ export const ERRORS = {
   APPLICATION_NOT_FOUND: { status: 404, message: '未找到该办件，请核对办件编号和手机号' },
   CONVERSATION_BUSY: { status: 409, message: '会话正忙，请稍后重试' },
   RATE_LIMITED: { status: 429, message: '请求过于频繁，请稍后再试' },
-  STORE_UNAVAILABLE: { status: 503, message: '服务暂时不可用，请稍后再试或拨打 96510' },
+  STORE_UNAVAILABLE: { status: 503, message: '系统繁忙，请稍后再试或拨打 {hotline}' },
   NOT_FOUND: { status: 404, message: '接口不存在' },
-  INTERNAL: { status: 500, message: '服务内部错误，请稍后再试或拨打 96510' },
+  INTERNAL: { status: 500, message: '服务内部错误，请稍后再试或拨打 {hotline}' },
 } as const;
 export type ErrorCode = keyof typeof ERRORS;
 
@@ -24,4 +28,10 @@ export class AppError extends Error {
     this.status = ERRORS[code].status;
     this.name = 'AppError';
   }
+}
+
+/** Fills a catalogue message's placeholders (`{hotline}`) from the utility's data; without a hotline, the phrase naming it goes. */
+export function fillMessage(message: string, vars: { hotline?: string }): string {
+  if (!message.includes('{hotline}')) return message;
+  return vars.hotline ? message.replaceAll('{hotline}', vars.hotline) : message.replace(/或拨打 \{hotline\}/g, '').replaceAll('{hotline}', '');
 }

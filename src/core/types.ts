@@ -50,6 +50,8 @@ export interface ChecklistEntry {
 /** A submitted 一件事 application. */
 export interface Application {
   ref: string;
+  /** The flow run that created it: a second save with the same run keeps the first application. */
+  runId?: string;
   flowId: string;
   title: string;
   conversationId: string;

@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import type { ChannelAdapter } from '../channels/types.js';
@@ -6,7 +7,7 @@ import { createWebChannel } from '../channels/web/index.js';
 import type { ConversationService } from '../conversation/index.js';
 import type { Logger } from '../core/index.js';
 import type { Stores } from '../store/index.js';
-import { frameworkErrors, registerErrorHandler } from './errors.js';
+import { clientErrorHandler, frameworkErrors, registerErrorHandler } from './errors.js';
 import { applicationRoutes } from './routes/applications.js';
 import { healthRoutes } from './routes/health.js';
 
@@ -19,6 +20,10 @@ export interface ServerOptions {
   rateLimitMax?: number;
   /** The channels whose routes the server carries; by default the web channel (REST API and widget socket) alone. */
   channels?: ChannelAdapter[];
+  /** TRUST_PROXY: which proxies' X-Forwarded-For to believe (the client IP the rate limit counts). */
+  trustProxy?: boolean | number | string[];
+  /** The utility's hotline (knowledge/utility.yaml), named in 5xx messages. */
+  hotline?: string;
 }
 
 /** Largest WebSocket frame a client may send (a message is at most 2000 characters). */
@@ -28,9 +33,31 @@ const RECONNECT = JSON.stringify({ type: 'reconnect' });
 
 /** Builds the fastify app with every route; call listen() or inject() on it. */
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: opts.logger as FastifyBaseLogger, bodyLimit: 64 * 1024, logController: new LogController({ disableRequestLogging: true }), frameworkErrors });
-  registerErrorHandler(app);
-  if (opts.rateLimitMax) await app.register(rateLimit, { max: opts.rateLimitMax, timeWindow: '1 minute', allowList: ['127.0.0.1', '::1'] });
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    bodyLimit: 64 * 1024,
+    logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors,
+    clientErrorHandler,
+    // Fastify accepts a hop count at runtime; its types only list the other forms.
+    trustProxy: (opts.trustProxy ?? false) as boolean | string[],
+  });
+  registerErrorHandler(app, { hotline: opts.hotline });
+  // The API speaks JSON: anything else is 415 (a channel needing XML registers its parser in its own plugin).
+  app.removeContentTypeParser('text/plain');
+  await app.register(helmet, { global: true });
+  // API responses carry transcripts and application records: never cached by browsers or proxies.
+  app.addHook('onSend', async (req, reply) => {
+    if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+  });
+  if (opts.rateLimitMax) {
+    // No loopback exemption: behind a local reverse proxy every client would look like 127.0.0.1 (set TRUST_PROXY instead).
+    await app.register(rateLimit, {
+      max: opts.rateLimitMax,
+      timeWindow: '1 minute',
+      ...(opts.stores.rateLimitRedis ? { redis: opts.stores.rateLimitRedis, skipOnError: true } : {}),
+    });
+  }
   await app.register(websocket, {
     options: { maxPayload: MAX_FRAME_BYTES },
     // Before a graceful shutdown every socket is told to reconnect (to another instance, or to this one restarted).
@@ -43,7 +70,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     },
   });
   await app.register(healthRoutes, { stores: opts.stores });
-  await app.register(applicationRoutes, { service: opts.service });
+  await app.register(applicationRoutes, { service: opts.service, attempts: opts.stores.attempts });
   for (const channel of opts.channels ?? [createWebChannel({ service: opts.service })]) await channel.register?.(app);
   return app;
 }

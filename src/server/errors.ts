@@ -1,24 +1,56 @@
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ERRORS, type ErrorCode } from '../core/index.js';
+import { AppError, ERRORS, fillMessage, type ErrorCode } from '../core/index.js';
 
-/** The JSON error body every failure returns. */
-export function errorBody(code: ErrorCode, message?: string) {
-  return { error: { code, message: message ?? ERRORS[code].message } };
+/** Values the catalogue's message templates name (the hotline comes from knowledge/utility.yaml). */
+export interface MessageVars {
+  hotline?: string;
 }
 
-/** Maps every error to `{error: {code, message}}` with the right status; never a stack trace. */
-export function registerErrorHandler(app: FastifyInstance): void {
+/** The JSON error body every failure returns. */
+export function errorBody(code: ErrorCode, message?: string, vars: MessageVars = {}) {
+  return { error: { code, message: fillMessage(message ?? ERRORS[code].message, vars) } };
+}
+
+const INVALID_JSON = '请求内容不是有效的 JSON';
+
+/** The catalogue code (and a more precise Chinese message) for one of Fastify's own errors: content type, body, JSON, validation. */
+function frameworkCode(e: FastifyError): [ErrorCode, string?] {
+  const [code, message] = [frameworkCode0(e), isJsonError(e) ? INVALID_JSON : undefined];
+  return [code, message];
+}
+
+function isJsonError(e: FastifyError): boolean {
+  return e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e instanceof SyntaxError;
+}
+
+function frameworkCode0(e: FastifyError): ErrorCode {
+  if (e.statusCode === 429) return 'RATE_LIMITED';
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'MESSAGE_TOO_LONG';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return e.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST';
+  }
+  return e.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST';
+}
+
+/** Maps every error to `{error: {code, message}}` with the right status and a Chinese message; never a stack trace or library English. */
+export function registerErrorHandler(app: FastifyInstance, vars: MessageVars = {}): void {
   app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
     if (err instanceof AppError) {
       if (err.status >= 500) req.log.error({ err: err.cause ?? err }, err.code);
-      return reply.status(err.status).send(errorBody(err.code, err.message));
+      return reply.status(err.status).send(errorBody(err.code, err.message, vars));
     }
     const e = err as FastifyError;
-    if (e.statusCode === 429) return reply.status(429).send(errorBody('RATE_LIMITED'));
-    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send(errorBody('MESSAGE_TOO_LONG'));
-    if (e.validation || e.code?.startsWith('FST_ERR_CTP') || e.statusCode === 400) return reply.status(400).send(errorBody('BAD_REQUEST', `请求格式不正确：${e.message}`));
+    const status = e.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const [code, message] = frameworkCode(e);
+      return reply.status(ERRORS[code].status).send(errorBody(code, message, vars));
+    }
     req.log.error({ err }, 'unhandled error');
-    return reply.status(500).send(errorBody('INTERNAL'));
+    return reply.status(500).send(errorBody('INTERNAL', undefined, vars));
   });
   app.setNotFoundHandler((_req, reply) => reply.status(404).send(errorBody('NOT_FOUND')));
 }
@@ -30,4 +62,20 @@ export function registerErrorHandler(app: FastifyInstance): void {
 export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
   if ((err.statusCode ?? 500) >= 500) void reply.status(500).send(errorBody('INTERNAL'));
   else void reply.status(400).send(errorBody('BAD_REQUEST'));
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (malformed request line, headers over the
+ * limit): answered with the catalogue body on the raw socket, then closed.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const code: ErrorCode = err.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST';
+  const body = JSON.stringify(errorBody(code));
+  const status = ERRORS[code].status;
+  const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

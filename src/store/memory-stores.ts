@@ -1,104 +1,136 @@
 import type { Application, Message } from '../core/index.js';
 import { AppError } from '../core/index.js';
-import type {
-  ApplicationStore,
-  LockManager,
-  NewMessage,
-  SessionRecord,
-  SessionStore,
-  StoreOptions,
-  Stores,
-  TranscriptStore,
-} from './types.js';
-import { sequentialCommit, type TurnIndex } from './sequential-commit.js';
+import { ExpiringMap } from './memory-expiring.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
+import { protectStores } from './protect.js';
+import type { ApplicationStore, AttemptLimiter, LockManager, NewMessage, SessionRecord, SessionStore, StoreOptions, Stores, TranscriptStore, TurnCommit } from './types.js';
 
-const DAY = 86_400;
+/** Formats a reference number: WS20261128-0001. */
+export function formatRef(day: string, n: number): string {
+  return `WS${day}-${String(n).padStart(4, '0')}`;
+}
 
-/** Expiring map entries, checked on read. */
-class Expiring<V> {
-  private readonly map = new Map<string, { value: V; expires: number }>();
-  constructor(private readonly ttlMs: number) {}
-  get(key: string): V | undefined {
-    const e = this.map.get(key);
-    if (!e) return undefined;
-    if (e.expires < Date.now()) {
-      this.map.delete(key);
-      return undefined;
-    }
-    return e.value;
+/** All in-process data of one memory backend; conversations beyond the cap are evicted whole. */
+class MemoryData {
+  readonly sessions: ExpiringMap<string>;
+  readonly transcripts: ExpiringMap<Message[]>;
+  readonly turns = new Map<string, ExpiringMap<Message[]>>();
+  readonly apps = new ExpiringMap<string>();
+  readonly runs = new Map<string, string>();
+  readonly counters = new Map<string, number>();
+  readonly attempts = new ExpiringMap<number>();
+  constructor(readonly o: ResolvedOptions) {
+    const forget = (id: string) => this.forget(id);
+    this.sessions = new ExpiringMap(o.maxConversations, forget);
+    this.transcripts = new ExpiringMap(o.maxConversations, forget);
   }
-  set(key: string, value: V): void {
-    this.map.set(key, { value, expires: Date.now() + this.ttlMs });
+  /** Drops everything of one conversation (eviction). */
+  forget(id: string): void {
+    this.sessions.delete(id);
+    this.transcripts.delete(id);
+    this.turns.delete(id);
   }
-  touch(key: string): void {
-    const e = this.map.get(key);
-    if (e) e.expires = Date.now() + this.ttlMs;
+  putApplication(app: Application): Application {
+    const existing = app.runId ? this.runs.get(app.runId) : undefined;
+    const kept = existing ? this.apps.get(existing) : undefined;
+    if (kept) return JSON.parse(kept) as Application;
+    const submitted = Date.parse(app.submittedAt);
+    const from = Number.isFinite(submitted) ? submitted : Date.now();
+    this.apps.set(app.ref, JSON.stringify(app), from + this.o.applicationRetentionMs - Date.now());
+    if (app.runId) this.runs.set(app.runId, app.ref);
+    return structuredClone(app);
   }
-  delete(key: string): void {
-    this.map.delete(key);
+  appendMessages(id: string, messages: NewMessage[]): Message[] {
+    const list = this.transcripts.get(id) ?? [];
+    const added = messages.map((m, i) => ({ ...structuredClone(m), seq: list.length + i + 1 }));
+    this.transcripts.set(id, [...list, ...added], this.o.transcriptTtlMs);
+    return structuredClone(added);
+  }
+  setTurn(id: string, cmid: string, stored: Message[]): void {
+    let map = this.turns.get(id);
+    if (!map) this.turns.set(id, (map = new ExpiringMap()));
+    map.set(cmid, structuredClone(stored), this.o.transcriptTtlMs);
+  }
+  getTurn(id: string, cmid: string): Message[] | null {
+    const found = this.turns.get(id)?.get(cmid);
+    return found ? structuredClone(found) : null;
+  }
+  /** Removes expired entries; the sweeper and `purge` call it. */
+  sweep(now: number) {
+    const sessions = this.sessions.sweep(now);
+    const transcripts = this.transcripts.sweep(now);
+    for (const [id, map] of this.turns) if (map.sweep(now) && map.size === 0) this.turns.delete(id);
+    const applications = this.apps.sweep(now);
+    for (const [run, ref] of this.runs) if (this.apps.get(ref, now) === undefined) this.runs.delete(run);
+    this.attempts.sweep(now);
+    return { sessions, transcripts, applications };
   }
 }
 
 /** In-process session store; values are copied so callers cannot mutate stored state. */
 export class MemorySessionStore implements SessionStore {
-  private readonly data: Expiring<string>;
-  constructor(ttlSeconds: number) {
-    this.data = new Expiring(ttlSeconds * 1000);
-  }
+  constructor(private readonly d: MemoryData) {}
   async get<S>(id: string): Promise<SessionRecord<S> | null> {
-    const raw = this.data.get(id);
+    const raw = this.d.sessions.get(id);
     return raw ? (JSON.parse(raw) as SessionRecord<S>) : null;
   }
   async set<S>(id: string, record: SessionRecord<S>): Promise<void> {
-    this.data.set(id, JSON.stringify(record));
+    this.d.sessions.set(id, JSON.stringify(record), this.d.o.ttlMs);
   }
   async delete(id: string): Promise<void> {
-    this.data.delete(id);
+    this.d.sessions.delete(id);
   }
 }
 
 /** In-process transcript store. */
 export class MemoryTranscriptStore implements TranscriptStore {
-  private readonly data: Expiring<Message[]>;
-  constructor(ttlSeconds: number) {
-    this.data = new Expiring(ttlSeconds * 1000);
-  }
+  constructor(private readonly d: MemoryData) {}
   async append(id: string, messages: NewMessage[]): Promise<Message[]> {
-    const list = this.data.get(id) ?? [];
-    const added = messages.map((m, i) => ({ ...structuredClone(m), seq: list.length + i + 1 }));
-    list.push(...added);
-    this.data.set(id, list);
-    return structuredClone(added);
+    return this.d.appendMessages(id, messages);
   }
-  async list(id: string, after = 0): Promise<Message[]> {
-    return structuredClone((this.data.get(id) ?? []).filter((m) => m.seq > after));
+  async list(id: string, after = 0, limit = Infinity): Promise<Message[]> {
+    return structuredClone((this.d.transcripts.get(id) ?? []).filter((m) => m.seq > after).slice(0, limit));
   }
   async delete(id: string): Promise<void> {
-    this.data.delete(id);
+    this.d.transcripts.delete(id);
+    this.d.turns.delete(id);
   }
 }
 
 /** In-process application store with per-day counters. */
 export class MemoryApplicationStore implements ApplicationStore {
-  private readonly counters = new Map<string, number>();
-  private readonly apps = new Map<string, string>();
+  constructor(private readonly d: MemoryData) {}
   async nextRef(day: string): Promise<string> {
-    const n = (this.counters.get(day) ?? 0) + 1;
-    this.counters.set(day, n);
+    const n = (this.d.counters.get(day) ?? 0) + 1;
+    this.d.counters.set(day, n);
     return formatRef(day, n);
   }
-  async save(app: Application): Promise<void> {
-    this.apps.set(app.ref, JSON.stringify(app));
+  async save(app: Application): Promise<Application> {
+    return this.d.putApplication(app);
   }
   async get(ref: string): Promise<Application | null> {
-    const raw = this.apps.get(ref);
+    const raw = this.d.apps.get(ref);
     return raw ? (JSON.parse(raw) as Application) : null;
+  }
+  async findByRun(runId: string): Promise<Application | null> {
+    const ref = this.d.runs.get(runId);
+    return ref ? this.get(ref) : null;
   }
 }
 
-/** Formats a reference number: WS20261128-0001. */
-export function formatRef(day: string, n: number): string {
-  return `WS${day}-${String(n).padStart(4, '0')}`;
+/** In-process failure counter with lockout. */
+export class MemoryAttemptLimiter implements AttemptLimiter {
+  constructor(private readonly d: MemoryData) {}
+  async blocked(key: string): Promise<boolean> {
+    return (this.d.attempts.get(key) ?? 0) >= this.d.o.attemptsMax;
+  }
+  async fail(key: string): Promise<void> {
+    const n = (this.d.attempts.get(key) ?? 0) + 1;
+    this.d.attempts.set(key, n, this.d.o.attemptsLockMs);
+  }
+  async reset(key: string): Promise<void> {
+    this.d.attempts.delete(key);
+  }
 }
 
 /** Per-key promise chain: work for one key runs strictly in arrival order. */
@@ -133,31 +165,61 @@ async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
   }
 }
 
-/** Creates the in-memory stores (the embedded default). */
+/** A commit on memory: every write is prepared first and applied synchronously, so no reader sees half of it. */
+function memoryCommit(d: MemoryData, c: TurnCommit): Message[] {
+  const hook = d.o.faultHook;
+  if (c.clientMessageId) {
+    const done = d.getTurn(c.conversationId, c.clientMessageId);
+    if (done) return done;
+  }
+  hook?.('applications');
+  hook?.('session');
+  const sessionJson = JSON.stringify(c.session);
+  hook?.('transcript');
+  hook?.('turn');
+  // From here on nothing can throw between the writes.
+  for (const app of c.applications) d.putApplication(app);
+  d.sessions.set(c.conversationId, sessionJson, d.o.ttlMs);
+  const stored = d.appendMessages(c.conversationId, c.messages);
+  if (c.clientMessageId) d.setTurn(c.conversationId, c.clientMessageId, stored);
+  hook?.('committed');
+  return stored;
+}
+
+/** Starts an unref'd sweeper; returns its stopper. */
+export function startSweeper(intervalMs: number, sweep: () => unknown): () => void {
+  if (!intervalMs) return () => undefined;
+  const timer = setInterval(() => {
+    try {
+      void Promise.resolve(sweep()).catch(() => undefined);
+    } catch {
+      // A failed sweep is retried at the next tick.
+    }
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** Creates the in-memory stores (tests): TTL sweeper, size cap, same contract as the durable backends. */
 export function createMemoryStores(options: StoreOptions = {}): Stores {
-  const ttl = options.ttlSeconds ?? 7 * DAY;
-  const sessions = new MemorySessionStore(ttl);
-  const transcripts = new MemoryTranscriptStore(ttl);
-  const applications = new MemoryApplicationStore();
-  const turnMap = new Expiring<Message[]>(ttl * 1000);
-  const turns: TurnIndex = {
-    async get(id, cmid) {
-      const found = turnMap.get(`${id}\u0000${cmid}`);
-      return found ? structuredClone(found) : null;
-    },
-    async set(id, cmid, messages) {
-      turnMap.set(`${id}\u0000${cmid}`, structuredClone(messages));
-    },
-  };
-  return {
+  const o = resolveOptions(options);
+  const d = new MemoryData(o);
+  const stop = startSweeper(o.sweepIntervalMs, () => d.sweep(Date.now()));
+  const stores: Stores = {
     backend: 'memory',
-    sessions,
-    transcripts,
-    applications,
-    locks: new MemoryLockManager(options.lockTimeoutMs ?? 10_000),
-    commitTurn: (commit) => sequentialCommit({ sessions, transcripts, applications, turns }, commit),
-    findTurn: (id, cmid) => turns.get(id, cmid),
+    sessions: new MemorySessionStore(d),
+    transcripts: new MemoryTranscriptStore(d),
+    applications: new MemoryApplicationStore(d),
+    attempts: new MemoryAttemptLimiter(d),
+    locks: new MemoryLockManager(o.lockTimeoutMs),
+    commitTurn: async (commit) => memoryCommit(d, commit),
+    findTurn: async (id, cmid) => d.getTurn(id, cmid),
+    purge: async (now = new Date()) => d.sweep(now.getTime()),
+    size: async () => ({ sessions: d.sessions.size, transcripts: d.transcripts.size, applications: d.apps.size }),
     async ping() {},
-    async close() {},
+    async close() {
+      stop();
+    },
   };
+  return protectStores(stores, options.cipher);
 }

@@ -128,8 +128,8 @@ describe('POST /api/v1/conversations', () => {
     expectError(await post('{"userId":'), 400, 'BAD_REQUEST');
     expectError(await post('{"userId":42}'), 400, 'BAD_REQUEST');
     expectError(await post('{"userId":"u1","admin":true}'), 400, 'BAD_REQUEST');
-    expectError(await post('userId=u1', 'application/x-www-form-urlencoded'), 400, 'BAD_REQUEST');
-    expectError(await post('hello', 'text/plain'), 400, 'BAD_REQUEST');
+    expectError(await post('userId=u1', 'application/x-www-form-urlencoded'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError(await post('hello', 'text/plain'), 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 });
 
@@ -178,12 +178,11 @@ describe('POST /api/v1/conversations/:id/messages', () => {
       raw('"你好"'),
       raw('null'),
       raw('{"text":"你好","__proto__":{"admin":true}}'),
-      raw('你好', 'text/plain'), // not JSON
-      raw('text=你好', 'application/x-www-form-urlencoded'),
-      raw('<text>你好</text>', 'application/xml'),
       call(app, { method: 'POST', url: url() }), // no body at all
     ];
     for (const res of await Promise.all(bad)) expectError(res, 400, 'BAD_REQUEST');
+    const notJson = [raw('你好', 'text/plain'), raw('text=你好', 'application/x-www-form-urlencoded'), raw('<text>你好</text>', 'application/xml')];
+    for (const res of await Promise.all(notJson)) expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
     expect(await history(app, id)).toEqual(before);
   });
 

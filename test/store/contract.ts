@@ -3,10 +3,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Application } from '../../src/core/index.js';
 import { AppError } from '../../src/core/index.js';
-import type { NewMessage, SessionRecord, StoreOptions, Stores } from '../../src/store/index.js';
+import type { CommitPoint, NewMessage, SessionRecord, StoreOptions, Stores, TurnCommit } from '../../src/store/index.js';
 
 /** Makes fresh stores; overrides (a short TTL or lock timeout) apply on top of the suite's own options. */
 export type StoresFactory = (overrides?: StoreOptions) => Promise<Stores>;
+
+/** What a durable backend offers the contract: stores plus a way to open the same data again after closing them. */
+export type DurableFactory = () => Promise<{ stores: Stores; reopen: () => Promise<Stores> }>;
+
+const POINTS: CommitPoint[] = ['applications', 'session', 'transcript', 'turn', 'committed'];
 
 /** A fresh id so tests never see each other's data, even on a shared Redis prefix. */
 function uid(label: string): string {
@@ -40,8 +45,18 @@ function application(ref: string): Application {
   };
 }
 
-/** Runs every store behaviour the app relies on against one backend. */
-export function storeContract(name: string, make: StoresFactory): void {
+function commitOf(id: string, apps: Application[], cmid?: string, step = 1): TurnCommit {
+  return {
+    conversationId: id,
+    session: record({ step }),
+    messages: [message(`用户第${step}条`), message(`回复第${step}条`, 'bot')],
+    applications: apps,
+    ...(cmid ? { clientMessageId: cmid } : {}),
+  };
+}
+
+/** Runs every store behaviour the app relies on against one backend; `durable` adds the restart cases. */
+export function storeContract(name: string, make: StoresFactory, durable?: DurableFactory): void {
   describe(`${name} stores contract`, () => {
     let stores: Stores;
     const extra: Stores[] = [];
@@ -249,6 +264,170 @@ export function storeContract(name: string, make: StoresFactory): void {
         expect(await quick.locks.withLock(key, async () => 'after')).toBe('after');
       });
     });
+
+    describe('turn commits', () => {
+      it('writes session, messages and applications together and returns the stored messages', async () => {
+        const id = uid('turn');
+        const app = application(`WS20260106-${randomUUID().slice(0, 8)}`);
+        const stored = await stores.commitTurn(commitOf(id, [app], uid('cm')));
+        expect(stored.map((m) => [m.seq, m.from, m.text])).toEqual([[1, 'user', '用户第1条'], [2, 'bot', '回复第1条']]);
+        expect((await stores.sessions.get<{ step: number }>(id))?.state).toEqual({ step: 1 });
+        expect(await stores.transcripts.list(id)).toEqual(stored);
+        expect(await stores.applications.get(app.ref)).toEqual(app);
+        const next = await stores.commitTurn(commitOf(id, [], undefined, 2));
+        expect(next.map((m) => m.seq)).toEqual([3, 4]);
+      });
+
+      it('finds a committed turn by client message id, and a repeat writes nothing', async () => {
+        const id = uid('turn');
+        const cmid = uid('cm');
+        expect(await stores.findTurn(id, cmid)).toBeNull();
+        const first = await stores.commitTurn(commitOf(id, [], cmid, 1));
+        expect(await stores.findTurn(id, cmid)).toEqual(first);
+        const again = await stores.commitTurn(commitOf(id, [application(`WS20260107-${randomUUID().slice(0, 8)}`)], cmid, 2));
+        expect(again).toEqual(first);
+        expect(await stores.transcripts.list(id)).toEqual(first);
+        expect((await stores.sessions.get<{ step: number }>(id))?.state).toEqual({ step: 1 });
+        expect(await stores.findTurn(id, uid('other'))).toBeNull();
+        expect(await stores.findTurn(uid('other'), cmid)).toBeNull();
+      });
+
+      for (const point of POINTS) {
+        it(`leaves nothing partial when a commit fails at ${point}, and the retry stores exactly one copy`, async () => {
+          let armed = true;
+          const reached: CommitPoint[] = [];
+          const faulty = await makeExtra({
+            faultHook: (p) => {
+              reached.push(p);
+              if (armed && p === point) throw new Error(`injected fault at ${p}`);
+            },
+          });
+          const id = uid('fault');
+          const app = { ...application(`WS20260108-${randomUUID().slice(0, 8)}`), runId: uid('run') };
+          const cmid = uid('cm');
+          const attempt = faulty.commitTurn(commitOf(id, [app], cmid));
+          if (!reached.includes(point) && point !== 'committed') {
+            // This backend commits in one step (a Lua script): no write happens between the points it reports.
+            await attempt.catch(() => undefined);
+          } else {
+            await expect(attempt).rejects.toThrow('injected fault');
+          }
+          const committed = (await faulty.findTurn(id, cmid)) !== null;
+          if (point !== 'committed' && reached.includes(point)) {
+            expect(committed).toBe(false);
+            expect(await faulty.sessions.get(id)).toBeNull();
+            expect(await faulty.transcripts.list(id)).toEqual([]);
+            expect(await faulty.applications.get(app.ref)).toBeNull();
+            expect(await faulty.applications.findByRun(app.runId)).toBeNull();
+          }
+          armed = false;
+          // The retry: a new ref for the same flow run, the same client message id.
+          const retry = await faulty.commitTurn(commitOf(id, [{ ...app, ref: `${app.ref}-r` }], cmid));
+          const list = await faulty.transcripts.list(id);
+          expect(list.map((m) => m.text)).toEqual(['用户第1条', '回复第1条']);
+          expect(retry).toEqual(list);
+          expect((await faulty.sessions.get<{ step: number }>(id))?.state).toEqual({ step: 1 });
+          const kept = await faulty.applications.findByRun(app.runId);
+          expect(kept).not.toBeNull();
+          // Exactly one application for the run: the first one when it got in, otherwise the retry's.
+          const refs = [app.ref, `${app.ref}-r`];
+          const present = (await Promise.all(refs.map((r) => faulty.applications.get(r)))).filter(Boolean);
+          expect(present).toHaveLength(1);
+          expect(present[0]!.ref).toBe(kept!.ref);
+        });
+      }
+    });
+
+    describe('application runs', () => {
+      it('keeps the first application of a flow run', async () => {
+        const runId = uid('run');
+        const first = { ...application(`WS20260109-${randomUUID().slice(0, 8)}`), runId };
+        const second = { ...application(`WS20260109-${randomUUID().slice(0, 8)}`), runId };
+        expect(await stores.applications.save(first)).toEqual(first);
+        expect(await stores.applications.save(second)).toEqual(first);
+        expect(await stores.applications.get(second.ref)).toBeNull();
+        expect(await stores.applications.findByRun(runId)).toEqual(first);
+        expect(await stores.applications.findByRun(uid('none'))).toBeNull();
+        const viaCommit = await stores.commitTurn(commitOf(uid('turn'), [{ ...second, ref: `${second.ref}-c` }]));
+        expect(viaCommit).toHaveLength(2);
+        expect(await stores.applications.get(`${second.ref}-c`)).toBeNull();
+      });
+
+      it('saves a status change of the same application', async () => {
+        const app = application(`WS20260110-${randomUUID().slice(0, 8)}`);
+        await stores.applications.save(app);
+        await stores.applications.save({ ...app, status: 'accepted' });
+        expect((await stores.applications.get(app.ref))?.status).toBe('accepted');
+      });
+    });
+
+    describe('lookup attempts', () => {
+      it('locks a key after the maximum of failures, for the lockout only, and resets on success', async () => {
+        const limited = await makeExtra({ attempts: { max: 3, lockMs: 400 } });
+        const key = uid('WS');
+        for (let i = 0; i < 2; i++) await limited.attempts.fail(key);
+        expect(await limited.attempts.blocked(key)).toBe(false);
+        await limited.attempts.fail(key);
+        expect(await limited.attempts.blocked(key)).toBe(true);
+        expect(await limited.attempts.blocked(uid('WS'))).toBe(false);
+        await sleep(600);
+        expect(await limited.attempts.blocked(key)).toBe(false);
+        for (let i = 0; i < 3; i++) await limited.attempts.fail(key);
+        await limited.attempts.reset(key);
+        expect(await limited.attempts.blocked(key)).toBe(false);
+      });
+    });
+
+    describe('expiry and retention', () => {
+      it('sweeps expired sessions, transcripts and applications without anyone reading them', async () => {
+        const short = await makeExtra({ ttlSeconds: 1, applicationRetentionDays: 1 / 86_400, sweepIntervalMs: 200 });
+        const before = await short.size();
+        const id = uid('sweep');
+        const app = { ...application(`WS20260111-${randomUUID().slice(0, 8)}`), submittedAt: new Date().toISOString() };
+        await short.commitTurn(commitOf(id, [app]));
+        const during = await short.size();
+        expect(during.sessions).toBe(before.sessions + 1);
+        expect(during.applications).toBe(before.applications + 1);
+        await sleep(1_700);
+        const after = await short.size();
+        expect(after.sessions).toBeLessThanOrEqual(before.sessions);
+        expect(after.transcripts).toBeLessThanOrEqual(before.transcripts);
+        expect(after.applications).toBeLessThanOrEqual(before.applications);
+        expect(await short.applications.get(app.ref)).toBeNull();
+        await expect(short.purge(new Date())).resolves.toMatchObject({ sessions: expect.any(Number) });
+      });
+
+      it('pages a transcript with a limit', async () => {
+        const id = uid('page');
+        await stores.transcripts.append(id, Array.from({ length: 7 }, (_, i) => message(`m${i + 1}`)));
+        expect((await stores.transcripts.list(id, 0, 3)).map((m) => m.seq)).toEqual([1, 2, 3]);
+        expect((await stores.transcripts.list(id, 3, 3)).map((m) => m.seq)).toEqual([4, 5, 6]);
+        expect((await stores.transcripts.list(id, 6, 3)).map((m) => m.seq)).toEqual([7]);
+      });
+    });
+
+    if (durable) {
+      describe('restarts', () => {
+        it('keeps sessions, transcripts, applications, turns and reference counters across a restart', async () => {
+          const { stores: first, reopen } = await durable();
+          const id = uid('restart');
+          const cmid = uid('cm');
+          const day = `2099${String(Math.floor(Math.random() * 9000) + 1000)}`;
+          const ref = await first.applications.nextRef(day);
+          const app = { ...application(ref), runId: uid('run') };
+          const stored = await first.commitTurn(commitOf(id, [app], cmid));
+          await first.close();
+          const again = await reopen();
+          extra.push(again);
+          expect((await again.sessions.get<{ step: number }>(id))?.state).toEqual({ step: 1 });
+          expect(await again.transcripts.list(id)).toEqual(stored);
+          expect(await again.findTurn(id, cmid)).toEqual(stored);
+          expect(await again.applications.get(ref)).toEqual(app);
+          expect(await again.applications.findByRun(app.runId)).toEqual(app);
+          expect(await again.applications.nextRef(day)).toBe(ref.replace(/-0001$/, '-0002'));
+        });
+      });
+    }
 
     it('answers ping', async () => {
       await expect(stores.ping()).resolves.toBeUndefined();

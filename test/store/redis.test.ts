@@ -49,7 +49,11 @@ suite('redis stores', () => {
     await deletePrefix();
   });
 
-  storeContract('redis', (overrides) => createRedisStores(url, { prefix, ...overrides }));
+  storeContract(
+    'redis',
+    (overrides) => createRedisStores(url, { prefix, ...overrides }),
+    async () => ({ stores: await createRedisStores(url, { prefix }), reopen: () => createRedisStores(url, { prefix }) }),
+  );
 
   it('uses <prefix>:<kind>:<id> keys', async () => {
     const s = await open();

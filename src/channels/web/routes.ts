@@ -3,10 +3,10 @@ import type { MessageBus } from '../../delivery/types.js';
 import { z } from 'zod';
 import { AppError } from '../../core/index.js';
 import type { ConversationService } from '../../conversation/index.js';
+import { MAX_TEXT, validatePostback, validateText } from '../../server/validate-text.js';
 import type { LongPolls } from './long-poll.js';
 
-/** Longest text a user may send. */
-export const MAX_TEXT = 2000;
+export { MAX_TEXT };
 
 const clientMessageId = z.string().min(1).max(100).optional();
 const startBody = z.object({ userId: z.string().max(128).optional(), lang: z.enum(['zh', 'en']).optional() }).strict().nullish();
@@ -21,7 +21,8 @@ const historyQuery = z.object({
 /** Validates a value against a schema, or throws BAD_REQUEST naming the fields. */
 export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);
-  if (!r.success) throw new AppError('BAD_REQUEST', `请求格式不正确：${r.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`);
+  // Field names only: zod's English wording never reaches the user.
+  if (!r.success) throw new AppError('BAD_REQUEST', `请求格式不正确（字段：${[...new Set(r.error.issues.map((i) => i.path.join('.') || '请求体'))].join('、')}）`);
   return r.data;
 }
 
@@ -52,7 +53,8 @@ export const conversationRoutes: FastifyPluginAsync<{ service: ConversationServi
     const { id } = parse(idParams, req.params);
     await authorizeConversation(service, id, bearerToken(req));
     const body = parse(messageBody, req.body);
-    if ('text' in body && [...body.text].length > MAX_TEXT) throw new AppError('MESSAGE_TOO_LONG');
+    if ('text' in body) validateText(body.text);
+    else validatePostback(body.postback);
     const { clientMessageId: cmid, ...input } = body;
     return service.send(id, input, cmid ? { clientMessageId: cmid } : {});
   });

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Stores } from '../../store/index.js';
 
-/** Liveness and readiness; readiness checks the store backend (Redis when configured). */
+/** Liveness and readiness; readiness checks the store backend and answers 503 within REDIS_TIMEOUT_MS when it hangs. Not rate-limited. */
 export const healthRoutes: FastifyPluginAsync<{ stores: Stores }> = async (app, { stores }) => {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  const config = { rateLimit: false } as const;
+  app.get('/healthz', { config }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config }, async (_req, reply) => {
     try {
       await stores.ping();
       return { status: 'ready', store: stores.backend };

@@ -1,0 +1,38 @@
+import type { Application } from '../core/index.js';
+import type { SessionRecord } from '../store/types.js';
+import { isSealed, type FieldCipher } from './cipher.js';
+
+const SEALED_ANSWERS = '$sealed';
+
+/**
+ * Seals an application's personal fields: every answer (身份证号, USCC, mobile, 户号, names, addresses) as one
+ * ciphertext, and `mobile`. Display rows stay as they are (already masked); the rest is not personal.
+ */
+export function sealApplication(app: Application, cipher: FieldCipher): Application {
+  if (isSealed(app.mobile)) return app;
+  return {
+    ...app,
+    answers: { [SEALED_ANSWERS]: cipher.seal(JSON.stringify(app.answers), `application.answers:${app.ref}`) },
+    mobile: cipher.seal(app.mobile, `application.mobile:${app.ref}`),
+  };
+}
+
+/** Opens what `sealApplication` sealed; plain records (written before encryption) pass through. */
+export function openApplication(app: Application, cipher: FieldCipher): Application {
+  const answers = app.answers[SEALED_ANSWERS];
+  return {
+    ...app,
+    answers: isSealed(answers) ? (JSON.parse(cipher.open(answers, `application.answers:${app.ref}`)) as Application['answers']) : app.answers,
+    mobile: isSealed(app.mobile) ? cipher.open(app.mobile, `application.mobile:${app.ref}`) : app.mobile,
+  };
+}
+
+/** Seals a whole session state: mid-flow it holds the raw answers. */
+export function sealSession(id: string, record: SessionRecord, cipher: FieldCipher): SessionRecord<string> {
+  return { ...record, state: cipher.seal(JSON.stringify(record.state), `session:${id}`) };
+}
+
+/** Opens a sealed session state; plain ones pass through. */
+export function openSession<S>(id: string, record: SessionRecord<unknown>, cipher: FieldCipher): SessionRecord<S> {
+  return isSealed(record.state) ? { ...record, state: JSON.parse(cipher.open(record.state, `session:${id}`)) as S } : (record as SessionRecord<S>);
+}

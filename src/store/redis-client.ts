@@ -1,0 +1,134 @@
+import { createClient } from 'redis';
+import { AppError } from '../core/index.js';
+
+/** The client the stores use: `createClient` without modules or scripts (RESP3 by default). */
+export type RedisClient = ReturnType<typeof newClient>;
+
+/** Builds `<prefix>:<kind>:<id>` keys. */
+export function keyOf(prefix: string, kind: string, id: string): string {
+  return `${prefix}:${kind}:${id}`;
+}
+
+/** Runs a Redis call, turning backend failures (offline, timed out, refused) into STORE_UNAVAILABLE (503) with the cause kept. */
+export async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    // A stalled holder whose lease ran out must not write: the conversation may already be someone else's.
+    if (err instanceof Error && err.message.startsWith('LOCK_LOST')) throw new AppError('CONVERSATION_BUSY', undefined, { cause: err });
+    throw new AppError('STORE_UNAVAILABLE', undefined, { cause: err });
+  }
+}
+
+/** EXPIRE wants whole seconds of at least 1. */
+export function wholeSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/** Hides a password in a Redis URL before it goes into an error message. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** Exponential reconnect backoff with jitter, capped at 3 s. */
+function reconnectDelay(retries: number): number {
+  return Math.min(100 * 2 ** retries, 3_000) + Math.floor(Math.random() * 100);
+}
+
+/** A client that rejects commands while disconnected (no offline queue) and gives up on any command after `timeoutMs`. */
+function newClient(url: string, timeoutMs: number) {
+  return createClient({
+    url,
+    disableOfflineQueue: true,
+    commandOptions: { timeout: timeoutMs },
+    socket: { connectTimeout: timeoutMs, reconnectStrategy: reconnectDelay },
+  });
+}
+
+/**
+ * Write deadlines in Redis's clock. A write the client has given up on (timed out while Redis was paused)
+ * must not be applied when Redis resumes, so every write script first checks `TIME` against the deadline
+ * it was sent with: the client's timeout, less a margin, converted with the clock offset measured at connect.
+ */
+export class WriteFence {
+  private offsetMs = 0;
+  constructor(private readonly timeoutMs: number) {}
+  /** Measures the Redis clock against ours (one TIME round trip; error ≤ half its duration). */
+  async sync(client: RedisClient): Promise<void> {
+    const before = Date.now();
+    const [sec, micro] = (await client.time()) as unknown as [string | number, string | number];
+    const after = Date.now();
+    this.offsetMs = Number(sec) * 1000 + Math.floor(Number(micro) / 1000) - (before + after) / 2;
+  }
+  /** The latest Redis time at which a write sent now may still be applied. */
+  deadline(): string {
+    const margin = Math.min(250, Math.floor(this.timeoutMs / 4));
+    return String(Math.floor(Date.now() + this.offsetMs + this.timeoutMs - margin));
+  }
+}
+
+/** Rejects with a timeout error when `p` has not settled after `ms`; the late outcome of `p` is dropped. */
+function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
+  p.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The client with every command bounded by `ms`. node-redis's own command timeout only covers the time before
+ * a command is written: once on the socket of a paused (SIGSTOPped) Redis it would wait for the whole outage.
+ * The write fence makes sure a write given up on here is not applied when Redis resumes.
+ */
+function timeBounded(client: RedisClient, ms: number): RedisClient {
+  return new Proxy(client, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        return result instanceof Promise ? bounded(result, ms) : result;
+      };
+    },
+  });
+}
+
+/** Connects a fail-fast client, or throws naming the URL when Redis does not answer in time. */
+export async function connectClient(url: string, timeoutMs: number): Promise<{ client: RedisClient; lastError: () => Error | undefined }> {
+  let lastError: Error | undefined;
+  let client: RedisClient;
+  try {
+    client = newClient(url, timeoutMs);
+  } catch (err) {
+    throw new Error(`Invalid Redis URL ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
+  }
+  // Without a listener, 'error' events would crash the process; reconnects report through here.
+  client.on('error', (err: Error) => {
+    lastError = err;
+  });
+  const connecting = client.connect();
+  connecting.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([connecting, timeout]);
+    return { client: timeBounded(client, timeoutMs), lastError: () => lastError };
+  } catch (err) {
+    client.destroy();
+    const reason = lastError?.message || (err as Error).message;
+    throw new Error(`Cannot connect to Redis at ${redactUrl(url)}: ${reason}`, { cause: lastError ?? err });
+  } finally {
+    clearTimeout(timer);
+  }
+}

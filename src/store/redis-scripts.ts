@@ -1,0 +1,121 @@
+/** Lua scripts of the Redis stores. Every write script starts with GUARD: ARGV[1] is the write's deadline in Redis milliseconds. */
+
+const GUARD = `
+local t = redis.call('TIME')
+if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[1]) then
+  return redis.error_reply('DEADLINE the client gave up on this write')
+end
+`;
+
+/** KEYS: session. ARGV: deadline, json, ttl seconds. */
+export const SET_SESSION = `${GUARD}
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1`;
+
+/** KEYS: transcript. ARGV: deadline, ttl seconds, message JSON… Returns the new length (seq of the last message). */
+export const APPEND = `${GUARD}
+local n = redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return n`;
+
+/** KEYS: app, run ('' without run). ARGV: deadline, json, ttl seconds, app key prefix. Returns the kept application's JSON. */
+export const SAVE_APP = `${GUARD}
+if KEYS[2] ~= '' then
+  local ref = redis.call('GET', KEYS[2])
+  if ref then
+    local kept = redis.call('GET', ARGV[4] .. ref)
+    if kept then return kept end
+  end
+end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+if KEYS[2] ~= '' then redis.call('SET', KEYS[2], string.sub(KEYS[1], string.len(ARGV[4]) + 1), 'EX', ARGV[3]) end
+return ARGV[2]`;
+
+/**
+ * One turn, atomically. KEYS: session, transcript, turns hash, then (app, run) per application.
+ * ARGV: deadline, session json, session ttl, transcript ttl, client message id ('' for none), app key prefix,
+ * message count, messages…, then (json, ttl) per application, and last the lock ticket key ('' when not under the lock).
+ * A commit whose lock lease ran out (its process stalled past the lease, another holder may be running) is refused.
+ * Returns {0, first seq} for a new commit, {1, "first:count"} when the client message id was already committed.
+ */
+export const COMMIT = `${GUARD}
+local fence = ARGV[#ARGV]
+if fence ~= '' and redis.call('EXISTS', fence) == 0 then
+  return redis.error_reply('LOCK_LOST the conversation lock lease ran out before the commit')
+end
+if ARGV[5] ~= '' then
+  local done = redis.call('HGET', KEYS[3], ARGV[5])
+  if done then return {1, done} end
+end
+local nmsg = tonumber(ARGV[7])
+local a = 8 + nmsg
+local k = 4
+while k <= #KEYS do
+  local kept = false
+  if KEYS[k + 1] ~= '' then
+    local ref = redis.call('GET', KEYS[k + 1])
+    if ref and redis.call('EXISTS', ARGV[6] .. ref) == 1 then kept = true end
+  end
+  if not kept then
+    redis.call('SET', KEYS[k], ARGV[a], 'EX', ARGV[a + 1])
+    if KEYS[k + 1] ~= '' then redis.call('SET', KEYS[k + 1], string.sub(KEYS[k], string.len(ARGV[6]) + 1), 'EX', ARGV[a + 1]) end
+  end
+  k = k + 2
+  a = a + 2
+end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+local first = redis.call('LLEN', KEYS[2]) + 1
+if nmsg > 0 then
+  redis.call('RPUSH', KEYS[2], unpack(ARGV, 8, 7 + nmsg))
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+end
+if ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[3], ARGV[5], first .. ':' .. nmsg)
+  redis.call('EXPIRE', KEYS[3], ARGV[4])
+end
+return {0, first}`;
+
+/** KEYS: attempts. ARGV: lockout ms. Counts a failure; every failure restarts the window. */
+export const FAIL_ATTEMPT = `
+local n = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return n`;
+
+/** Ticket lock. KEYS: queue (sorted set of tickets), counter. ARGV: deadline, lease ms, ticket key prefix, idle ms. Returns the new ticket. */
+export const TAKE_TICKET = `${GUARD}
+local n = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[1], n, n)
+redis.call('SET', ARGV[3] .. n, '1', 'PX', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return n`;
+
+/**
+ * KEYS: queue. ARGV: lease ms, ticket key prefix, ticket. Renews the caller's ticket, drops dead tickets
+ * (lease expired: a crashed holder or waiter) from the head, and answers 1 when the caller is now served,
+ * 0 while an earlier live ticket is ahead, -1 when the caller's own ticket had expired.
+ */
+export const POLL_TICKET = `
+if not redis.call('SET', ARGV[2] .. ARGV[3], '1', 'XX', 'PX', ARGV[1]) then
+  redis.call('ZREM', KEYS[1], ARGV[3])
+  return -1
+end
+while true do
+  local head = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
+  if not head then return -1 end
+  if head == ARGV[3] then return 1 end
+  if redis.call('EXISTS', ARGV[2] .. head) == 1 then return 0 end
+  redis.call('ZREM', KEYS[1], head)
+end`;
+
+/** KEYS: queue, ticket key. ARGV: ticket. Leaves the queue (release or give up). */
+export const DROP_TICKET = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return 1`;
+
+/** KEYS: counter. ARGV: ttl seconds. The next reference number of a day. */
+export const NEXT_REF = `
+local n = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return n`;
