@@ -1,2 +1,3 @@
 export { buildServer, type ServerOptions } from './app.js';
-export { MAX_TEXT } from '../channels/web/routes.js';
+export { MAX_TEXT, validateText, validatePostback } from './validate-text.js';
+export { errorBody } from './errors.js';

@@ -17,7 +17,7 @@ export interface ResolvedOptions {
   faultHook?: (point: CommitPoint) => void;
 }
 
-/** Fills in the defaults: 7-day TTL, 365-day application retention, 10 s lock wait, 3 s lease, 60 s sweeps, 5 failures → 15 min. */
+/** Fills in the defaults: 7-day TTL, 365-day application retention, 10 s lock wait, 3 s lease, 60 s sweeps, 10,000 memory conversations, 5 failures → 15 min. */
 export function resolveOptions(o: StoreOptions): ResolvedOptions {
   const ttlMs = (o.ttlSeconds ?? 7 * 86_400) * 1000;
   return {
@@ -28,7 +28,7 @@ export function resolveOptions(o: StoreOptions): ResolvedOptions {
     lockTimeoutMs: o.lockTimeoutMs ?? 10_000,
     lockLeaseMs: o.lockLeaseMs ?? 3_000,
     sweepIntervalMs: o.sweepIntervalMs ?? 60_000,
-    maxConversations: o.maxConversations ?? 100_000,
+    maxConversations: o.maxConversations ?? 10_000,
     attemptsMax: o.attempts?.max ?? 5,
     attemptsLockMs: o.attempts?.lockMs ?? 15 * 60_000,
     ...(o.faultHook ? { faultHook: o.faultHook } : {}),

@@ -67,6 +67,20 @@ export class WriteFence {
     const after = Date.now();
     this.offsetMs = Number(sec) * 1000 + Math.floor(Number(micro) / 1000) - (before + after) / 2;
   }
+  /**
+   * Runs a write script with a fresh deadline as ARGV[1]. A DEADLINE refusal that reaches us before our own
+   * timeout means our clock estimate is off (a clock step), or Redis stalled briefly; the write was not applied
+   * and we have not given up on it, so re-measure the offset and send it once more.
+   */
+  async eval(client: RedisClient, script: string, keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await client.eval(script, { keys, arguments: [this.deadline(), ...args] });
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('DEADLINE')) throw err;
+      await this.sync(client);
+      return client.eval(script, { keys, arguments: [this.deadline(), ...args] });
+    }
+  }
   /** The latest Redis time at which a write sent now may still be applied. */
   deadline(): string {
     const margin = Math.min(250, Math.floor(this.timeoutMs / 4));

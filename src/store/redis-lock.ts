@@ -60,7 +60,7 @@ export class RedisLockManager implements LockManager {
 
   private async take(k: ReturnType<RedisLockManager['keys']>): Promise<string> {
     const n = await guarded(() =>
-      this.client.eval(TAKE_TICKET, { keys: [k.queue, k.counter], arguments: [this.fence.deadline(), String(this.leaseMs), k.ticket, String(IDLE_MS)] }),
+      this.fence.eval(this.client, TAKE_TICKET, [k.queue, k.counter], [String(this.leaseMs), k.ticket, String(IDLE_MS)]),
     );
     return String(n);
   }

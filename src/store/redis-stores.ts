@@ -33,8 +33,8 @@ export class RedisSessionStore implements SessionStore {
     return raw === null ? null : (JSON.parse(raw) as SessionRecord<S>);
   }
   async set<S>(id: string, record: SessionRecord<S>): Promise<void> {
-    const args = [this.c.fence.deadline(), JSON.stringify(record), String(wholeSeconds(this.c.o.ttlMs))];
-    await guarded(() => this.c.client.eval(SET_SESSION, { keys: [key(this.c, 'session', id)], arguments: args }));
+    const args = [JSON.stringify(record), String(wholeSeconds(this.c.o.ttlMs))];
+    await guarded(() => this.c.fence.eval(this.c.client, SET_SESSION, [key(this.c, 'session', id)], args));
   }
   async delete(id: string): Promise<void> {
     await guarded(() => this.c.client.del(key(this.c, 'session', id)));
@@ -51,8 +51,8 @@ export class RedisTranscriptStore implements TranscriptStore {
   async append(id: string, messages: NewMessage[]): Promise<Message[]> {
     if (messages.length === 0) return [];
     const values = messages.map((m) => JSON.stringify(m));
-    const args = [this.c.fence.deadline(), String(wholeSeconds(this.c.o.transcriptTtlMs)), ...values];
-    const length = await guarded(() => this.c.client.eval(APPEND, { keys: [key(this.c, 'transcript', id)], arguments: args }));
+    const args = [String(wholeSeconds(this.c.o.transcriptTtlMs)), ...values];
+    const length = await guarded(() => this.c.fence.eval(this.c.client, APPEND, [key(this.c, 'transcript', id)], args));
     const first = Number(length) - messages.length + 1;
     return values.map((raw, i) => toMessage(raw, first + i));
   }
@@ -90,8 +90,8 @@ export class RedisApplicationStore implements ApplicationStore {
   }
   async save(app: Application): Promise<Application> {
     const keys = [key(this.c, 'app', app.ref), app.runId ? key(this.c, 'app-run', app.runId) : ''];
-    const args = [this.c.fence.deadline(), JSON.stringify(app), appTtl(this.c, app), key(this.c, 'app', '')];
-    const kept = await guarded(() => this.c.client.eval(SAVE_APP, { keys, arguments: args }));
+    const args = [JSON.stringify(app), appTtl(this.c, app), key(this.c, 'app', '')];
+    const kept = await guarded(() => this.c.fence.eval(this.c.client, SAVE_APP, keys, args));
     return JSON.parse(String(kept)) as Application;
   }
   async get(ref: string): Promise<Application | null> {
@@ -140,7 +140,6 @@ async function redisCommit(c: RedisContext, commit: TurnCommit): Promise<Message
     appArgs.push(JSON.stringify(app), appTtl(c, app));
   }
   const args = [
-    c.fence.deadline(),
     JSON.stringify(commit.session),
     String(wholeSeconds(c.o.ttlMs)),
     String(wholeSeconds(c.o.transcriptTtlMs)),
@@ -151,7 +150,7 @@ async function redisCommit(c: RedisContext, commit: TurnCommit): Promise<Message
     ...appArgs,
     heldTicketKey(id),
   ];
-  const [dup, at] = (await guarded(() => c.client.eval(COMMIT, { keys, arguments: args }))) as [number, number | string];
+  const [dup, at] = (await guarded(() => c.fence.eval(c.client, COMMIT, keys, args))) as [number, number | string];
   hook?.('committed');
   if (Number(dup) === 1) return turnMessages(c, id, String(at));
   return values.map((raw, i) => toMessage(raw, Number(at) + i));
@@ -177,6 +176,9 @@ export async function createRedisStores(url: string, options: StoreOptions & { t
     throw new Error(`Redis at ${url.replace(/\/\/[^@]*@/, '//***@')} did not answer TIME: ${(err as Error).message}`, { cause: err });
   }
   const c: RedisContext = { client, fence, o };
+  // Clocks drift and step: re-measure the offset the write deadlines use.
+  const resync = setInterval(() => void fence.sync(client).catch(() => undefined), 60_000);
+  resync.unref();
   const stores: Stores = {
     backend: 'redis',
     sessions: new RedisSessionStore(c),
@@ -202,6 +204,7 @@ export async function createRedisStores(url: string, options: StoreOptions & { t
       }
     },
     async close() {
+      clearInterval(resync);
       if (client.isOpen) await client.close().catch(() => client.destroy());
       else client.destroy();
     },

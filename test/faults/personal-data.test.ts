@@ -152,10 +152,10 @@ if (!redisUp && process.env.CI !== 'true') console.warn(`\n⚠ Redis at ${redisU
   afterAll(async () => {
     await app?.close();
     await stores?.close();
-    if (raw.isOpen) {
-      for await (const keys of raw.scanIterator({ MATCH: `${prefix}:*`, COUNT: 200 })) if (keys.length) await raw.del(keys);
-      await raw.close();
-    }
+    // Clean up even when the test failed before it connected.
+    if (!raw.isOpen) await raw.connect();
+    for await (const keys of raw.scanIterator({ MATCH: `${prefix}:*`, COUNT: 200 })) if (keys.length) await raw.del(keys);
+    await raw.close();
   });
 
   it('keeps them only encrypted or masked in every key and value, transcripts included, and out of every log line', async () => {

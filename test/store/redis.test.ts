@@ -5,6 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedisStores, createStores, type Stores } from '../../src/store/index.js';
+import { WriteFence } from '../../src/store/redis-client.js';
+import { SET_SESSION } from '../../src/store/redis-scripts.js';
 import { RedisLockManager } from '../../src/store/redis-stores.js';
 import { storeContract } from './contract.js';
 
@@ -106,6 +108,26 @@ suite('redis stores', () => {
       expect(maxInside).toBe(1);
     } finally {
       await Promise.all(clients.map((c) => c.close()));
+    }
+  });
+
+  it('refuses a write past its deadline, and recovers from a clock step by re-measuring', async () => {
+    const client = createClient({ url });
+    await client.connect();
+    try {
+      const key = `${prefix}:session:fence-${randomUUID()}`;
+      const late = await client.eval(SET_SESSION, { keys: [key], arguments: [String(Date.now() - 60_000), '{}', '60'] }).catch((e: Error) => e);
+      expect(String(late)).toMatch(/DEADLINE/);
+      expect(await client.exists(key)).toBe(0);
+      const fence = new WriteFence(2_000);
+      await fence.sync(client as never);
+      // Our clock stepped: every deadline would be 10 s in Redis's past.
+      (fence as unknown as { offsetMs: number }).offsetMs -= 10_000;
+      await fence.eval(client as never, SET_SESSION, [key], ['{"ok":true}', '60']);
+      expect(await client.get(key)).toBe('{"ok":true}');
+      await client.del(key);
+    } finally {
+      await client.close();
     }
   });
 

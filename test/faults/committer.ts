@@ -1,8 +1,8 @@
-// Child process for the kill -9 test: commits turns on a SQLite DATA_DIR as fast as it can until killed.
-import { createSqliteStores } from '../../src/store/index.js';
+// Child process for the kill -9 test: commits turns on SQLite (a DATA_DIR) or Redis (a URL) as fast as it can until killed.
+import { createRedisStores, createSqliteStores } from '../../src/store/index.js';
 
-const [dataDir, conversationId] = process.argv.slice(2) as [string, string];
-const stores = createSqliteStores({ dataDir, sweepIntervalMs: 0 });
+const [where, conversationId, prefix] = process.argv.slice(2) as [string, string, string];
+const stores = where.startsWith('redis://') ? await createRedisStores(where, { prefix }) : createSqliteStores({ dataDir: where, sweepIntervalMs: 0 });
 for (;;) {
   const step = ((await stores.sessions.get<{ step: number }>(conversationId))?.state.step ?? 0) + 1;
   const at = new Date().toISOString();

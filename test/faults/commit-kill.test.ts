@@ -3,16 +3,25 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createSqliteStores, type Stores } from '../../src/store/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStores, createSqliteStores, type Stores } from '../../src/store/index.js';
+import { hasRedisServer, startRedisServer, type OwnRedis } from '../helpers/redis-server.js';
 
-const KILLS = 12;
+const KILLS = 10;
 const dataDir = mkdtempSync(join(tmpdir(), 'wsa-kill-'));
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+const prefix = 'wsa-kill';
+let redis: OwnRedis | undefined;
+beforeAll(async () => {
+  if (hasRedisServer) redis = await startRedisServer();
+});
+afterAll(async () => {
+  rmSync(dataDir, { recursive: true, force: true });
+  await redis?.stop();
+});
 
 /** Runs the committer until it has committed at least once more, then SIGKILLs it at a random moment. */
-async function runAndKill(conversationId: string): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/faults/sqlite-committer.ts', dataDir, conversationId], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function runAndKill(where: string, conversationId: string): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/faults/committer.ts', where, conversationId, prefix], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise((r) => child.once('exit', r));
   await new Promise<void>((resolve, reject) => {
     let out = '';
@@ -43,13 +52,18 @@ async function checkWhole(stores: Stores, id: string): Promise<number> {
   return step;
 }
 
-describe('SQLite under kill -9', () => {
-  it(`keeps only whole turns across ${KILLS} SIGKILLs mid-commit, and a retry of the last turn changes nothing`, async () => {
+const backends: Array<[string, () => string, (where: string) => Promise<Stores>]> = [
+  ['SQLite', () => dataDir, async (where) => createSqliteStores({ dataDir: where, sweepIntervalMs: 0 })],
+  ['Redis', () => redis!.url, (where) => createRedisStores(where, { prefix })],
+];
+
+describe.each(backends)('%s under kill -9', (name, where, open) => {
+  it.skipIf(name === 'Redis' && !hasRedisServer && process.env.CI !== 'true')(`keeps only whole turns across ${KILLS} SIGKILLs mid-commit, and a retry of the last turn changes nothing`, async () => {
     const id = 'killed-conversation';
     const steps: number[] = [];
     for (let k = 0; k < KILLS; k++) {
-      await runAndKill(id);
-      const stores = createSqliteStores({ dataDir, sweepIntervalMs: 0 });
+      await runAndKill(where(), id);
+      const stores = await open(where());
       try {
         steps.push(await checkWhole(stores, id));
         const step = steps.at(-1)!;
@@ -65,7 +79,7 @@ describe('SQLite under kill -9', () => {
         await stores.close();
       }
     }
-    console.info(`committed steps at each kill: ${steps.join(", ")}`);
+    console.info(`${name}: committed steps at each kill: ${steps.join(", ")}`);
     // The committer made progress between kills.
     expect(steps.at(-1)!).toBeGreaterThan(steps[0]!);
     expect([...steps].sort((a, b) => a - b)).toEqual(steps);
