@@ -1,8 +1,8 @@
 import type { ChecklistEntry } from '../core/index.js';
-import type { Condition, Flow, KnowledgeBase, Route, Step } from '../knowledge/index.js';
+import type { Condition, Flow, KnowledgeBase, Route } from '../knowledge/index.js';
 import { normalize } from '../nlu/index.js';
 import { dueDate } from './dates.js';
-import { displayValue, type SlotValue } from './slots.js';
+import type { SlotValue } from './slots.js';
 
 type Answers = Record<string, SlotValue>;
 
@@ -24,19 +24,6 @@ export function holds(cond: Condition | undefined, answers: Answers): boolean {
     }
     return got === want;
   });
-}
-
-/** Drops answers to steps that no longer apply (after an earlier answer changed). */
-export function prune(flow: Flow, answers: Answers): Answers {
-  const kept: Answers = {};
-  for (const step of flow.steps) if (step.id in answers && holds(step.when, kept)) kept[step.id] = answers[step.id]!;
-  return kept;
-}
-
-/** The first step that applies and has no answer yet, or null when all are answered. */
-export function nextStep(flow: Flow, answers: Answers): Step | null {
-  for (const step of flow.steps) if (!(step.id in answers) && holds(step.when, answers)) return step;
-  return null;
 }
 
 /** The application's route: the first route whose condition holds. */
@@ -84,24 +71,6 @@ export function timeLimitOf(kb: KnowledgeBase, flow: Flow, answers: Answers, now
     if (due > best.due) best = { value: t.value, unit: t.unit, due };
   }
   return best;
-}
-
-/** The answers as display rows, masked. */
-export function summaryFields(flow: Flow, answers: Answers): { label: string; value: string }[] {
-  return flow.steps.filter((s) => s.id in answers).map((s) => ({ label: s.label, value: displayValue(s, answers[s.id]!) }));
-}
-
-/** Finds the step a user means by "改一下地址" / "电话填错了". */
-export function stepNamedIn(flow: Flow, answers: Answers, text: string): Step | undefined {
-  const s = normalize(text).replace(/\s/g, '');
-  const candidates = flow.steps.filter((st) => st.id in answers);
-  let best: { step: Step; len: number } | undefined;
-  for (const step of candidates)
-    for (const name of [step.label, ...step.labelAliases]) {
-      const n = normalize(name).replace(/\s/g, '');
-      if (n && s.includes(n) && (!best || n.length > best.len)) best = { step, len: n.length };
-    }
-  return best?.step;
 }
 
 /** The next-step texts that apply. */

@@ -21,7 +21,7 @@ export function timeLimitText(item: Item): string {
 }
 
 /** One line per material, marked 必备 / 可容缺 and 告知承诺. */
-export function materialLine(m: Material): string {
+export function materialLine(m: Pick<Material, 'name' | 'requirement' | 'commitment'> & { note?: string }): string {
   const marks = [m.requirement, m.commitment ? '可告知承诺' : ''].filter(Boolean).join('，');
   return `${m.name}（${marks}）${m.note ? `：${m.note}` : ''}`;
 }
@@ -58,7 +58,7 @@ export function aspectText(kb: KnowledgeBase, item: Item, aspect: Aspect): strin
 export function guideButtons(kb: KnowledgeBase, item: Item, except?: Aspect): QuickReply[] {
   const aspects = (Object.keys(ASPECT_TITLES) as Aspect[]).filter((a) => a !== except && a !== 'conditions');
   const buttons = aspects.map((a) => ({ title: ASPECT_TITLES[a], postback: `item:${item.id}:${a}` }));
-  const flow = [...kb.flows.values()].find((f) => f.items.includes(item.id) && f.steps.length);
+  const flow = [...kb.flows.values()].find((f) => f.items.includes(item.id) && f.questions.length);
   if (flow) buttons.push({ title: `我要办理：${shortTitle(flow.title)}`, postback: `flow:${flow.id}` });
   buttons.push(HANDOFF_BUTTON);
   return buttons;

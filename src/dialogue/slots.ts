@@ -1,4 +1,4 @@
-import type { Step, Utility } from '../knowledge/index.js';
+import type { Question, Utility } from '../knowledge/index.js';
 import { chineseNumber, normalize } from '../nlu/index.js';
 import { parseDate } from './dates.js';
 
@@ -61,8 +61,8 @@ export function checkYesNo(raw: string): SlotResult {
 }
 
 /** Picks an option by value, label, alias or its number in the list. */
-export function checkChoice(raw: string, step: Step): SlotResult {
-  const options = step.options ?? [];
+export function checkChoice(raw: string, question: Question): SlotResult {
+  const options = question.options ?? [];
   const s = normalize(raw).replace(/\s/g, '');
   const n = Number(s.replace(/^第|个$|项$/g, '')) || chineseNumber(s.replace(/^第|个$|项$/g, ''));
   if (n && n >= 1 && n <= options.length) return { ok: true, value: options[n - 1]!.value, display: options[n - 1]!.label };
@@ -97,11 +97,11 @@ export function checkDn(raw: string, utility: Utility): SlotResult {
   return { ok: true, value: n, display: `DN${n}` };
 }
 
-/** Checks one answer for a step; `now` anchors relative dates. */
-export function checkSlot(raw: string, step: Step, utility: Utility, now: Date): SlotResult {
+/** Checks one answer for a question; `now` anchors relative dates. */
+export function checkSlot(raw: string, question: Question, utility: Utility, now: Date): SlotResult {
   const text = raw.trim();
   if (!text) return fail('回答不能为空');
-  switch (step.type) {
+  switch (question.type) {
     case 'mobile':
       return checkMobile(text);
     case 'id-card':
@@ -117,7 +117,7 @@ export function checkSlot(raw: string, step: Step, utility: Utility, now: Date):
     case 'yes-no':
       return checkYesNo(text);
     case 'choice':
-      return checkChoice(text, step);
+      return checkChoice(text, question);
     case 'date': {
       const d = parseDate(text, now);
       return d ? { ok: true, value: d } : fail('请输入日期，例如“2026-12-08”“12月8日”“明天”或“下周一”，且不早于今天');
@@ -136,13 +136,13 @@ export function checkSlot(raw: string, step: Step, utility: Utility, now: Date):
 }
 
 /** Shows a value for display, masking personal numbers of sensitive steps. */
-export function displayValue(step: Step, value: SlotValue): string {
+export function displayValue(question: Question, value: SlotValue): string {
   if (typeof value === 'boolean') return value ? '是' : '否';
-  if (step.type === 'dn') return `DN${value}`;
-  if (step.type === 'choice') return step.options?.find((o) => o.value === value)?.label ?? String(value);
+  if (question.type === 'dn') return `DN${value}`;
+  if (question.type === 'choice') return question.options?.find((o) => o.value === value)?.label ?? String(value);
   const s = String(value);
-  if (!step.sensitive) return s;
-  if (step.type === 'mobile') return s.slice(0, 3) + '****' + s.slice(-4);
-  if (step.type === 'id-card' || step.type === 'uscc') return s.slice(0, 4) + '*'.repeat(s.length - 8) + s.slice(-4);
+  if (!question.sensitive) return s;
+  if (question.type === 'mobile') return s.slice(0, 3) + '****' + s.slice(-4);
+  if (question.type === 'id-card' || question.type === 'uscc') return s.slice(0, 4) + '*'.repeat(s.length - 8) + s.slice(-4);
   return s.slice(0, 2) + '*'.repeat(Math.max(0, s.length - 4)) + s.slice(-2);
 }

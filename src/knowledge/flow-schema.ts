@@ -41,9 +41,10 @@ export const optionSchema = z.strictObject({
   aliases: z.array(text).default([]),
 });
 
-export const stepSchema = z.strictObject({
+/** One question a flow asks; its answer is stored under `id`. */
+export const questionSchema = z.strictObject({
   id: slotId,
-  /** What the slot is called when the user wants to change it ("手机号"). */
+  /** What the answer is called when the user wants to change it ("手机号"). */
   label: text,
   /** Other names for the slot, so "电话填错了" finds `mobile`. */
   labelAliases: z.array(text).default([]),
@@ -51,12 +52,12 @@ export const stepSchema = z.strictObject({
   prompt: text,
   help: text.optional(),
   options: z.array(optionSchema).optional(),
-  /** The step is asked only when this holds for earlier answers. */
+  /** The question is asked only when this holds for earlier answers. */
   when: conditionSchema.optional(),
   /** Personal data: masked in every display. */
   sensitive: z.boolean().default(false),
 });
-export type Step = z.infer<typeof stepSchema>;
+export type Question = z.infer<typeof questionSchema>;
 
 export const bringSchema = z.strictObject({
   when: conditionSchema.optional(),
@@ -85,7 +86,7 @@ export const flowSchema = z.strictObject({
   examples: z.array(text).min(8, 'needs at least 8 example situations'),
   keywords: z.array(text).default([]),
   intro: text.optional(),
-  steps: z.array(stepSchema).default([]),
+  questions: z.array(questionSchema).default([]),
   routes: z.array(routeSchema).default([]),
   bring: z.array(bringSchema).default([]),
   commitment: z.strictObject({ text, days: z.number().int().positive() }).optional(),

@@ -140,14 +140,14 @@ function checkReferences(kb: KnowledgeBase, knowledgeDir: string, flowsDir: stri
     ];
     for (const [field, id] of refs) if (!kb.items.has(id)) issues.push({ file, field, problem: `unknown item "${id}"` });
     const slots = new Set<string>();
-    flow.steps.forEach((s, i) => {
-      if (slots.has(s.id)) issues.push({ file, field: `steps.${i}.id`, problem: `duplicate step "${s.id}"` });
-      if (s.type === 'choice' && !s.options?.length) issues.push({ file, field: `steps.${i}.options`, problem: 'a choice step needs options' });
-      for (const k of Object.keys(s.when ?? {})) if (!slots.has(k)) issues.push({ file, field: `steps.${i}.when.${k}`, problem: 'refers to a step that is not asked before it' });
+    flow.questions.forEach((s, i) => {
+      if (slots.has(s.id)) issues.push({ file, field: `questions.${i}.id`, problem: `duplicate question "${s.id}"` });
+      if (s.type === 'choice' && !s.options?.length) issues.push({ file, field: `questions.${i}.options`, problem: 'a choice question needs options' });
+      for (const k of Object.keys(s.when ?? {})) if (!slots.has(k)) issues.push({ file, field: `questions.${i}.when.${k}`, problem: 'refers to a question that is not asked before it' });
       slots.add(s.id);
     });
     const conds = [...flow.bring.map((b, i) => [`bring.${i}`, b.when] as const), ...flow.routes.map((r, i) => [`routes.${i}`, r.when] as const), ...flow.nextSteps.map((n, i) => [`nextSteps.${i}`, n.when] as const)];
-    for (const [field, when] of conds) for (const k of Object.keys(when ?? {})) if (!slots.has(k)) issues.push({ file, field: `${field}.when.${k}`, problem: `unknown step "${k}"` });
+    for (const [field, when] of conds) for (const k of Object.keys(when ?? {})) if (!slots.has(k)) issues.push({ file, field: `${field}.when.${k}`, problem: `unknown question "${k}"` });
   }
   return issues;
 }

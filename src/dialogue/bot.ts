@@ -1,0 +1,88 @@
+import type { Application, Reply } from '../core/index.js';
+import type { Aspect } from '../knowledge/index.js';
+import type { Understanding } from '../nlu/index.js';
+import { startFlow } from './flow-dialogue.js';
+import { handoff } from './handoff.js';
+import { aspectReply, guideReply, HANDOFF_BUTTON, targetButton } from './render.js';
+import { done, toBot } from './result.js';
+import type { BotState, DialogueContext, DialogueResult, DialogueState } from './types.js';
+
+/** The welcome message with its buttons. */
+export function welcome(ctx: DialogueContext): Reply {
+  return { text: ctx.kb.utility.welcome.text, quickReplies: ctx.kb.utility.welcome.quickReplies };
+}
+
+/** Acts on what the classifier understood (outside a flow). */
+export function understood(ctx: DialogueContext, state: DialogueState, u: Understanding): DialogueResult {
+  const s = u.decision !== 'fallback' ? toBot(state, { fallbacks: 0 }) : toBot(state);
+  if (isFollowUp(s, u)) return answerItem(ctx, s, s.itemId!, u.aspect);
+  switch (u.decision) {
+    case 'handoff':
+      return handoff(ctx, s, 'user-request');
+    case 'smalltalk':
+      return done(s, smalltalkReply(ctx, u.smalltalk));
+    case 'answer': {
+      const r = answerItem(ctx, s, u.itemId!, u.aspect);
+      if (!u.urgent) return r;
+      return { ...r, replies: [...r.replies, { text: `情况紧急的话，请立即拨打 ${ctx.kb.utility.hotline}，或点击转人工。`, quickReplies: [HANDOFF_BUTTON] }] };
+    }
+    case 'flow':
+      return startFlow(ctx, s, u.flowId!);
+    case 'clarify': {
+      const buttons = (u.options ?? []).map((k) => targetButton(ctx.kb, k)).filter((b) => b !== null);
+      return done({ ...s, aspect: u.aspect ?? undefined }, { text: '您想问的是下面哪一项？', quickReplies: [...buttons, { title: '都不是，转人工', postback: 'handoff:none' }] });
+    }
+    default:
+      return fallback(ctx, s, u);
+  }
+}
+
+function isFollowUp(s: BotState, u: Understanding): boolean {
+  if (!s.itemId || !u.aspect) return false;
+  if (u.decision === 'handoff' || u.decision === 'flow') return false;
+  if (u.decision === 'answer' && u.itemId !== s.itemId && (u.named ?? []).some((k) => k !== `item:${s.itemId}`)) return false;
+  return u.decision !== 'answer' || !(u.named ?? []).length;
+}
+
+/** A guide, or one aspect of it. */
+export function answerItem(ctx: DialogueContext, s: DialogueState, itemId: string, aspect: Aspect | null): DialogueResult {
+  const item = ctx.kb.items.get(itemId)!;
+  const next = toBot(s, { itemId, aspect: aspect ?? undefined, fallbacks: 0 });
+  return done(next, aspect ? aspectReply(ctx.kb, item, aspect) : guideReply(ctx.kb, item));
+}
+
+function smalltalkReply(ctx: DialogueContext, intent?: string): Reply {
+  const found = ctx.kb.smalltalk.intents.find((i) => i.id === intent) ?? ctx.kb.smalltalk.intents[0]!;
+  return { text: found.replies[0]! };
+}
+
+function fallback(ctx: DialogueContext, state: BotState, u: Understanding): DialogueResult {
+  const s: BotState = { ...state, fallbacks: state.fallbacks + 1 };
+  const topic = ctx.kb.intents.outOfScope.find((t) => t.topic === u.scopeTopic);
+  if (topic) return done(s, { text: [ctx.kb.utility.scopeReply, topic.reply ?? ''].filter(Boolean).join('\n') });
+  if (s.fallbacks >= 2) {
+    return done(s, {
+      text: `抱歉，我还是没能理解您的问题。要不要为您转接 ${ctx.kb.utility.hotline} 人工客服？`,
+      quickReplies: [HANDOFF_BUTTON, { title: '我再换个说法', postback: 'continue' }],
+    });
+  }
+  const suggestions = u.candidates.slice(0, 3).map((k) => targetButton(ctx.kb, k)).filter((b) => b !== null);
+  return done(s, {
+    text: suggestions.length ? '抱歉，我没有完全理解。您是不是想问下面这些？也可以换个说法告诉我。' : ctx.kb.utility.scopeReply,
+    quickReplies: [...suggestions, HANDOFF_BUTTON],
+  });
+}
+
+/** The answer to a progress lookup. */
+export function lookupResult(ctx: DialogueContext, s: DialogueState, app: Application | null): DialogueResult {
+  if (!app) return done(s, { text: `没有查到该办件，请核对办件编号和手机号。也可以拨打 ${ctx.kb.utility.hotline} 人工查询。` });
+  return done(s, {
+    text: `办件 ${app.ref}（${app.title}）当前状态：${statusText(app.status)}，预计 ${app.dueDate} 前办结。`,
+    card: { type: 'application', ref: app.ref, title: app.title, status: app.status, dueDate: app.dueDate, fields: app.fields },
+  });
+}
+
+/** Chinese text for an application status. */
+export function statusText(status: string): string {
+  return ({ submitted: '已提交，待受理', accepted: '已受理，办理中', completed: '已办结', cancelled: '已撤销' } as Record<string, string>)[status] ?? status;
+}
