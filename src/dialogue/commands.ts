@@ -1,11 +1,11 @@
 import type { Reply } from '../core/index.js';
 import { ASPECTS, type Aspect } from '../knowledge/index.js';
 import type { Understanding } from '../nlu/index.js';
-import { controls } from './controls.js';
-import { currentQuestion, flowOf } from './flow-dialogue.js';
+import { controlsOf } from './controls.js';
+import { currentQuestion, flowOf, slotEnv } from './flow-dialogue.js';
 import { questionNamedIn } from './questions.js';
 import { aspectText } from './render.js';
-import { checkMobile, checkSlot, checkYesNo, type SlotValue } from './slots.js';
+import { checkMobile, checkSlot, type SlotValue } from './slots.js';
 import type { DialogueContext, DialogueState, FlowModeState, HandoffReason } from './types.js';
 
 /** What a message asks the dialogue to do: the one decision `interpret` makes, carried out by the engine's switch. */
@@ -48,7 +48,6 @@ export function phaseOf(s: DialogueState): Phase {
 }
 
 const REF = /WS\d{8}-\d{4,}/i;
-const QUESTION = /[?？]|吗|呢|怎么|多少|多久|要不要|能不能|是否|什么|哪|几/;
 const FREE_TEXT = new Set(['name', 'address', 'text']);
 
 /** Decides what a typed message or a button press asks for, given where the conversation is. */
@@ -65,7 +64,7 @@ export function interpret(ctx: DialogueContext, s: DialogueState, input: { kind:
     return interpret(ctx, s, { kind: 'text', text: p });
   }
   const text = input.text.trim();
-  if (s.mode === 'handoff' || s.mode === 'agent') return controls.backToBot(text) ? { kind: 'resume-bot' } : { kind: 'silent' };
+  if (s.mode === 'handoff' || s.mode === 'agent') return controlsOf(ctx.kb).is('backToBot', text) ? { kind: 'resume-bot' } : { kind: 'silent' };
   if (s.mode === 'flow') return flowText(ctx, s, text);
   if (s.mode === 'bot' && s.lookupRef) {
     const mobile = checkMobile(text);
@@ -78,7 +77,7 @@ export function interpret(ctx: DialogueContext, s: DialogueState, input: { kind:
 
 /** A guide answer when the text is a question the classifier placed. */
 function sideQuestion(ctx: DialogueContext, text: string, u: Understanding): Reply | null {
-  if (!QUESTION.test(text)) return null;
+  if (!controlsOf(ctx.kb).isQuestion(text)) return null;
   if (u.decision !== 'answer' || !u.itemId) return null;
   const item = ctx.kb.items.get(u.itemId)!;
   return { text: u.aspect ? aspectText(ctx.kb, item, u.aspect) : item.answer };
@@ -87,15 +86,15 @@ function sideQuestion(ctx: DialogueContext, text: string, u: Understanding): Rep
 function flowText(ctx: DialogueContext, s: FlowModeState, text: string): Command {
   const flow = flowOf(ctx, s);
   const f = s.flow;
-  const compact = text.replace(/\s/g, '');
-  if (controls.cancel(compact)) return { kind: 'cancel' };
-  if (controls.back(compact)) return { kind: 'back' };
+  const c = controlsOf(ctx.kb);
+  if (c.is('cancel', text)) return { kind: 'cancel' };
+  if (c.is('back', text)) return { kind: 'back' };
   const u = ctx.classifier.classify(text);
   if (u.decision === 'handoff') return { kind: 'handoff', reason: 'user-request', note: `办理中：${flow.title}` };
   const current = currentQuestion(ctx, s);
-  if (controls.edit(compact)) {
+  if (c.is('edit', text)) {
     const named = questionNamedIn(flow, f.answers, text) ?? (current && questionNamedIn(flow, f.answers, text, [current]));
-    if (named) return { kind: 'edit', questionId: named.id, text: controls.stripEdit(text) };
+    if (named) return { kind: 'edit', questionId: named.id, text: c.stripEdit(text) };
     if (f.phase !== 'asking') return { kind: 'edit-menu' };
   }
   switch (f.phase) {
@@ -112,7 +111,7 @@ function flowText(ctx: DialogueContext, s: FlowModeState, text: string): Command
   const asks = FREE_TEXT.has(current.type) || ((current.type === 'choice' || current.type === 'yes-no') && u.aspect !== null);
   const side = asks ? sideQuestion(ctx, text, u) : null;
   if (side) return { kind: 'side', reply: side };
-  const r = checkSlot(text, current, ctx.kb.utility, ctx.now);
+  const r = checkSlot(text, current, slotEnv(ctx));
   if (r.ok) return { kind: 'answer', value: r.value };
   const answer = sideQuestion(ctx, text, u);
   if (answer) return { kind: 'side', reply: answer };
@@ -121,15 +120,17 @@ function flowText(ctx: DialogueContext, s: FlowModeState, text: string): Command
 
 function phaseText(ctx: DialogueContext, s: FlowModeState, text: string, u: Understanding): Command {
   const phase = s.flow.phase;
-  const yn = checkYesNo(text);
+  const c = controlsOf(ctx.kb);
+  // The phase's own button titles typed back ("同意承诺") are no substance.
+  const yn = c.yesNo(text, '同意承诺 不同意 都能提供 暂时缺少 确认提交');
   if (phase === 'confirm') {
-    if (controls.confirm(text) || (yn.ok && yn.value === true)) return { kind: 'submit' };
-    if (yn.ok && yn.value === false) return { kind: 'edit-menu' };
-  } else if (yn.ok) {
-    return phase === 'materials' ? { kind: 'materials', missing: !yn.value } : { kind: 'commit', accept: !!yn.value };
-  } else if (phase === 'materials' && (controls.materialsMissing(text) || controls.materialsAll(text))) {
+    if ((c.is('confirm', text) && !c.isQuestion(text)) || yn === true) return { kind: 'submit' };
+    if (yn === false) return { kind: 'edit-menu' };
+  } else if (yn !== null) {
+    return phase === 'materials' ? { kind: 'materials', missing: !yn } : { kind: 'commit', accept: yn };
+  } else if (phase === 'materials' && !c.isQuestion(text) && (c.is('materialsMissing', text) || c.is('materialsAll', text))) {
     // The buttons' own titles, typed: 都能提供 / 暂时缺少.
-    return { kind: 'materials', missing: controls.materialsMissing(text) };
+    return { kind: 'materials', missing: c.is('materialsMissing', text) };
   }
   const side = sideQuestion(ctx, text, u);
   return side ? { kind: 'phase-again', side } : { kind: 'phase-again' };

@@ -5,7 +5,8 @@ import { checklistOf, itemsOf, nextStepsOf, routeOf, timeLimitOf } from './flow-
 import { nextQuestion, prune, questionById, summaryFields } from './questions.js';
 import { materialLine, shortTitle } from './render.js';
 import { done, toBot } from './result.js';
-import { checkSlot, displayValue, type SlotValue } from './slots.js';
+import { controlsOf } from './controls.js';
+import { checkSlot, displayValue, type SlotEnv, type SlotValue } from './slots.js';
 import type { DialogueContext, DialogueResult, DialogueState, FlowModeState, FlowState } from './types.js';
 
 /** The flow definition of the application in progress. */
@@ -16,6 +17,11 @@ export function flowOf(ctx: DialogueContext, s: FlowModeState): Flow {
 /** The question being asked now, if any. */
 export function currentQuestion(ctx: DialogueContext, s: FlowModeState): Question | undefined {
   return questionById(flowOf(ctx, s), s.flow.questionId);
+}
+
+/** What checking an answer reads. */
+export function slotEnv(ctx: DialogueContext): SlotEnv {
+  return { utility: ctx.kb.utility, controls: controlsOf(ctx.kb), now: ctx.now };
 }
 
 const withFlow = (s: FlowModeState, patch: Partial<FlowState>): FlowModeState => ({ ...s, flow: { ...s.flow, ...patch } });
@@ -194,7 +200,7 @@ export function edit(ctx: DialogueContext, s: FlowModeState, q: Question, text?:
   const wasConfirming = s.flow.phase === 'confirm' || s.flow.phase === 'materials' || s.flow.phase === 'commitment';
   const editing = wasConfirming || s.flow.editing;
   if (text) {
-    const r = checkSlot(text, q, ctx.kb.utility, ctx.now);
+    const r = checkSlot(text, q, slotEnv(ctx));
     if (r.ok && q.type !== 'yes-no' && !FREE_TEXT.has(q.type)) {
       return advance(ctx, withFlow(s, { answers: { ...s.flow.answers, [q.id]: r.value }, editing }), [{ text: `已将${q.label}改为 ${displayValue(q, r.value)}。` }]);
     }

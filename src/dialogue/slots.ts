@@ -1,5 +1,6 @@
 import type { Question, Utility } from '../knowledge/index.js';
 import { chineseNumber, normalize } from '../nlu/index.js';
+import type { Controls } from './controls.js';
 import { parseDate } from './dates.js';
 
 /** A slot value as stored in answers. */
@@ -46,18 +47,11 @@ export function checkMobile(raw: string): SlotResult {
   return { ok: true, value: m[0] };
 }
 
-const YES = ['是的', '是', '对', '对的', '好的', '好', '要', '需要', '可以', '嗯', '有', '已经', '行', '确认', '同意', 'yes', 'y', 'ok', '当然', '没错', '已结清', '结清了', '交清了', '签', '办'];
-const YES_PHRASES = ['没问题', '没错', '不错', '不用说', '当然'];
-const NO = ['不', '没', '无', '未', '别', '否', '算了', 'no', 'n', '免了', '暂时不', '缺', '暂缺', '还差', '拒绝'];
-
-/** Reads yes or no ("好的", "是的" → yes; "不用", "算了", "没有" → no). */
-export function checkYesNo(raw: string): SlotResult {
-  const s = normalize(raw).replace(/\s/g, '');
-  if (!s) return fail('请回答“是”或“否”');
-  if (YES_PHRASES.some((w) => s.startsWith(w))) return { ok: true, value: true, display: '是' };
-  if (NO.some((w) => s.startsWith(w) || (w.length > 1 && s.includes(w))) || /^(不|没)/.test(s)) return { ok: true, value: false, display: '否' };
-  if (YES.some((w) => s.startsWith(w))) return { ok: true, value: true, display: '是' };
-  return fail('请回答“是”或“否”');
+/** Reads yes or no with the dialogue's control words: a yes/no word and nothing else of substance ("是的" → yes; "不用" → no). */
+export function checkYesNo(raw: string, controls: Controls, echo?: string): SlotResult {
+  const v = controls.yesNo(raw, echo);
+  if (v === null) return fail('请回答“是”或“否”');
+  return { ok: true, value: v, display: v ? '是' : '否' };
 }
 
 /** Picks an option by value, label, alias or its number in the list. */
@@ -84,7 +78,7 @@ export function checkAccount(raw: string, utility: Utility): SlotResult {
 export function checkDistrict(raw: string, utility: Utility): SlotResult {
   const s = normalize(raw).replace(/\s/g, '');
   const hit = utility.districts.find((d) => [d.name, ...d.aliases].some((n) => s === n || s.includes(n)));
-  if (!hit) return fail(`请填写武汉市的行政区，例如：${utility.districts.slice(0, 4).map((d) => d.name).join('、')}`);
+  if (!hit) return fail(`请填写${utility.city}的行政区，例如：${utility.districts.slice(0, 4).map((d) => d.name).join('、')}`);
   return { ok: true, value: hit.name };
 }
 
@@ -97,8 +91,16 @@ export function checkDn(raw: string, utility: Utility): SlotResult {
   return { ok: true, value: n, display: `DN${n}` };
 }
 
-/** Checks one answer for a question; `now` anchors relative dates. */
-export function checkSlot(raw: string, question: Question, utility: Utility, now: Date): SlotResult {
+/** What checking an answer reads: the utility's formats, the control words, and the clock for relative dates. */
+export interface SlotEnv {
+  utility: Utility;
+  controls: Controls;
+  now: Date;
+}
+
+/** Checks one answer for a question. */
+export function checkSlot(raw: string, question: Question, env: SlotEnv): SlotResult {
+  const { utility, controls, now } = env;
   const text = raw.trim();
   if (!text) return fail('回答不能为空');
   switch (question.type) {
@@ -115,7 +117,7 @@ export function checkSlot(raw: string, question: Question, utility: Utility, now
     case 'dn':
       return checkDn(text, utility);
     case 'yes-no':
-      return checkYesNo(text);
+      return checkYesNo(text, controls, [question.prompt, question.label, ...question.labelAliases].join(' '));
     case 'choice':
       return checkChoice(text, question);
     case 'date': {

@@ -104,6 +104,32 @@ export const synonymsSchema = z.strictObject({
 });
 export type Synonyms = z.infer<typeof synonymsSchema>;
 
+/** Words to match: `exact` is the whole message (fillers dropped), `contains` anywhere. */
+const wordsSchema = z
+  .strictObject({ exact: z.array(text).default([]), contains: z.array(text).default([]) })
+  .refine((w) => w.exact.length + w.contains.length > 0, 'needs at least one word');
+/** The dialogue's control words, read by src/dialogue/controls.ts. */
+export const controlSchema = z.strictObject({
+  /** Words around a control word that add nothing ("按错了，返回上一步"). */
+  fillers: z.array(text).default([]),
+  /** Sentence particles that may follow any answer ("是的呀"). */
+  particles: z.array(text).default([]),
+  cancel: wordsSchema,
+  back: wordsSchema,
+  edit: wordsSchema,
+  confirm: wordsSchema,
+  yes: wordsSchema,
+  no: wordsSchema,
+  materialsAll: wordsSchema,
+  materialsMissing: wordsSchema,
+  skip: wordsSchema,
+  where: wordsSchema,
+  backToBot: wordsSchema,
+  stay: wordsSchema,
+  question: wordsSchema,
+});
+export type Control = z.infer<typeof controlSchema>;
+
 /** The understanding's own data: hand-off, urgency, scope, 一件事 cues, aspects, stop words. */
 export const intentsSchema = z.strictObject({
   handoff: z.strictObject({ patterns: textList(1), exact: z.array(text).default([]), exclude: z.array(text).default([]) }),
@@ -112,5 +138,6 @@ export const intentsSchema = z.strictObject({
   flowCues: textList(1),
   aspects: z.strictObject(Object.fromEntries(ASPECTS.map((a) => [a, textList(1)])) as Record<Aspect, ReturnType<typeof textList>>),
   stopwords: z.array(text).default([]),
+  control: controlSchema,
 });
 export type Intents = z.infer<typeof intentsSchema>;
