@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { loadConfig } from './config.js';
 import type { Message } from './core/index.js';
-import { formatIssue, lintKnowledge, loadCatalog, loadKnowledge } from './knowledge/index.js';
+import { formatIssue, lintKnowledge, loadCatalog, loadKnowledge, unverifiedFigures } from './knowledge/index.js';
 import { createClassifier } from './nlu/index.js';
 import { createAssistant } from './main.js';
 
@@ -9,7 +9,8 @@ const USAGE = `usage: npm run -s cli -- <command>
   classify            read {"id","text"} JSON lines on stdin, write one decision per line
   ask "<text>"        print the reply a user would see to a first message
   chat                chat in the terminal (same engine, in-memory stores)
-  kb lint [--catalog FILE]  check the knowledge base; prints file: field: problem`;
+  kb lint [--catalog FILE]  check the knowledge base; prints file: field: problem
+  kb lint --unverified      list every figure the source does not give (file: field: text), for the utility to confirm`;
 
 /** Renders a message as plain text, with buttons as a numbered list. */
 function render(m: Message): string {
@@ -69,7 +70,14 @@ async function chat(): Promise<void> {
 function lint(args: string[]): number {
   const i = args.indexOf('--catalog');
   const catalog = loadCatalog(i >= 0 ? args[i + 1] : 'knowledge/catalog.yaml');
-  const issues = lintKnowledge(process.env.KNOWLEDGE_DIR ?? 'knowledge', process.env.FLOWS_DIR ?? 'flows', catalog);
+  const dir = process.env.KNOWLEDGE_DIR ?? 'knowledge';
+  const issues = lintKnowledge(dir, process.env.FLOWS_DIR ?? 'flows', catalog);
+  if (args.includes('--unverified') && !issues.length) {
+    const figures = unverifiedFigures(loadKnowledge(dir, process.env.FLOWS_DIR ?? 'flows'), dir);
+    for (const f of figures) console.log(`${f.file}: ${f.field}: ${f.text}`);
+    console.log(`${figures.length} unverified figures`);
+    return 0;
+  }
   for (const issue of issues) console.log(formatIssue(issue));
   if (!issues.length) console.log('knowledge base ok');
   return issues.length ? 1 : 0;

@@ -72,7 +72,7 @@ const applicationSchema = z.strictObject({
   /** The linked items, in order. */
   items: strings.optional(),
   dueDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
-  timeLimit: z.strictObject({ value: z.number().int(), unit: z.enum(['工作日', '自然日']) }).optional(),
+  timeLimit: z.strictObject({ value: z.number().int(), unit: z.enum(['工作日', '自然日']), unverified: z.boolean().optional() }).optional(),
   /** Checklist entries (by name, substring) that must be present. */
   checklistHas: strings.optional(),
   /** Checklist entries (by name, substring) that must be absent. */
@@ -184,6 +184,8 @@ function checkTurn(file: string, n: number, said: string, turn: Turn, played: Pl
   const state = played.body.state!;
   const texts = messages.map((m) => m.text).join('\n');
   const buttons = messages.flatMap((m) => m.quickReplies ?? []).map((q) => q.title);
+  // Sample data is marked in data, never shown: no reply, button or card says "示例".
+  if (JSON.stringify(messages).includes('示例')) problems.push('a reply shows "示例"');
   const field = (name: 'mode' | 'flowId' | 'itemId', want: string | null | undefined) => {
     if (want === undefined) return;
     const got = state[name];
@@ -320,7 +322,8 @@ async function checkApplication(app: FastifyInstance, file: string, want: z.infe
   if (want.route !== undefined) eq('route', a.route ?? null, want.route);
   eq('items', a.items, want.items);
   eq('dueDate', a.dueDate, want.dueDate);
-  eq('timeLimit', a.timeLimit, want.timeLimit);
+  // Only the keys the script names: `unverified` is checked when given.
+  eq('timeLimit', want.timeLimit && Object.fromEntries(Object.keys(want.timeLimit).map((k) => [k, (a.timeLimit as Record<string, unknown>)[k] ?? false])), want.timeLimit);
   const names = a.checklist.map((m) => m.name);
   for (const s of want.checklistHas ?? []) if (!names.some((x) => x.includes(s))) problems.push(`checklist has no "${s}"`);
   for (const s of want.checklistLacks ?? []) if (names.some((x) => x.includes(s))) problems.push(`checklist has "${s}"`);

@@ -77,7 +77,7 @@ function fallback(ctx: DialogueContext, state: BotState, u: Understanding): Dial
 export function lookupResult(ctx: DialogueContext, s: DialogueState, app: Application | null): DialogueResult {
   if (!app) return done(s, { text: `没有查到该办件，请核对办件编号和手机号。也可以拨打 ${ctx.kb.utility.hotline} 人工查询。` });
   return done(s, {
-    text: `办件 ${app.ref}（${app.title}）当前状态：${statusText(app.status)}，预计 ${app.dueDate} 前办结。`,
+    text: `办件 ${app.ref}（${app.title}）当前状态：${statusText(app.status)}，${app.dueDate ? `预计 ${app.dueDate} 前办结` : '材料补齐、正式受理后开始计算办理时限'}。`,
     card: { type: 'application', ref: app.ref, title: app.title, status: app.status, dueDate: app.dueDate, fields: app.fields },
   });
 }

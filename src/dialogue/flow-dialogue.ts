@@ -1,9 +1,8 @@
 import type { Application, ChecklistEntry, QuickReply, Reply } from '../core/index.js';
 import type { Flow, Question } from '../knowledge/index.js';
-import { dueDate } from './dates.js';
-import { checklistOf, itemsOf, nextStepsOf, routeOf, timeLimitOf } from './flow-logic.js';
+import { checklistOf, commitmentOf, itemsOf, nextStepsOf, routeOf, timeLimitOf } from './flow-logic.js';
 import { nextQuestion, prune, questionById, summaryFields } from './questions.js';
-import { materialLine, shortTitle } from './render.js';
+import { dueText, materialLine, shortTitle, unverifiedText } from './render.js';
 import { done, toBot } from './result.js';
 import { controlsOf } from './controls.js';
 import { checkSlot, displayValue, type SlotEnv, type SlotValue } from './slots.js';
@@ -85,11 +84,12 @@ export function materials(ctx: DialogueContext, s: FlowModeState, replies: Reply
         card: { type: 'checklist', title: '材料清单', entries: list.map((m) => ({ name: m.name, requirement: m.requirement, commitment: m.commitment })) },
       }
     : { text: [head, '本次办理无需提交任何材料。'].filter(Boolean).join('\n') };
-  const optional = list.filter((m) => m.requirement === '可容缺');
+  // 告知承诺 only where an item of this application allows it and one of its 可容缺 materials is on the list.
+  const terms = commitmentOf(ctx.kb, flow, s.flow.answers, ctx.now);
   const keyed = withFlow(s, { checklistKey: checklistKey(list) });
-  if (optional.length && flow.commitment) {
+  if (terms) {
     return done(withFlow(keyed, { phase: 'materials' }), ...replies, card, {
-      text: `其中标“可容缺”的材料（${optional.map((m) => m.name).join('、')}）您现在都能提供吗？`,
+      text: `其中标“可容缺”的材料（${terms.materials.join('、')}）您现在都能提供吗？`,
       quickReplies: [{ title: '都能提供', postback: 'yes' }, { title: '暂时缺少', postback: 'no' }],
     });
   }
@@ -98,10 +98,10 @@ export function materials(ctx: DialogueContext, s: FlowModeState, replies: Reply
 
 /** The 告知承诺 text and its deadline, with accept / decline buttons. */
 export function commitmentPrompt(ctx: DialogueContext, s: FlowModeState): Reply {
-  const c = flowOf(ctx, s).commitment!;
-  const deadline = dueDate(ctx.now, c.days, '自然日');
+  const c = commitmentOf(ctx.kb, flowOf(ctx, s), s.flow.answers, ctx.now)!;
+  const period = `${c.days} 天（${c.dueBy} 前补齐）`;
   return {
-    text: `可以先办后补。请阅读告知承诺书：\n${c.text}\n承诺期限：${c.days} 天（${deadline} 前补齐）。您同意作出承诺吗？`,
+    text: `可以先办后补。请阅读告知承诺书：\n${c.text}\n承诺期限：${c.unverified ? unverifiedText(period) : period}。您同意作出承诺吗？`,
     quickReplies: [{ title: '同意承诺', postback: 'commit:accept' }, { title: '不同意', postback: 'commit:decline' }],
   };
 }
@@ -113,8 +113,8 @@ export function confirm(ctx: DialogueContext, s: FlowModeState, replies: Reply[]
   const fields = summaryFields(flow, answers);
   const route = routeOf(flow, answers);
   const items = itemsOf(flow, answers).map((id) => ctx.kb.items.get(id)!.title);
-  const limit = timeLimitOf(ctx.kb, flow, answers, ctx.now);
-  const rows = [...fields, ...(route ? [{ label: '办理方式', value: route.title }] : []), { label: '联办事项', value: items.join('、') }, { label: '预计办结', value: limit.value === 0 ? `即时办结（${limit.due}）` : `${limit.value} 个${limit.unit}内（${limit.due} 前）` }];
+  const limit = timeLimitOf(ctx.kb, flow, answers, ctx.now, { awaitingMaterials: awaitingMaterials(s.flow) });
+  const rows = [...fields, ...(route ? [{ label: '办理方式', value: route.title }] : []), { label: '联办事项', value: items.join('、') }, { label: '预计办结', value: dueText(limit) }];
   return done(withFlow(s, { phase: 'confirm', editing: false }), ...replies, {
     text: ['请核对申请信息（一表申请）：', ...rows.map((r) => `${r.label}：${r.value}`), '确认无误请点“确认提交”。'].join('\n'),
     card: { type: 'summary', title: flow.title, fields: rows },
@@ -122,13 +122,17 @@ export function confirm(ctx: DialogueContext, s: FlowModeState, replies: Reply[]
   });
 }
 
+/** 告知承诺 declined with 可容缺 materials missing: the time limit starts on acceptance. */
+const awaitingMaterials = (f: FlowState): boolean => f.missingOptional === true && f.commitmentAccepted === false;
+
 /** Asks the caller to store the application. */
 export function submit(ctx: DialogueContext, s: FlowModeState): DialogueResult {
   const flow = flowOf(ctx, s);
   const f = s.flow;
-  const limit = timeLimitOf(ctx.kb, flow, f.answers, ctx.now);
+  const limit = timeLimitOf(ctx.kb, flow, f.answers, ctx.now, { awaitingMaterials: awaitingMaterials(f) });
   const checklist = checklistOf(ctx.kb, flow, f.answers);
-  const promiseBy = flow.commitment ? dueDate(ctx.now, flow.commitment.days, '自然日') : undefined;
+  const terms = commitmentOf(ctx.kb, flow, f.answers, ctx.now);
+  const promiseBy = terms?.dueBy;
   const mobileQuestion = flow.questions.find((q) => q.type === 'mobile' && q.id in f.answers);
   const draft: Omit<Application, 'ref'> = {
     flowId: flow.id,
@@ -138,13 +142,13 @@ export function submit(ctx: DialogueContext, s: FlowModeState): DialogueResult {
     fields: summaryFields(flow, f.answers),
     route: routeOf(flow, f.answers)?.id,
     items: itemsOf(flow, f.answers),
-    checklist: checklist.map((m) => (m.requirement === '可容缺' && f.missingOptional && f.commitmentAccepted && promiseBy ? { ...m, promised: { dueBy: promiseBy } } : m)),
-    commitment: f.missingOptional ? { accepted: !!f.commitmentAccepted, dueBy: f.commitmentAccepted ? promiseBy : undefined, text: flow.commitment?.text } : undefined,
+    checklist: checklist.map((m) => (m.requirement === '可容缺' && f.missingOptional && f.commitmentAccepted && promiseBy && terms?.materials.includes(m.name) ? { ...m, promised: { dueBy: promiseBy } } : m)),
+    commitment: f.missingOptional && terms ? { accepted: !!f.commitmentAccepted, dueBy: f.commitmentAccepted ? promiseBy : undefined, text: terms.text } : undefined,
     mobile: mobileQuestion ? String(f.answers[mobileQuestion.id]) : '',
     status: 'submitted',
     submittedAt: ctx.now.toISOString(),
     dueDate: limit.due,
-    timeLimit: { value: limit.value, unit: limit.unit },
+    timeLimit: { value: limit.value, unit: limit.unit, ...(limit.unverified ? { unverified: true } : {}) },
     nextSteps: nextStepsOf(flow, f.answers),
   };
   return { replies: [], state: withFlow(s, { phase: 'submitting' }), effects: [{ type: 'create-application', draft }] };
@@ -159,7 +163,7 @@ export function finishApplication(ctx: DialogueContext, s: DialogueState, app: A
   const promised = app.checklist.filter((m) => m.promised);
   const lines = [
     `申请已提交！办件编号：${app.ref}`,
-    app.timeLimit.value === 0 ? `预计办结时间：${app.dueDate}（即时办结）` : `预计办结时间：${app.dueDate} 前（${app.timeLimit.value} 个${app.timeLimit.unit}）`,
+    `预计办结时间：${dueText({ ...app.timeLimit, due: app.dueDate })}`,
     ...(promised.length ? [`请在 ${promised[0]!.promised!.dueBy} 前补齐：${promised.map((m) => m.name).join('、')}`] : []),
     '接下来：',
     ...app.nextSteps.map((t, i) => `${i + 1}. ${t}`),

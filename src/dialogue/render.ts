@@ -1,5 +1,6 @@
 import type { QuickReply, Reply } from '../core/index.js';
-import type { Aspect, Item, KnowledgeBase, Material } from '../knowledge/index.js';
+import { UNVERIFIED_CLOSE, UNVERIFIED_OPEN, type Aspect, type Item, type KnowledgeBase, type Material, type Policy } from '../knowledge/index.js';
+import { isoDay } from './dates.js';
 
 /** Button titles for the aspects of a guide. */
 export const ASPECT_TITLES: Record<Aspect, string> = {
@@ -13,17 +14,60 @@ export const ASPECT_TITLES: Record<Aspect, string> = {
 
 const HANDOFF_BUTTON: QuickReply = { title: '转人工', postback: 'handoff' };
 
-/** Text for a time limit ("2 个自然日"; 0 means on the spot). */
+/** States a figure the source does not give: "参考：<text>，以受理时答复为准". */
+export function unverifiedText(text: string): string {
+  return `${UNVERIFIED_OPEN}${text}，${UNVERIFIED_CLOSE}`;
+}
+
+/** Text for a time limit ("2 个自然日"; 0 means on the spot); a limit the source does not give is stated as 参考. */
 export function timeLimitText(item: Item): string {
   const t = item.timeLimit;
   const base = t.value === 0 ? '即时办结' : `${t.value} 个${t.unit}`;
-  return t.note ? `${base}（${t.note}）` : base;
+  const text = t.note ? `${base}（${t.note}）` : base;
+  return t.unverified ? unverifiedText(text) : text;
+}
+
+/** An application's expected completion: the due date, or "受理后开始计时" while materials are missing. */
+export function dueText(limit: { value: number; unit: '工作日' | '自然日'; due: string | null; unverified?: boolean }): string {
+  const span = limit.value === 0 ? '即时办结' : `${limit.value} 个${limit.unit}内`;
+  const text = limit.due === null ? `受理后开始计时，${span}办结（材料补齐、正式受理后起算）` : limit.value === 0 ? `即时办结（${limit.due}）` : `${span}（${limit.due} 前）`;
+  return limit.unverified ? unverifiedText(text) : text;
 }
 
 /** One line per material, marked 必备 / 可容缺 and 告知承诺. */
 export function materialLine(m: Pick<Material, 'name' | 'requirement' | 'commitment'> & { note?: string }): string {
   const marks = [m.requirement, m.commitment ? '可告知承诺' : ''].filter(Boolean).join('，');
   return `${m.name}（${marks}）${m.note ? `：${m.note}` : ''}`;
+}
+
+/** How a policy stands on `now`: current, ended, or (temporary without a known end) described in the past tense. */
+export function policyState(p: Policy, now: Date): 'upcoming' | 'current' | 'ended' | 'past-undated' {
+  const today = isoDay(now);
+  if (today < p.validFrom) return 'upcoming';
+  if (p.validUntil) return today <= p.validUntil ? 'current' : 'ended';
+  return p.temporary ? 'past-undated' : 'current';
+}
+
+const day = (d: string) => `${Number(d.slice(0, 4))} 年 ${Number(d.slice(5, 7))} 月 ${Number(d.slice(8, 10))} 日`;
+
+/** The answer to "还在执行吗" about a guide's policies, from their dates; null when the guide has none. */
+export function policyStatusText(kb: KnowledgeBase, item: Item, now: Date): string | null {
+  if (!item.policies.length) return null;
+  const ask = `现行政策请咨询 ${kb.utility.hotline}。`;
+  const lines = item.policies.map((p) => {
+    switch (policyState(p, now)) {
+      case 'upcoming':
+        return `「${p.name}」自 ${day(p.validFrom)}起执行${p.validUntil ? `，执行至 ${day(p.validUntil)}` : ''}。`;
+      case 'current':
+        return `「${p.name}」正在执行：自 ${day(p.validFrom)}起${p.validUntil ? `，执行至 ${day(p.validUntil)}` : ''}。`;
+      case 'ended':
+        return `「${p.name}」是 ${day(p.validFrom)}至 ${day(p.validUntil!)}执行的阶段性政策，已经到期。`;
+      case 'past-undated':
+        return `「${p.name}」是 ${day(p.validFrom)}起执行的阶段性政策，执行期限以当时的政策文件为准，现在是否仍在执行需以最新政策为准。`;
+    }
+  });
+  const allCurrent = item.policies.every((p) => policyState(p, now) === 'current');
+  return [...lines, ...(allCurrent ? [] : [ask])].join('\n');
 }
 
 function channelNames(kb: KnowledgeBase, item: Item): string[] {
@@ -38,7 +82,7 @@ export function aspectText(kb: KnowledgeBase, item: Item, aspect: Aspect): strin
   switch (aspect) {
     case 'materials':
       if (!item.materials.length) return `「${item.title}」无需提交申请材料。${item.materialsNote ?? ''}`.trim();
-      return [`「${item.title}」需要的材料：`, ...item.materials.map((m, i) => `${i + 1}. ${materialLine(m)}`), item.materials.some((m) => m.requirement === '可容缺') ? '标“可容缺”的材料暂时缺少时，可签告知承诺书先行办理，在承诺期限内补齐。' : '', item.materialsNote ?? '']
+      return [`「${item.title}」需要的材料：`, ...item.materials.map((m, i) => `${i + 1}. ${materialLine(m)}`), item.deferral && item.materials.some((m) => m.requirement === '可容缺') ? '标“可容缺”的材料暂时缺少时，可签告知承诺书先行办理，在承诺期限内补齐。' : '', item.materialsNote ?? '']
         .filter(Boolean)
         .join('\n');
     case 'timeLimit':
@@ -70,7 +114,8 @@ export function shortTitle(title: string): string {
 }
 
 /** The full guide answer: short answer, key facts card, and buttons. */
-export function guideReply(kb: KnowledgeBase, item: Item): Reply {
+export function guideReply(kb: KnowledgeBase, item: Item, now?: Date): Reply {
+  const policy = now ? policyStatusText(kb, item, now) : null;
   return {
     text: item.answer,
     card: {
@@ -82,6 +127,7 @@ export function guideReply(kb: KnowledgeBase, item: Item): Reply {
         { label: '收费', value: item.fees },
         { label: '零跑腿', value: item.zeroVisit ? '是，可全程网上办' : '否，需到现场' },
         { label: '办理渠道', value: channelNames(kb, item).map((c) => c.replace(/（.*?）/g, '')).join('、') },
+        ...(policy ? [{ label: '政策时效', value: policy }] : []),
       ],
     },
     quickReplies: guideButtons(kb, item),

@@ -73,7 +73,14 @@ export const routeSchema = z.strictObject({
   summary: text,
   items: z.array(id).default([]),
   /** Overrides the time limit computed from items. */
-  timeLimit: z.strictObject({ value: z.number().int().min(0), unit: z.enum(['工作日', '自然日']) }).optional(),
+  timeLimit: z
+    .strictObject({
+      value: z.number().int().min(0),
+      unit: z.enum(['工作日', '自然日']),
+      /** The source gives no such limit for this route: shown as 参考. */
+      unverified: z.boolean().default(false),
+    })
+    .optional(),
   /** This route needs no materials at all (零资料). */
   noMaterials: z.boolean().default(false),
 });

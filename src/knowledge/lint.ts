@@ -3,7 +3,7 @@ import type { Catalog } from './catalog.js';
 import { foldText, keyFigures } from './catalog.js';
 import type { KnowledgeBase, KnowledgeIssue } from './load.js';
 import { readKnowledge } from './load.js';
-import type { Item } from './schema.js';
+import type { Item, Unverified, Utility } from './schema.js';
 
 /** All text of a guide, for fact checks. */
 export function guideText(item: Item): string {
@@ -18,7 +18,127 @@ export function guideText(item: Item): string {
 export function lintKnowledge(knowledgeDir: string, flowsDir: string, catalog: Catalog): KnowledgeIssue[] {
   const { kb, issues } = readKnowledge(knowledgeDir, flowsDir);
   if (!kb) return issues;
-  return [...issues, ...coverage(kb, catalog, knowledgeDir, flowsDir), ...duplicates(kb, knowledgeDir, flowsDir), ...facts(kb, catalog, knowledgeDir), ...synonymClashes(kb, knowledgeDir)];
+  return [
+    ...issues, ...coverage(kb, catalog, knowledgeDir, flowsDir), ...duplicates(kb, knowledgeDir, flowsDir), ...facts(kb, catalog, knowledgeDir),
+    ...synonymClashes(kb, knowledgeDir), ...markings(kb, knowledgeDir), ...unverifiedIssues(kb, knowledgeDir), ...shownWords(kb, knowledgeDir, flowsDir),
+  ];
+}
+
+/** The word that marks sample data for the utility; it is never shown to a user. */
+export const SAMPLE_WORD = '示例';
+/** How a figure the source does not give is stated: "参考：<figure>，以受理时答复为准". */
+export const UNVERIFIED_OPEN = '参考：';
+export const UNVERIFIED_CLOSE = '以受理时答复为准';
+const WRAPPED = /参考：([^。；\n]*?)，以受理时答复为准/g;
+
+/** Every text string under `value`, with its dotted path. */
+function textFields(value: unknown, path = ''): { field: string; text: string }[] {
+  if (typeof value === 'string') return [{ field: path, text: value }];
+  if (Array.isArray(value)) return value.flatMap((v, i) => textFields(v, path ? `${path}.${i}` : String(i)));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => textFields(v, path ? `${path}.${k}` : k));
+  return [];
+}
+
+/** The parts of a guide a user can be shown (not ids, examples, internal notes or the unverified list). */
+export function shownFields(item: Item): { field: string; text: string }[] {
+  const { id: _i, category: _c, examples: _e, keywords: _k, related: _r, unverified: _u, commitment, deferral: _d, policies, materials, ...rest } = item;
+  return [
+    ...textFields(rest),
+    ...materials.flatMap((m, i) => [{ field: `materials.${i}.name`, text: m.name }, ...(m.note ? [{ field: `materials.${i}.note`, text: m.note }] : [])]),
+    ...(commitment ? textFields({ promise: commitment.promise, breach: commitment.breach }, 'commitment') : []),
+    ...policies.map((p, i) => ({ field: `policies.${i}.name`, text: p.name })),
+  ];
+}
+
+/** The utility texts a user can be shown. */
+export function shownUtilityFields(u: Utility): { field: string; text: string }[] {
+  const { halls, unverified: _u, accountNumber, ...rest } = u;
+  return [
+    ...textFields(rest),
+    ...textFields({ description: accountNumber.description, example: accountNumber.example }, 'accountNumber'),
+    ...halls.map((h, i) => textFields({ name: h.name, district: h.district, address: h.address, hours: h.hours }, `halls.${i}`)).flat(),
+  ];
+}
+
+/** One figure the source does not give, for the utility to confirm: file, field and text. */
+export interface UnverifiedFigure {
+  file: string;
+  field: string;
+  text: string;
+}
+
+/** Every figure marked unverified in the knowledge base, for `kb lint --unverified`. */
+export function unverifiedFigures(kb: KnowledgeBase, knowledgeDir = 'knowledge'): UnverifiedFigure[] {
+  const out: UnverifiedFigure[] = [];
+  for (const item of kb.items.values()) {
+    const file = join(knowledgeDir, 'items', `${item.id}.yaml`);
+    const t = item.timeLimit;
+    if (t.unverified) out.push({ file, field: 'timeLimit', text: `${t.value} 个${t.unit}${t.note ? `（${t.note}）` : ''}` });
+    for (const u of item.unverified) out.push({ file, field: u.field, text: u.text });
+  }
+  const ufile = join(knowledgeDir, 'utility.yaml');
+  if (kb.utility.commitment.unverified) out.push({ file: ufile, field: 'commitment.days', text: `告知承诺补齐期限 ${kb.utility.commitment.days} 天` });
+  for (const u of kb.utility.unverified) out.push({ file: ufile, field: u.field, text: u.text });
+  return out;
+}
+
+/** The wrapped figures and the unverified list must agree, field by field. */
+function checkUnverified(fields: { field: string; text: string }[], listed: Unverified[], file: string): KnowledgeIssue[] {
+  const issues: KnowledgeIssue[] = [];
+  const byField = new Map(fields.map((f) => [f.field, f.text]));
+  listed.forEach((u, i) => {
+    const text = byField.get(u.field);
+    if (text === undefined) issues.push({ file, field: `unverified.${i}.field`, problem: `no text field "${u.field}"` });
+    else if (![...text.matchAll(WRAPPED)].some((m) => m[1] === u.text)) issues.push({ file, field: `unverified.${i}.text`, problem: `"${u.text}" must appear in ${u.field} as "参考：${u.text}，以受理时答复为准"` });
+  });
+  for (const f of fields)
+    for (const m of f.text.matchAll(WRAPPED))
+      if (!listed.some((u) => u.field === f.field && u.text === m[1])) issues.push({ file, field: f.field, problem: `"${m[1]}" is stated as unverified but not listed under unverified` });
+  return issues;
+}
+
+function unverifiedIssues(kb: KnowledgeBase, knowledgeDir: string): KnowledgeIssue[] {
+  const issues = [...kb.items.values()].flatMap((item) => checkUnverified(shownFields(item), item.unverified, join(knowledgeDir, 'items', `${item.id}.yaml`)));
+  return [...issues, ...checkUnverified(shownUtilityFields(kb.utility), kb.utility.unverified, join(knowledgeDir, 'utility.yaml'))];
+}
+
+/** 可容缺 and 告知承诺 only where the item is marked, and no more items marked than the source counts. */
+function markings(kb: KnowledgeBase, knowledgeDir: string): KnowledgeIssue[] {
+  const issues: KnowledgeIssue[] = [];
+  const { commitmentItems, deferralItems } = kb.utility.reform;
+  for (const item of kb.items.values()) {
+    const file = join(knowledgeDir, 'items', `${item.id}.yaml`);
+    item.materials.forEach((m, i) => {
+      if (m.requirement === '可容缺' && !item.deferral) issues.push({ file, field: `materials.${i}.requirement`, problem: '可容缺 needs the item marked `deferral` (容缺办理)' });
+      if (m.commitment && !item.commitment) issues.push({ file, field: `materials.${i}.commitment`, problem: 'needs the item marked `commitment` (告知承诺马上办)' });
+      if ((m.when || m.unless) && !m.note) issues.push({ file, field: `materials.${i}.note`, problem: 'a conditional material needs a note saying when it is needed' });
+      const dup = item.materials.findIndex((o) => o.id === m.id);
+      if (dup !== i) issues.push({ file, field: `materials.${i}.id`, problem: `"${m.id}" is also materials.${dup}` });
+    });
+    item.policies.forEach((p, i) => {
+      if (p.validUntil && p.validUntil < p.validFrom) issues.push({ file, field: `policies.${i}.validUntil`, problem: 'is before validFrom' });
+    });
+  }
+  const marked = (k: 'commitment' | 'deferral') => [...kb.items.values()].filter((i) => i[k]).map((i) => i.id);
+  const file = join(knowledgeDir, 'utility.yaml');
+  if (marked('commitment').length > commitmentItems) issues.push({ file, field: 'reform.commitmentItems', problem: `${marked('commitment').length} guides are marked 告知承诺, the source counts ${commitmentItems}` });
+  if (marked('deferral').length > deferralItems) issues.push({ file, field: 'reform.deferralItems', problem: `${marked('deferral').length} guides are marked 容缺, the source counts ${deferralItems}` });
+  return issues;
+}
+
+/** No user-visible text says "示例". */
+function shownWords(kb: KnowledgeBase, knowledgeDir: string, flowsDir: string): KnowledgeIssue[] {
+  const issues: KnowledgeIssue[] = [];
+  const scan = (file: string, fields: { field: string; text: string }[]) => {
+    for (const f of fields) if (f.text.includes(SAMPLE_WORD)) issues.push({ file, field: f.field, problem: `shows "${SAMPLE_WORD}" to users: mark sample data with \`sample: true\` instead` });
+  };
+  for (const item of kb.items.values()) scan(join(knowledgeDir, 'items', `${item.id}.yaml`), shownFields(item));
+  scan(join(knowledgeDir, 'utility.yaml'), shownUtilityFields(kb.utility));
+  for (const flow of kb.flows.values()) {
+    const { id: _i, examples: _e, keywords: _k, ...rest } = flow;
+    scan(join(flowsDir, `${flow.id}.yaml`), textFields(rest).filter((f) => !/\.(id|value|when)(\.|$)|^items\.|\.items\./.test(f.field)));
+  }
+  return issues;
 }
 
 function coverage(kb: KnowledgeBase, catalog: Catalog, knowledgeDir: string, flowsDir: string): KnowledgeIssue[] {

@@ -220,6 +220,7 @@ describe('lint on a broken copy', () => {
     const strip = (s: unknown) => (typeof s === 'string' ? s.replaceAll('2 个自然日', '两天') : s);
     item.answer = strip(item.answer);
     item.facts = (item.facts as string[]).map(strip);
+    item.conditions = (item.conditions as string[]).map(strip);
     item.faqs = (item.faqs as { q: string; a: string }[]).map((f) => ({ q: strip(f.q), a: strip(f.a) }));
     (item.timeLimit as { note?: string }).note = '原 3 个工作日';
     (item.timeLimit as { value: number }).value = 3;

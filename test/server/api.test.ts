@@ -301,8 +301,8 @@ describe('GET /api/v1/applications/:ref', () => {
       [{ text: mobile }, /水费/],
       [{ postback: 'yes' }, /代扣/],
       [{ postback: 'no' }, /哪天/],
-      [{ text: '明天' }, /可容缺/],
-      [{ postback: 'yes' }, /核对/],
+      // 拆迁销户 takes no 告知承诺: the checklist goes straight to the summary.
+      [{ text: '明天' }, /核对/],
     ];
     for (const [input, asks] of steps) {
       const r = await send(app, id, input);
