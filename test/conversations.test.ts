@@ -57,11 +57,13 @@ const turnSchema = z
     user: z.string({ error: QUOTE }).optional(),
     /** Clicks a quick reply of the last bot message by its title. */
     click: z.string().min(1).optional(),
+    /** Clicks a button of an earlier turn's bot message (a stale button still on screen), the most recent first. */
+    clickEarlier: z.string().min(1).optional(),
     /** Sends a raw postback. */
     postback: z.string().min(1).optional(),
     expect: expectSchema.default({}),
   })
-  .refine((t) => [t.user, t.click, t.postback].filter((x) => x !== undefined).length === 1, { message: 'a turn needs exactly one of user, click, postback' });
+  .refine((t) => [t.user, t.click, t.clickEarlier, t.postback].filter((x) => x !== undefined).length === 1, { message: 'a turn needs exactly one of user, click, clickEarlier, postback' });
 
 const applicationSchema = z.strictObject({
   /** The mobile to look the application up with; defaults to the last mobile number the user typed. */
@@ -245,6 +247,7 @@ async function play(file: string, script: Script): Promise<void> {
     expect(started.statusCode, `${file}: starting the conversation`).toBe(201);
     const { conversationId, messages: welcome } = started.json() as { conversationId: string; messages: Message[] };
     let last: Message[] = welcome;
+    const earlier: Message[][] = [];
     let stored = welcome.length;
     const vars: { ref?: string } = {};
     const typed: string[] = [];
@@ -260,6 +263,14 @@ async function play(file: string, script: Script): Promise<void> {
         if (!hit) throw new Error(`${where}: no button "${turn.click}" on the last bot message; offered: ${offered.map((q) => q.title).join(' | ') || '(none)'}\n  bot said:\n${show(last)}`);
         payload = { postback: hit.postback };
         said = `click "${turn.click}" → ${hit.postback}`;
+      } else if (turn.clickEarlier !== undefined) {
+        const hit = earlier
+          .flatMap((ms) => ms.flatMap((m) => m.quickReplies ?? []))
+          .reverse()
+          .find((q) => q.title === turn.clickEarlier);
+        if (!hit) throw new Error(`${where}: no earlier button "${turn.clickEarlier}"`);
+        payload = { postback: hit.postback };
+        said = `click earlier "${turn.clickEarlier}" → ${hit.postback}`;
       } else if (turn.postback !== undefined) {
         payload = { postback: fill(turn.postback, vars, where) };
         said = `postback ${payload.postback}`;
@@ -271,9 +282,13 @@ async function play(file: string, script: Script): Promise<void> {
       }
       const res = await app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/messages`, payload });
       const played: Played = { status: res.statusCode, body: res.json() };
-      const problems = checkTurn(file, n, said, turn, played);
+      const e = turn.expect;
+      const filled = (list?: string[]) => list?.map((t) => fill(t, vars, where));
+      const expanded = { ...turn, expect: { ...e, contains: filled(e.contains), notContains: filled(e.notContains), lastContains: filled(e.lastContains) } };
+      const problems = checkTurn(file, n, said, expanded, played);
       if (problems.length) throw new Error(problems.join('\n'));
       if (res.statusCode === 200) {
+        earlier.push(last);
         last = played.body.messages ?? [];
         stored += 1 + last.length;
         if (played.body.state?.applicationRef) vars.ref = played.body.state.applicationRef;

@@ -4,6 +4,7 @@ import type { Understanding } from '../nlu/index.js';
 import { startFlow } from './flow-dialogue.js';
 import { handoff } from './handoff.js';
 import { aspectReply, guideReply, HANDOFF_BUTTON, targetButton } from './render.js';
+import { controlsOf } from './controls.js';
 import { done, toBot } from './result.js';
 import type { BotState, DialogueContext, DialogueResult, DialogueState } from './types.js';
 
@@ -12,10 +13,18 @@ export function welcome(ctx: DialogueContext): Reply {
   return { text: ctx.kb.utility.welcome.text, quickReplies: ctx.kb.utility.welcome.quickReplies };
 }
 
-/** Acts on what the classifier understood (outside a flow). */
-export function understood(ctx: DialogueContext, state: DialogueState, u: Understanding): DialogueResult {
+/** Acts on what the classifier understood (outside a flow); `text` is the message it read. */
+export function understood(ctx: DialogueContext, state: DialogueState, heard: Understanding, text = ''): DialogueResult {
+  const u = reconsider(ctx, state, heard, text);
   const s = u.decision !== 'fallback' ? toBot(state, { fallbacks: 0 }) : toBot(state);
+  // "查一下我的办件进度" after submitting: this conversation's own application first.
+  const own = s.applications.at(-1);
+  if (own && u.decision === 'answer' && u.itemId === PROGRESS_ITEM && !REF_IN.test(text)) {
+    const others = s.applications.length > 1 ? `（本次对话共提交 ${s.applications.length} 件，这是最近一件）` : '';
+    return done(toBot(s, { lookupRef: own, itemId: PROGRESS_ITEM }), { text: `您在本次对话中提交的办件是 ${own}${others}。请输入申请时预留的手机号，我来帮您查询进度。` });
+  }
   if (isFollowUp(s, u)) return answerItem(ctx, s, s.itemId!, u.aspect);
+  if (u.urgent && u.decision !== 'answer') return handoff(ctx, s, 'urgent');
   switch (u.decision) {
     case 'handoff':
       return handoff(ctx, s, 'user-request');
@@ -35,6 +44,32 @@ export function understood(ctx: DialogueContext, state: DialogueState, u: Unders
     default:
       return fallback(ctx, s, u);
   }
+}
+
+/** The item of the progress-lookup guide (catalogue id). */
+const PROGRESS_ITEM = 'progress-query';
+const REF_IN = /WS\d{8}-\d{4,}/i;
+
+/**
+ * Second thoughts on the classifier's decision from what this conversation knows: a question about an item of the
+ * flow just submitted ("装修完了怎么恢复用水") is that item's guide, not the flow again; a thank-you or greeting the
+ * classifier could not place ("谢谢你姑娘") is smalltalk, not out of scope.
+ */
+function reconsider(ctx: DialogueContext, s: DialogueState, u: Understanding, text: string): Understanding {
+  if (u.decision === 'flow' && u.flowId) {
+    const flow = ctx.kb.flows.get(u.flowId);
+    const item = u.candidates.find((k) => k.startsWith('item:'))?.slice(5);
+    const asks = controlsOf(ctx.kb).isQuestion(text);
+    const justDone = s.lastFlowId === u.flowId;
+    const topIsItem = u.candidates[0]?.startsWith('item:');
+    if (item && flow?.items.includes(item) && asks && (justDone || topIsItem)) return { ...u, decision: 'answer', itemId: item, flowId: null };
+  }
+  if (u.decision === 'fallback' && !u.scopeTopic && text) {
+    const compact = text.replace(/\s/g, '');
+    const talk = ctx.kb.smalltalk.intents.find((i) => i.patterns.some((p) => p.length >= 2 && compact.includes(p)));
+    if (talk) return { ...u, decision: 'smalltalk', smalltalk: talk.id };
+  }
+  return u;
 }
 
 function isFollowUp(s: BotState, u: Understanding): boolean {

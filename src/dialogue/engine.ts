@@ -1,7 +1,9 @@
 import { answerItem, lookupResult, understood, welcome } from './bot.js';
 import { interpret, type Command } from './commands.js';
 import * as flows from './flow-dialogue.js';
-import { handoff } from './handoff.js';
+import * as moves from './flow-moves.js';
+import { handoff, handoffNotice } from './handoff.js';
+import { stampPrompts } from './prompts.js';
 import { done, toBot } from './result.js';
 import { STATE_VERSION, type DialogueContext, type DialogueInput, type DialogueResult, type DialogueState, type FlowModeState, type FlowState } from './types.js';
 
@@ -32,6 +34,10 @@ export function migrate(stored: unknown): DialogueState {
 
 /** The dialogue engine: a pure function from state and input to replies, next state and effects. The input state is never changed. */
 export function step(ctx: DialogueContext, state: DialogueState, input: DialogueInput): DialogueResult {
+  return stampPrompts(run(ctx, state, input));
+}
+
+function run(ctx: DialogueContext, state: DialogueState, input: DialogueInput): DialogueResult {
   switch (input.kind) {
     case 'start':
       return done(state, welcome(ctx));
@@ -48,13 +54,15 @@ export function step(ctx: DialogueContext, state: DialogueState, input: Dialogue
 /** Carries out one command. */
 function execute(ctx: DialogueContext, s: DialogueState, cmd: Command): DialogueResult {
   switch (cmd.kind) {
-    case 'resume-bot':
-      return done(toBot(s), { text: '好的，已回到智能客服。请问还有什么可以帮您？' });
+    case 'resume':
+      return s.mode === 'handoff' ? moves.resume(ctx, s) : done(toBot(s), { text: '好的，已回到智能客服。请问还有什么可以帮您？' });
+    case 'handoff-notice':
+      return s.mode === 'handoff' ? handoffNotice(ctx, s, cmd.urgent) : done(s);
     case 'silent':
-      // While a person has the conversation, the bot stays quiet after the first notice.
+      // While a person has the conversation, the bot stays quiet.
       return done(s);
     case 'handoff':
-      return handoff(ctx, s, cmd.reason, cmd.note);
+      return handoff(ctx, s, cmd.reason, cmd.note, cmd.guide);
     case 'rephrase':
       return done(s, { text: '好的，请换个说法描述您的问题，例如“水费在哪交”“家里没水了”。' });
     case 'start-flow':
@@ -66,10 +74,22 @@ function execute(ctx: DialogueContext, s: DialogueState, cmd: Command): Dialogue
     case 'ask-lookup-mobile':
       return done(toBot(s, { lookupRef: cmd.ref }), { text: `请输入办件 ${cmd.ref} 申请时预留的手机号，我来帮您查询进度。` });
     case 'understood':
-      return understood(ctx, s, cmd.u);
+      return understood(ctx, s, cmd.u, cmd.text);
+    case 'stale':
+      return stale(ctx, s);
+    case 'empty':
+      return s.mode === 'flow' ? done(s, moves.reask(ctx, s, '没有收到内容。')) : done(s, { text: '没有收到内容，请输入您想咨询的问题，例如“水费怎么交”“过户要带什么”。' });
   }
-  if (s.mode !== 'flow') return done(s);
+  if (s.mode !== 'flow') return stale(ctx, s);
   return executeInFlow(ctx, s, cmd);
+}
+
+/** A button from an earlier question, or one no longer known: nothing is recorded, the current question is asked again. */
+function stale(ctx: DialogueContext, s: DialogueState): DialogueResult {
+  const note = '这个按钮已经过期了（它属于之前的问题），这次点击没有记录。';
+  if (s.mode === 'flow') return done(s, { text: note }, moves.reask(ctx, s, '当前的问题是：'));
+  if (s.mode === 'handoff') return handoffNotice(ctx, s, false);
+  return done(s, { text: `${note}请问还有什么可以帮您？` });
 }
 
 function executeInFlow(ctx: DialogueContext, s: FlowModeState, cmd: Command): DialogueResult {
@@ -89,9 +109,19 @@ function executeInFlow(ctx: DialogueContext, s: FlowModeState, cmd: Command): Di
       return q ? flows.accept(ctx, s, q, cmd.value) : flows.advance(ctx, s, []);
     }
     case 'invalid':
-      return flows.invalid(ctx, s, cmd.reason);
+      return moves.invalid(ctx, s, cmd.reason);
+    case 'skip':
+      return moves.skip(ctx, s);
     case 'side':
-      return flows.sideAnswer(ctx, s, cmd.reply);
+      return moves.sideAnswer(ctx, s, cmd.reply);
+    case 'recap':
+      return moves.recap(ctx, s);
+    case 'switch-ask':
+      return moves.askSwitch(ctx, s, cmd.target);
+    case 'switch-go':
+      return moves.switchFlow(ctx, s, (bot, target) => start(ctx, bot, target));
+    case 'switch-stay':
+      return moves.stay(ctx, s);
     case 'advance':
       return flows.advance(ctx, s, []);
     case 'wait':
@@ -103,10 +133,17 @@ function executeInFlow(ctx: DialogueContext, s: FlowModeState, cmd: Command): Di
     case 'submit':
       return flows.submit(ctx, s);
     case 'phase-again':
-      return flows.phaseAgain(ctx, s, cmd.side);
+      return moves.phaseAgain(ctx, s, cmd.side);
     default:
-      return done(s);
+      return stale(ctx, s);
   }
+}
+
+/** Starts a target named by a button or a switch: `flow:<id>`. */
+function start(ctx: DialogueContext, s: DialogueState, target: string): DialogueResult {
+  const [kind, id] = target.split(':') as [string, string];
+  if (kind === 'flow' && ctx.kb.flows.has(id)) return flows.startFlow(ctx, s, id);
+  return done(toBot(s), { text: '请问还有什么可以帮您？' });
 }
 
 export { statusText } from './bot.js';

@@ -51,7 +51,7 @@ export function advance(ctx: DialogueContext, s: FlowModeState, replies: Reply[]
   const flow = flowOf(ctx, s);
   const answers = prune(flow, s.flow.answers);
   const next = nextQuestion(flow, answers);
-  if (next) return done(withFlow(s, { answers, phase: 'asking', questionId: next.id }), ...replies, prompt(next));
+  if (next) return done(withFlow(s, { answers, phase: 'asking', questionId: next.id, failures: next.id === s.flow.questionId ? s.flow.failures : 0 }), ...replies, prompt(next));
   const at = withFlow(s, { answers, questionId: null });
   // Answers that bring in no service item leave nothing to apply for: say so instead of submitting an empty application.
   if (!itemsOf(flow, answers).length) return nothingToFile(at, flow, replies);
@@ -125,6 +125,12 @@ export function confirm(ctx: DialogueContext, s: FlowModeState, replies: Reply[]
 /** 告知承诺 declined with 可容缺 materials missing: the time limit starts on acceptance. */
 const awaitingMaterials = (f: FlowState): boolean => f.missingOptional === true && f.commitmentAccepted === false;
 
+/** The next step for answers left for later ("跳过，稍后补充"). */
+function pendingOf(flow: Flow, f: FlowState): string[] {
+  const labels = flow.questions.filter((q) => f.skipped?.includes(q.id) && f.answers[q.id] === '').map((q) => q.label);
+  return labels.length ? [`请补充：${labels.join('、')}。受理人员会电话联系您，也可以在线补充。`] : [];
+}
+
 /** Asks the caller to store the application. */
 export function submit(ctx: DialogueContext, s: FlowModeState): DialogueResult {
   const flow = flowOf(ctx, s);
@@ -149,7 +155,7 @@ export function submit(ctx: DialogueContext, s: FlowModeState): DialogueResult {
     submittedAt: ctx.now.toISOString(),
     dueDate: limit.due,
     timeLimit: { value: limit.value, unit: limit.unit, ...(limit.unverified ? { unverified: true } : {}) },
-    nextSteps: nextStepsOf(flow, f.answers),
+    nextSteps: [...pendingOf(flow, f), ...nextStepsOf(flow, f.answers)],
   };
   return { replies: [], state: withFlow(s, { phase: 'submitting' }), effects: [{ type: 'create-application', draft }] };
 }
@@ -218,28 +224,6 @@ export function edit(ctx: DialogueContext, s: FlowModeState, q: Question, text?:
 export function accept(ctx: DialogueContext, s: FlowModeState, q: Question, value: SlotValue): DialogueResult {
   const answered = s.flow.answered.includes(q.id) ? s.flow.answered : [...s.flow.answered, q.id];
   return advance(ctx, withFlow(s, { answers: { ...s.flow.answers, [q.id]: value }, answered }), []);
-}
-
-/** A side answer, then the pending question again. */
-export function sideAnswer(ctx: DialogueContext, s: FlowModeState, reply: Reply): DialogueResult {
-  if (s.flow.phase !== 'asking') return phaseAgain(ctx, s, reply);
-  const q = currentQuestion(ctx, s);
-  if (!q) return advance(ctx, s, [reply]);
-  return done(s, reply, { text: `我们继续办理。${q.prompt}`, quickReplies: prompt(q).quickReplies });
-}
-
-/** A wrong answer: why, the help, and the question again. */
-export function invalid(ctx: DialogueContext, s: FlowModeState, reason: string): DialogueResult {
-  const q = currentQuestion(ctx, s);
-  if (!q) return advance(ctx, s, []);
-  return done(s, { text: `${reason}${q.help ? `\n${q.help}` : ''}` }, prompt(q));
-}
-
-/** The materials, 告知承诺 or summary question again, after a side answer or a hint. */
-export function phaseAgain(ctx: DialogueContext, s: FlowModeState, side?: Reply): DialogueResult {
-  const again = s.flow.phase === 'confirm' ? confirm(ctx, s, []) : s.flow.phase === 'materials' ? materials(ctx, s, []) : done(s, commitmentPrompt(ctx, s));
-  const first = side ?? { text: '请选择下面的按钮继续，或说“修改”“取消办理”。' };
-  return { ...again, replies: [first, ...again.replies] };
 }
 
 /** The answer to "都能提供 / 暂时缺少". */

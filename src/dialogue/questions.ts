@@ -25,7 +25,7 @@ export function questionById(flow: Flow, id: string | null | undefined): Questio
 
 /** The answers as display rows, masked. */
 export function summaryFields(flow: Flow, answers: Answers): { label: string; value: string }[] {
-  return flow.questions.filter((q) => q.id in answers).map((q) => ({ label: q.label, value: displayValue(q, answers[q.id]!) }));
+  return flow.questions.filter((q) => q.id in answers).map((q) => ({ label: q.label, value: answers[q.id] === '' ? '待补充' : displayValue(q, answers[q.id]!) }));
 }
 
 /** Finds the question a user means by "改一下地址" / "电话填错了", among `among` (default: the answered ones). */
@@ -39,4 +39,9 @@ export function questionNamedIn(flow: Flow, answers: Answers, text: string, amon
       if (n && s.includes(n) && (!best || n.length > best.len)) best = { q, len: n.length };
     }
   return best?.q;
+}
+
+/** Whether a question may be left for later ("跳过，稍后补充"): set in the flow, else personal details that steer nothing. */
+export function skippable(q: Question): boolean {
+  return q.skippable ?? ['id-card', 'uscc', 'account-number', 'address', 'name', 'text'].includes(q.type);
 }

@@ -55,13 +55,14 @@ export function checkYesNo(raw: string, controls: Controls, echo?: string): Slot
 }
 
 /** Picks an option by value, label, alias or its number in the list. */
-export function checkChoice(raw: string, question: Question): SlotResult {
+export function checkChoice(raw: string, question: Question, exactOnly = false): SlotResult {
   const options = question.options ?? [];
   const s = normalize(raw).replace(/\s/g, '');
   const n = Number(s.replace(/^第|个$|项$/g, '')) || chineseNumber(s.replace(/^第|个$|项$/g, ''));
-  if (n && n >= 1 && n <= options.length) return { ok: true, value: options[n - 1]!.value, display: options[n - 1]!.label };
+  if (!exactOnly && n && n >= 1 && n <= options.length) return { ok: true, value: options[n - 1]!.value, display: options[n - 1]!.label };
   const names = (o: (typeof options)[number]) => [o.value, o.label, ...o.aliases].map((x) => normalize(x).replace(/\s/g, ''));
   const exact = options.find((o) => names(o).includes(s));
+  if (exactOnly) return exact ? { ok: true, value: exact.value, display: exact.label } : fail('');
   const found = exact ?? options.find((o) => names(o).some((x) => x.length > 1 && (s.includes(x) || x.includes(s) && s.length >= 2)));
   if (!found) return fail(`请从以下选项中选择：${options.map((o) => o.label).join('、')}`);
   return { ok: true, value: found.value, display: found.label };
@@ -91,6 +92,35 @@ export function checkDn(raw: string, utility: Utility): SlotResult {
   return { ok: true, value: n, display: `DN${n}` };
 }
 
+/** Reads a count ("5个人", "五口人", "6"). */
+export function checkCount(raw: string): SlotResult {
+  const s = normalize(raw).replace(/\s/g, '');
+  const m = s.match(/^(?:共|一共|有|家里有|常住)?(\d{1,3})(?:个人|个|人|口人|口|位)?$/);
+  const n = m ? Number(m[1]) : null;
+  if (n === null || n > 200) return fail('请填写人数，例如“5”或“5个人”');
+  return { ok: true, value: n, display: `${n} 人` };
+}
+
+/** Words users put before the value ("身份证号 4201…", "电话是 139…"): the question's own names, then 是/为/：. */
+function withoutLabel(text: string, question: Question): string {
+  const names = [question.label, ...question.labelAliases, ...(LABELS[question.type] ?? [])].sort((a, b) => b.length - a.length);
+  let s = text.replace(/^(我的|我家的|我家|本人的|本人)/, '');
+  const hit = names.find((n) => s.startsWith(n));
+  if (!hit) return text;
+  s = s.slice(hit.length).replace(/^(号码|号)?\s*(是|为|叫)?\s*[:：=]?\s*/, '');
+  return s || text;
+}
+
+/** Names of a kind of value users may type before it, whatever the question calls it. */
+const LABELS: Record<string, string[]> = {
+  mobile: ['手机号码', '手机号', '手机', '电话号码', '联系电话', '电话', '联系方式'],
+  'id-card': ['身份证号码', '身份证号', '身份证'],
+  uscc: ['统一社会信用代码', '社会信用代码', '信用代码'],
+  'account-number': ['户号', '用户号', '水费户号', '客户编号'],
+  name: ['姓名', '名字', '我叫', '叫'],
+  address: ['地址', '详细地址', '住址'],
+};
+
 /** What checking an answer reads: the utility's formats, the control words, and the clock for relative dates. */
 export interface SlotEnv {
   utility: Utility;
@@ -101,7 +131,7 @@ export interface SlotEnv {
 /** Checks one answer for a question. */
 export function checkSlot(raw: string, question: Question, env: SlotEnv): SlotResult {
   const { utility, controls, now } = env;
-  const text = raw.trim();
+  const text = question.type === 'yes-no' || question.type === 'choice' ? raw.trim() : withoutLabel(raw.trim(), question);
   if (!text) return fail('回答不能为空');
   switch (question.type) {
     case 'mobile':
@@ -116,8 +146,13 @@ export function checkSlot(raw: string, question: Question, env: SlotEnv): SlotRe
       return checkDistrict(text, utility);
     case 'dn':
       return checkDn(text, utility);
-    case 'yes-no':
+    case 'yes-no': {
+      const count = question.yesFromCount ? checkCount(text) : null;
+      if (count?.ok) return { ok: true, value: Number(count.value) >= question.yesFromCount!, display: Number(count.value) >= question.yesFromCount! ? '是' : '否' };
       return checkYesNo(text, controls, [question.prompt, question.label, ...question.labelAliases].join(' '));
+    }
+    case 'count':
+      return checkCount(text);
     case 'choice':
       return checkChoice(text, question);
     case 'date': {

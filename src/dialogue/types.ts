@@ -53,6 +53,8 @@ interface Common {
   applications: string[];
   /** The last question shown with buttons. */
   prompt?: PromptRef;
+  /** The flow of the last application submitted in this conversation, for "装修完了怎么恢复用水". */
+  lastFlowId?: string;
 }
 
 /** Talking with the bot, no application in progress. */
@@ -60,8 +62,6 @@ export interface BotState extends Common {
   mode: 'bot' | 'closed';
   /** A progress lookup waiting for the applicant's mobile. */
   lookupRef?: string;
-  /** The last application of this conversation was just submitted: its flow, for "装修完了怎么恢复用水". */
-  lastFlowId?: string;
 }
 
 /** An application in progress. */

@@ -19,6 +19,7 @@ export const SLOT_TYPES = [
   'choice',
   'name',
   'text',
+  'count',
 ] as const;
 export type SlotType = (typeof SLOT_TYPES)[number];
 
@@ -56,6 +57,10 @@ export const questionSchema = z.strictObject({
   when: conditionSchema.optional(),
   /** Personal data: masked in every display. */
   sensitive: z.boolean().default(false),
+  /** May be left for later ("跳过，稍后补充"); by default personal details that steer nothing may. */
+  skippable: z.boolean().optional(),
+  /** A yes/no question answered by a count: "5个人" is yes when at least this many. */
+  yesFromCount: z.number().int().positive().optional(),
 });
 export type Question = z.infer<typeof questionSchema>;
 
