@@ -73,7 +73,7 @@ function lint(args: string[]): number {
   const dir = process.env.KNOWLEDGE_DIR ?? 'knowledge';
   const issues = lintKnowledge(dir, process.env.FLOWS_DIR ?? 'flows', catalog);
   if (args.includes('--unverified') && !issues.length) {
-    const figures = unverifiedFigures(loadKnowledge(dir, process.env.FLOWS_DIR ?? 'flows'), dir);
+    const figures = unverifiedFigures(loadKnowledge(dir, process.env.FLOWS_DIR ?? 'flows'), dir, process.env.FLOWS_DIR ?? 'flows');
     for (const f of figures) console.log(`${f.file}: ${f.field}: ${f.text}`);
     console.log(`${figures.length} unverified figures`);
     return 0;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { materialSchema } from './schema.js';
+import { materialSchema, unverifiedSchema } from './schema.js';
 
 const text = z.string().trim().min(1, 'must not be empty');
 const id = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a kebab-case id');
@@ -103,6 +103,8 @@ export const flowSchema = z.strictObject({
   bring: z.array(bringSchema).default([]),
   commitment: z.strictObject({ text, days: z.number().int().positive() }).optional(),
   nextSteps: z.array(z.strictObject({ when: conditionSchema.optional(), text })).default([]),
+  /** Figures in the flow's texts that the source does not give, stated as "参考：…，以受理时答复为准". */
+  unverified: z.array(unverifiedSchema).default([]),
 });
 export type Flow = z.infer<typeof flowSchema>;
 export type Route = z.infer<typeof routeSchema>;

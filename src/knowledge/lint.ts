@@ -3,6 +3,7 @@ import type { Catalog } from './catalog.js';
 import { foldText, keyFigures } from './catalog.js';
 import type { KnowledgeBase, KnowledgeIssue } from './load.js';
 import { readKnowledge } from './load.js';
+import type { Flow } from './flow-schema.js';
 import type { Item, Unverified, Utility } from './schema.js';
 
 /** All text of a guide, for fact checks. */
@@ -20,8 +21,40 @@ export function lintKnowledge(knowledgeDir: string, flowsDir: string, catalog: C
   if (!kb) return issues;
   return [
     ...issues, ...coverage(kb, catalog, knowledgeDir, flowsDir), ...duplicates(kb, knowledgeDir, flowsDir), ...facts(kb, catalog, knowledgeDir),
-    ...synonymClashes(kb, knowledgeDir), ...markings(kb, knowledgeDir), ...unverifiedIssues(kb, knowledgeDir), ...shownWords(kb, knowledgeDir, flowsDir),
+    ...synonymClashes(kb, knowledgeDir), ...markings(kb, knowledgeDir), ...unverifiedIssues(kb, knowledgeDir, flowsDir), ...shownWords(kb, knowledgeDir, flowsDir),
+    ...plainFigures(kb, catalog, knowledgeDir, flowsDir),
   ];
+}
+
+/** A time, money or quantity figure (not a 4-digit year): "3 个工作日", "2 小时", "60 元", "5 人". */
+const FIGURE = /(?<![\d.])\d{1,3}(?:\.\d+)?\s*(?:个工作日|个自然日|小时|分钟|元|个月|年|日内|天|立方米|人|%)/g;
+
+/** The flow texts a user can be shown (its dead `commitment` text, ids and conditions left out). */
+export function shownFlowFields(flow: Flow): { field: string; text: string }[] {
+  const { id: _i, examples: _e, keywords: _k, items: _it, commitment: _c, unverified: _u, ...rest } = flow;
+  return textFields(rest).filter((f) => !/(^|\.)(id|value|when|items|type)(\.|$)|\.aliases\./.test(f.field));
+}
+
+/** Figures stated plainly must come from the source (catalog facts, utility.sourceFigures); others are 参考. */
+function plainFigures(kb: KnowledgeBase, catalog: Catalog, knowledgeDir: string, flowsDir: string): KnowledgeIssue[] {
+  // A figure from a catalog fact is known only for the guide (or the flows of the guides) that fact is about.
+  const source = kb.utility.sourceFigures.map((f) => foldText(f.text));
+  const figures = (facts: string[]) => new Set([...facts.flatMap((f) => keyFigures(f)).map(foldText), ...source]);
+  const general = catalog.utility.facts;
+  const factsOf = (ids: string[]) => [...general, ...catalog.items.filter((c) => ids.includes(c.id)).flatMap((c) => c.facts)];
+  const issues: KnowledgeIssue[] = [];
+  const scan = (file: string, fields: { field: string; text: string }[], known: Set<string>) => {
+    for (const f of fields)
+      for (const m of f.text.replace(WRAPPED, '').matchAll(FIGURE))
+        if (!known.has(foldText(m[0]))) issues.push({ file, field: f.field, problem: `states "${m[0]}" plainly, but the source does not give it: write "参考：…，以受理时答复为准" and list it under unverified` });
+  };
+  for (const item of kb.items.values()) {
+    const skip = item.timeLimit.unverified ? new Set(['timeLimit.note']) : new Set<string>();
+    scan(join(knowledgeDir, 'items', `${item.id}.yaml`), shownFields(item).filter((f) => !skip.has(f.field)), figures(factsOf([item.id])));
+  }
+  scan(join(knowledgeDir, 'utility.yaml'), shownUtilityFields(kb.utility), figures(general));
+  for (const flow of kb.flows.values()) scan(join(flowsDir, `${flow.id}.yaml`), shownFlowFields(flow), figures(factsOf(flow.items)));
+  return issues;
 }
 
 /** The word that marks sample data for the utility; it is never shown to a user. */
@@ -52,7 +85,7 @@ export function shownFields(item: Item): { field: string; text: string }[] {
 
 /** The utility texts a user can be shown. */
 export function shownUtilityFields(u: Utility): { field: string; text: string }[] {
-  const { halls, unverified: _u, accountNumber, ...rest } = u;
+  const { halls, unverified: _u, sourceFigures: _s, accountNumber, ...rest } = u;
   return [
     ...textFields(rest),
     ...textFields({ description: accountNumber.description, example: accountNumber.example }, 'accountNumber'),
@@ -68,7 +101,7 @@ export interface UnverifiedFigure {
 }
 
 /** Every figure marked unverified in the knowledge base, for `kb lint --unverified`. */
-export function unverifiedFigures(kb: KnowledgeBase, knowledgeDir = 'knowledge'): UnverifiedFigure[] {
+export function unverifiedFigures(kb: KnowledgeBase, knowledgeDir = 'knowledge', flowsDir = 'flows'): UnverifiedFigure[] {
   const out: UnverifiedFigure[] = [];
   for (const item of kb.items.values()) {
     const file = join(knowledgeDir, 'items', `${item.id}.yaml`);
@@ -76,6 +109,7 @@ export function unverifiedFigures(kb: KnowledgeBase, knowledgeDir = 'knowledge')
     if (t.unverified) out.push({ file, field: 'timeLimit', text: `${t.value} 个${t.unit}${t.note ? `（${t.note}）` : ''}` });
     for (const u of item.unverified) out.push({ file, field: u.field, text: u.text });
   }
+  for (const flow of kb.flows.values()) for (const u of flow.unverified) out.push({ file: join(flowsDir, `${flow.id}.yaml`), field: u.field, text: u.text });
   const ufile = join(knowledgeDir, 'utility.yaml');
   if (kb.utility.commitment.unverified) out.push({ file: ufile, field: 'commitment.days', text: `告知承诺补齐期限 ${kb.utility.commitment.days} 天` });
   for (const u of kb.utility.unverified) out.push({ file: ufile, field: u.field, text: u.text });
@@ -97,9 +131,10 @@ function checkUnverified(fields: { field: string; text: string }[], listed: Unve
   return issues;
 }
 
-function unverifiedIssues(kb: KnowledgeBase, knowledgeDir: string): KnowledgeIssue[] {
+function unverifiedIssues(kb: KnowledgeBase, knowledgeDir: string, flowsDir: string): KnowledgeIssue[] {
   const issues = [...kb.items.values()].flatMap((item) => checkUnverified(shownFields(item), item.unverified, join(knowledgeDir, 'items', `${item.id}.yaml`)));
-  return [...issues, ...checkUnverified(shownUtilityFields(kb.utility), kb.utility.unverified, join(knowledgeDir, 'utility.yaml'))];
+  const flows = [...kb.flows.values()].flatMap((flow) => checkUnverified(shownFlowFields(flow), flow.unverified, join(flowsDir, `${flow.id}.yaml`)));
+  return [...issues, ...flows, ...checkUnverified(shownUtilityFields(kb.utility), kb.utility.unverified, join(knowledgeDir, 'utility.yaml'))];
 }
 
 /** 可容缺 and 告知承诺 only where the item is marked, and no more items marked than the source counts. */
@@ -134,10 +169,7 @@ function shownWords(kb: KnowledgeBase, knowledgeDir: string, flowsDir: string): 
   };
   for (const item of kb.items.values()) scan(join(knowledgeDir, 'items', `${item.id}.yaml`), shownFields(item));
   scan(join(knowledgeDir, 'utility.yaml'), shownUtilityFields(kb.utility));
-  for (const flow of kb.flows.values()) {
-    const { id: _i, examples: _e, keywords: _k, ...rest } = flow;
-    scan(join(flowsDir, `${flow.id}.yaml`), textFields(rest).filter((f) => !/\.(id|value|when)(\.|$)|^items\.|\.items\./.test(f.field)));
-  }
+  for (const flow of kb.flows.values()) scan(join(flowsDir, `${flow.id}.yaml`), shownFlowFields(flow));
   return issues;
 }
 

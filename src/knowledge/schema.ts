@@ -143,6 +143,8 @@ export const utilitySchema = z.strictObject({
   commitment: z.strictObject({ days: z.number().int().positive(), unverified: z.boolean().default(false) }),
   /** The source's counts: 告知承诺马上办 items and 容缺办理 items; the guides may mark no more. */
   reform: z.strictObject({ commitmentItems: z.number().int().positive(), deferralItems: z.number().int().positive() }),
+  /** Figures the source gives that guides may state plainly (24 小时, 30 分钟 …), each with where the source says it. */
+  sourceFigures: z.array(z.strictObject({ text, source: text })).default([]),
   /** Figures in utility texts that the source does not give (hallHours, channels.5.hours, halls.0.hours …). */
   unverified: z.array(unverifiedSchema).default([]),
   welcome: z.strictObject({ text, quickReplies: z.array(z.strictObject({ title: text, postback: text })).default([]) }),

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { ASPECTS, formatIssue, lintKnowledge, loadCatalog, loadKnowledge, shownFields, shownUtilityFields, unverifiedFigures, type KnowledgeBase } from '../../src/knowledge/index.js';
+import { ASPECTS, formatIssue, lintKnowledge, loadCatalog, loadKnowledge, shownFields, shownFlowFields, shownUtilityFields, unverifiedFigures, type KnowledgeBase } from '../../src/knowledge/index.js';
 import { aspectText, guideReply, policyStatusText, timeLimitText } from '../../src/dialogue/render.js';
 
 let kb: KnowledgeBase;
@@ -165,8 +165,9 @@ describe('figures the source does not give', () => {
     ])
       expect(text).toMatch(want);
     for (const f of figures.filter((x) => x.field !== 'timeLimit' && x.field !== 'commitment.days')) {
-      const item = [...kb.items.values()].find((i) => f.file.endsWith(`${i.id}.yaml`));
-      const fields = item ? shownFields(item) : shownUtilityFields(kb.utility);
+      const item = [...kb.items.values()].find((i) => f.file.endsWith(`items/${i.id}.yaml`));
+      const flow = [...kb.flows.values()].find((x) => f.file.endsWith(`flows/${x.id}.yaml`));
+      const fields = item ? shownFields(item) : flow ? shownFlowFields(flow) : shownUtilityFields(kb.utility);
       expect(fields.find((x) => x.field === f.field)?.text, `${f.file} ${f.field}`).toContain(`参考：${f.text}，以受理时答复为准`);
     }
   });
@@ -258,6 +259,21 @@ describe('lint catches drift from the source', () => {
     const issues = lint(dir);
     expect(issues).toContainEqual(expect.stringMatching(/meter-calibration\.yaml: unverified\.\d+\.text: "居民 DN15–DN25 水表 60 元\/只" must appear in fees as "参考：/));
     expect(issues).toContainEqual(expect.stringMatching(/meter-calibration\.yaml: answer: "上门 1 小时" is stated as unverified but not listed/));
+  });
+
+  it('a figure stated plainly that the source does not give (flows included)', () => {
+    const dir = copy();
+    change(dir, 'flows/renovation.yaml', (d) => {
+      (d.nextSteps as { text: string }[])[0]!.text += '工作人员 2 小时内联系您。';
+    });
+    change(dir, 'knowledge/items/repair-report.yaml', (d) => {
+      d.answer = `${String(d.answer)}城区一般 1 小时内到场。`;
+    });
+    const issues = lint(dir);
+    expect(issues).toContainEqual(expect.stringMatching(/renovation\.yaml: nextSteps\.0\.text: states "2 小时" plainly/));
+    expect(issues).toContainEqual(expect.stringMatching(/repair-report\.yaml: answer: states "1 小时" plainly/));
+    // The source's own figures may be stated plainly.
+    expect(issues.filter((i) => /"24 小时"|"30 分钟"|"2 个自然日"/.test(i))).toEqual([]);
   });
 
   it('"示例" in a text a user sees', () => {
