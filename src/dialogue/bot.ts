@@ -83,7 +83,7 @@ function isFollowUp(s: BotState, u: Understanding): boolean {
 export function answerItem(ctx: DialogueContext, s: DialogueState, itemId: string, aspect: Aspect | null): DialogueResult {
   const item = ctx.kb.items.get(itemId)!;
   const next = toBot(s, { itemId, aspect: aspect ?? undefined, fallbacks: 0 });
-  return done(next, aspect ? aspectReply(ctx.kb, item, aspect) : guideReply(ctx.kb, item));
+  return done(next, aspect ? aspectReply(ctx.kb, item, aspect, ctx.now) : guideReply(ctx.kb, item, ctx.now));
 }
 
 function smalltalkReply(ctx: DialogueContext, intent?: string): Reply {

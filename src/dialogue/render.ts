@@ -10,6 +10,7 @@ export const ASPECT_TITLES: Record<Aspect, string> = {
   fees: '收费吗',
   conditions: '办理条件',
   steps: '办理流程',
+  policy: '政策还在执行吗',
 };
 
 const HANDOFF_BUTTON: QuickReply = { title: '转人工', postback: 'handoff' };
@@ -41,7 +42,8 @@ export function materialLine(m: Pick<Material, 'name' | 'requirement' | 'commitm
 }
 
 /** How a policy stands on `now`: current, ended, or (temporary without a known end) described in the past tense. */
-export function policyState(p: Policy, now: Date): 'upcoming' | 'current' | 'ended' | 'past-undated' {
+export function policyState(p: Policy, now?: Date): 'upcoming' | 'current' | 'ended' | 'past-undated' | 'dated' {
+  if (!now) return p.validUntil || !p.temporary ? 'dated' : 'past-undated';
   const today = isoDay(now);
   if (today < p.validFrom) return 'upcoming';
   if (p.validUntil) return today <= p.validUntil ? 'current' : 'ended';
@@ -50,8 +52,11 @@ export function policyState(p: Policy, now: Date): 'upcoming' | 'current' | 'end
 
 const day = (d: string) => `${Number(d.slice(0, 4))} 年 ${Number(d.slice(5, 7))} 月 ${Number(d.slice(8, 10))} 日`;
 
-/** The answer to "还在执行吗" about a guide's policies, from their dates; null when the guide has none. */
-export function policyStatusText(kb: KnowledgeBase, item: Item, now: Date): string | null {
+/**
+ * The answer to "还在执行吗" about a guide's policies, from their dates; null when the guide has none.
+ * Without `now` only what does not depend on the day is said (dates, and the past tense of undated measures).
+ */
+export function policyStatusText(kb: KnowledgeBase, item: Item, now?: Date): string | null {
   if (!item.policies.length) return null;
   const ask = `现行政策请咨询 ${kb.utility.hotline}。`;
   const lines = item.policies.map((p) => {
@@ -62,6 +67,8 @@ export function policyStatusText(kb: KnowledgeBase, item: Item, now: Date): stri
         return `「${p.name}」正在执行：自 ${day(p.validFrom)}起${p.validUntil ? `，执行至 ${day(p.validUntil)}` : ''}。`;
       case 'ended':
         return `「${p.name}」是 ${day(p.validFrom)}至 ${day(p.validUntil!)}执行的阶段性政策，已经到期。`;
+      case 'dated':
+        return `「${p.name}」自 ${day(p.validFrom)}起执行${p.validUntil ? `，执行至 ${day(p.validUntil)}` : ''}。`;
       case 'past-undated':
         return `「${p.name}」是 ${day(p.validFrom)}起执行的阶段性政策，执行期限以当时的政策文件为准，现在是否仍在执行需以最新政策为准。`;
     }
@@ -78,8 +85,10 @@ function channelNames(kb: KnowledgeBase, item: Item): string[] {
 }
 
 /** The text of one part of a guide. */
-export function aspectText(kb: KnowledgeBase, item: Item, aspect: Aspect): string {
+export function aspectText(kb: KnowledgeBase, item: Item, aspect: Aspect, now?: Date): string {
   switch (aspect) {
+    case 'policy':
+      return policyStatusText(kb, item, now) ?? `「${item.title}」不是阶段性政策，按现行办事指南办理，具体以受理时答复为准。`;
     case 'materials':
       if (!item.materials.length) return `「${item.title}」无需提交申请材料。${item.materialsNote ?? ''}`.trim();
       return [`「${item.title}」需要的材料：`, ...item.materials.map((m, i) => `${i + 1}. ${materialLine(m)}`), item.deferral && item.materials.some((m) => m.requirement === '可容缺') ? '标“可容缺”的材料暂时缺少时，可签告知承诺书先行办理，在承诺期限内补齐。' : '', item.materialsNote ?? '']
@@ -100,7 +109,7 @@ export function aspectText(kb: KnowledgeBase, item: Item, aspect: Aspect): strin
 
 /** Quick replies under a guide: the other aspects, 我要办理 where a flow covers the item, and a person. */
 export function guideButtons(kb: KnowledgeBase, item: Item, except?: Aspect): QuickReply[] {
-  const aspects = (Object.keys(ASPECT_TITLES) as Aspect[]).filter((a) => a !== except && a !== 'conditions');
+  const aspects = (Object.keys(ASPECT_TITLES) as Aspect[]).filter((a) => a !== except && a !== 'conditions' && (a !== 'policy' || item.policies.length > 0));
   const buttons = aspects.map((a) => ({ title: ASPECT_TITLES[a], postback: `item:${item.id}:${a}` }));
   const flow = [...kb.flows.values()].find((f) => f.items.includes(item.id) && f.questions.length);
   if (flow) buttons.push({ title: `我要办理：${shortTitle(flow.title)}`, postback: `flow:${flow.id}` });
@@ -135,8 +144,8 @@ export function guideReply(kb: KnowledgeBase, item: Item, now?: Date): Reply {
 }
 
 /** The answer to one aspect of a guide, with buttons for the rest. */
-export function aspectReply(kb: KnowledgeBase, item: Item, aspect: Aspect): Reply {
-  return { text: aspectText(kb, item, aspect), quickReplies: guideButtons(kb, item, aspect) };
+export function aspectReply(kb: KnowledgeBase, item: Item, aspect: Aspect, now?: Date): Reply {
+  return { text: aspectText(kb, item, aspect, now), quickReplies: guideButtons(kb, item, aspect) };
 }
 
 /** A button for a candidate target (clarify). */

@@ -4,8 +4,8 @@ import { z } from 'zod';
 export const CHANNEL_IDS = ['hubei-gov', 'ehuiban', 'wushui-online', 'wechat', 'alipay', 'hall', 'hotline'] as const;
 export type ChannelId = (typeof CHANNEL_IDS)[number];
 
-/** The parts of a guide a user can ask about. */
-export const ASPECTS = ['materials', 'timeLimit', 'fees', 'channels', 'conditions', 'steps'] as const;
+/** The parts of a guide a user can ask about; `policy` is "还在执行吗" about a guide's time-bound policies. */
+export const ASPECTS = ['materials', 'timeLimit', 'fees', 'channels', 'conditions', 'steps', 'policy'] as const;
 export type Aspect = (typeof ASPECTS)[number];
 
 const text = z.string().trim().min(1, 'must not be empty');

@@ -199,7 +199,8 @@ describe('"示例" is never shown to a user', () => {
   });
 
   it('nor anywhere in the knowledge or flow files, internal notes included', () => {
-    const files = [...readdirSync('knowledge/items').map((f) => join('knowledge/items', f)), 'knowledge/utility.yaml', ...readdirSync('flows').map((f) => join('flows', f))];
+    const yamls = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? yamls(join(dir, e.name)) : e.name.endsWith('.yaml') ? [join(dir, e.name)] : []));
+    const files = [...yamls('knowledge'), ...yamls('flows')];
     expect(files.filter((f) => readFileSync(f, 'utf8').includes('示例'))).toEqual([]);
   });
 });
