@@ -37,9 +37,10 @@ export function itemsOf(flow: Flow, answers: Answers): string[] {
   return flow.items.filter((i) => ids.has(i)).concat([...ids].filter((i) => !flow.items.includes(i)));
 }
 
-/** Whether a material is needed for these answers: `when` must hold, `unless` must not (an unasked slot holds neither). */
-export function materialApplies(m: Pick<Material, 'when' | 'unless'>, answers: Answers): boolean {
+/** Whether a material is needed for these answers and items: `when` must hold, `unless` must not (an unasked slot holds neither), no `unlessWith` item may be in the application. */
+export function materialApplies(m: Pick<Material, 'when' | 'unless'> & { unlessWith?: string[] }, answers: Answers, items: string[] = []): boolean {
   const test = (c: MaterialCondition) => Object.entries(c).every(([slot, want]) => answers[slot] !== undefined && (Array.isArray(want) ? want.includes(answers[slot]!) : answers[slot] === want));
+  if (m.unlessWith?.some((id) => items.includes(id))) return false;
   return (!m.when || test(m.when)) && (!m.unless || !test(m.unless));
 }
 
@@ -72,7 +73,7 @@ export function checklistFor(kb: KnowledgeBase, scope: ApplicationScope, answers
   const waived = new Set(scope.route?.noMaterials ? scope.route.items : []);
   const byId = new Map<string, ChecklistEntry>();
   const add = (m: Material, item: string) => {
-    if (!materialApplies(m, answers)) return;
+    if (!materialApplies(m, answers, scope.items)) return;
     const prev = byId.get(m.id);
     if (!prev) {
       byId.set(m.id, { id: m.id, name: m.name, requirement: m.requirement, commitment: m.commitment, items: [item] });

@@ -146,7 +146,10 @@ function markings(kb: KnowledgeBase, knowledgeDir: string): KnowledgeIssue[] {
     item.materials.forEach((m, i) => {
       if (m.requirement === '可容缺' && !item.deferral) issues.push({ file, field: `materials.${i}.requirement`, problem: '可容缺 needs the item marked `deferral` (容缺办理)' });
       if (m.commitment && !item.commitment) issues.push({ file, field: `materials.${i}.commitment`, problem: 'needs the item marked `commitment` (告知承诺马上办)' });
-      if ((m.when || m.unless) && !m.note) issues.push({ file, field: `materials.${i}.note`, problem: 'a conditional material needs a note saying when it is needed' });
+      m.unlessWith.forEach((id, j) => {
+        if (!kb.items.has(id)) issues.push({ file, field: `materials.${i}.unlessWith.${j}`, problem: `unknown item "${id}"` });
+      });
+      if ((m.when || m.unless || m.unlessWith.length) && !m.note) issues.push({ file, field: `materials.${i}.note`, problem: 'a conditional material needs a note saying when it is needed' });
       const dup = item.materials.findIndex((o) => o.id === m.id);
       if (dup !== i) issues.push({ file, field: `materials.${i}.id`, problem: `"${m.id}" is also materials.${dup}` });
     });

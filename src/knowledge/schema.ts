@@ -34,6 +34,8 @@ export const materialSchema = z.strictObject({
   when: materialConditionSchema.optional(),
   /** Not needed when this holds for the answers. */
   unless: materialConditionSchema.optional(),
+  /** Not needed when the application also includes one of these items (代扣 in a 销户 is a cancellation: no bank card). */
+  unlessWith: z.array(id).default([]),
   note: text.optional(),
 });
 

@@ -82,8 +82,10 @@ describe('defect 7: cancelling 代扣 in 拆迁', () => {
     expect(names(list).join('、')).not.toMatch(/银行借记卡|户主授权书/);
   });
 
-  it('signing 代扣 (二手房) still needs the bank card', () => {
+  it('signing 代扣 (二手房) or changing the card on its own still needs the bank card', () => {
     expect(names(checklistOf(kb, flow('buy-house'), buyHouse({ autoDebit: true })))).toContain('本人银行借记卡');
+    expect(names(checklistFor(kb, { items: ['auto-debit'] }, { hasAutoDebit: true }))).toContain('本人银行借记卡');
+    expect(names(checklistFor(kb, { items: ['auto-debit'] }, { cardHolderDiffers: true }))).toContain('户主授权书');
   });
 });
 

@@ -149,7 +149,7 @@ describe('lint on a broken copy', () => {
     const d = copy();
     unlinkSync(itemFile(d.knowledge, 'invoice'));
     const issues = lint(d);
-    const mine = about(issues, join('items', 'invoice.yaml'));
+    const mine = about(issues, join('knowledge', 'items', 'invoice.yaml'));
     expect(mine.map((i) => i.problem)).toContain('catalog item has no guide');
     expect(formatIssue(mine[0]!)).toMatch(/items\/invoice\.yaml: \(file\): catalog item has no guide$/);
     expectFormatted(issues);
