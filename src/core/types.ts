@@ -68,7 +68,7 @@ export interface Application {
   submittedAt: string;
   /** null while the clock has not started: 可容缺 materials missing and no 告知承诺 signed (counted from acceptance). */
   dueDate: string | null;
-  /** `unverified`: the source gives no such limit, it is shown as 参考. */
-  timeLimit: { value: number; unit: '工作日' | '自然日'; unverified?: boolean };
+  /** `unverified`: the source gives no such limit, it is shown as 参考; `scheduled`: due on the day the applicant chose. */
+  timeLimit: { value: number; unit: '工作日' | '自然日'; unverified?: boolean; scheduled?: boolean };
   nextSteps: string[];
 }

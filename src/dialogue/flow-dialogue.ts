@@ -154,7 +154,7 @@ export function submit(ctx: DialogueContext, s: FlowModeState): DialogueResult {
     status: 'submitted',
     submittedAt: ctx.now.toISOString(),
     dueDate: limit.due,
-    timeLimit: { value: limit.value, unit: limit.unit, ...(limit.unverified ? { unverified: true } : {}) },
+    timeLimit: { value: limit.value, unit: limit.unit, ...(limit.unverified ? { unverified: true } : {}), ...(limit.scheduled ? { scheduled: true } : {}) },
     nextSteps: [...pendingOf(flow, f), ...nextStepsOf(flow, f.answers)],
   };
   return { replies: [], state: withFlow(s, { phase: 'submitting' }), effects: [{ type: 'create-application', draft }] };

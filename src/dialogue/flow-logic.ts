@@ -135,6 +135,8 @@ export interface ApplicationTimeLimit {
   unverified: boolean;
   /** The item whose limit sets the due date. */
   itemId?: string;
+  /** The due date is a day the applicant chose for the work (搬离日期, 报停日期), later than the limit. */
+  scheduled?: boolean;
 }
 
 /** The time limit of a 一件事: see timeLimitFor. */
@@ -156,11 +158,12 @@ export function timeLimitFor(kb: KnowledgeBase, scope: ApplicationScope, answers
     const routed = routeItems.has(id) ? scope.route!.timeLimit! : undefined;
     const t = routed ?? item.timeLimit;
     let due = dueDate(now, t.value, t.unit);
+    let scheduled = false;
     for (const slot of item.timeLimit.scheduledBy) {
       const day = answers[slot];
-      if (typeof day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(day) && day > due) due = day;
+      if (typeof day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(day) && day > due) [due, scheduled] = [day, true];
     }
-    const cand = { value: t.value, unit: t.unit, due, startsOnAcceptance: false, unverified: item.timeLimit.unverified || !!routed?.unverified, itemId: id };
+    const cand = { value: t.value, unit: t.unit, due, startsOnAcceptance: false, unverified: item.timeLimit.unverified || !!routed?.unverified, itemId: id, ...(scheduled ? { scheduled } : {}) };
     // Later due date wins; on the same day the longer limit does (a 0-day limit never hides a 1-day one on a weekend).
     if (!best || due > best.due || (due === best.due && t.value > best.value)) best = cand;
   }

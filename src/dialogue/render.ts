@@ -28,8 +28,12 @@ export function timeLimitText(item: Item): string {
   return t.unverified ? unverifiedText(text) : text;
 }
 
-/** An application's expected completion: the due date, or "受理后开始计时" while materials are missing. */
-export function dueText(limit: { value: number; unit: '工作日' | '自然日'; due: string | null; unverified?: boolean }): string {
+/**
+ * An application's expected completion: the due date, "受理后开始计时" while materials are missing, or the day the
+ * applicant chose for the work when that is later than the limit.
+ */
+export function dueText(limit: { value: number; unit: '工作日' | '自然日'; due: string | null; unverified?: boolean; scheduled?: boolean }): string {
+  if (limit.scheduled && limit.due) return `按您约定的日期办理，${limit.due} 前办结`;
   const span = limit.value === 0 ? '即时办结' : `${limit.value} 个${limit.unit}内`;
   const text = limit.due === null ? `受理后开始计时，${span}办结（材料补齐、正式受理后起算）` : limit.value === 0 ? `即时办结（${limit.due}）` : `${span}（${limit.due} 前）`;
   return limit.unverified ? unverifiedText(text) : text;

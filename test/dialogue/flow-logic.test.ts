@@ -27,11 +27,14 @@ describe('defect 6: due dates', () => {
     const limit = timeLimitOf(kb, flow('demolition'), demolition(), new Date('2026-11-26T02:00:00Z'));
     expect(limit.due).toBe('2026-12-15');
     expect(limit.due! >= '2026-12-15').toBe(true);
-    expect(dueText(limit)).toContain('2026-12-15 前');
+    expect(limit.scheduled).toBe(true);
+    expect(dueText(limit)).toBe('按您约定的日期办理，2026-12-15 前办结');
   });
 
   it('a move-out before the item limit keeps the item limit', () => {
-    expect(timeLimitOf(kb, flow('demolition'), demolition({ moveOutDate: '2026-11-26' }), WED).due).toBe('2026-11-30');
+    const limit = timeLimitOf(kb, flow('demolition'), demolition({ moveOutDate: '2026-11-26' }), WED);
+    expect(limit).toMatchObject({ due: '2026-11-30', value: 3, unit: '工作日' });
+    expect(limit.scheduled).toBeUndefined();
   });
 
   it('a route limit never replaces the others: 五零 + 临时用水 is due with 临时用水, not 即时办结', () => {
@@ -68,7 +71,7 @@ describe('defect 6: due dates', () => {
   });
 
   it('a limit the source does not give is shown as 参考; 接入通水 2 个自然日 is not', () => {
-    expect(dueText(timeLimitOf(kb, flow('demolition'), demolition(), WED))).toMatch(/^参考：.*，以受理时答复为准$/);
+    expect(dueText(timeLimitOf(kb, flow('demolition'), demolition({ moveOutDate: '2026-11-26' }), WED))).toBe('参考：3 个工作日内（2026-11-30 前），以受理时答复为准');
     const limit = timeLimitOf(kb, flow('new-project-connection'), project({ projectType: 'other', dn: 80, temporaryWater: false }), WED);
     expect(limit).toMatchObject({ value: 2, unit: '自然日', unverified: false });
     expect(dueText(limit)).toBe('2 个自然日内（2026-11-27 前）');
