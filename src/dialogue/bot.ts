@@ -23,6 +23,9 @@ export function understood(ctx: DialogueContext, state: DialogueState, heard: Un
     const others = s.applications.length > 1 ? `（本次对话共提交 ${s.applications.length} 件，这是最近一件）` : '';
     return done(toBot(s, { lookupRef: own, itemId: PROGRESS_ITEM }), { text: `您在本次对话中提交的办件是 ${own}${others}。请输入申请时预留的手机号，我来帮您查询进度。` });
   }
+  // "我要办理过户", or "我要办理" under a guide: the item's own application.
+  const apply = applyTarget(ctx, s, u, text);
+  if (apply) return startFlow(ctx, s, apply, { single: true, opening: text });
   if (isFollowUp(s, u)) return answerItem(ctx, s, s.itemId!, u.aspect);
   if (u.urgent && u.decision !== 'answer') return handoff(ctx, s, 'urgent');
   switch (u.decision) {
@@ -36,7 +39,7 @@ export function understood(ctx: DialogueContext, state: DialogueState, heard: Un
       return { ...r, replies: [...r.replies, { text: `情况紧急的话，请立即拨打 ${ctx.kb.utility.hotline}，或点击转人工。`, quickReplies: [HANDOFF_BUTTON] }] };
     }
     case 'flow':
-      return startFlow(ctx, s, u.flowId!);
+      return startFlow(ctx, s, u.flowId!, { opening: text });
     case 'clarify': {
       const buttons = (u.options ?? []).map((k) => targetButton(ctx.kb, k)).filter((b) => b !== null);
       return done({ ...s, aspect: u.aspect ?? undefined }, { text: '您想问的是下面哪一项？', quickReplies: [...buttons, { title: '都不是，转人工', postback: 'handoff:none' }] });
@@ -70,6 +73,15 @@ function reconsider(ctx: DialogueContext, s: DialogueState, u: Understanding, te
     if (talk) return { ...u, decision: 'smalltalk', smalltalk: talk.id };
   }
   return u;
+}
+
+/** The item whose own application a message asks for: the item it names, else the guide being discussed. */
+function applyTarget(ctx: DialogueContext, s: DialogueState, u: Understanding, text: string): string | null {
+  const c = controlsOf(ctx.kb);
+  if (!text || !c.is('apply', text) || c.isQuestion(text)) return null;
+  if (u.decision === 'answer' && u.itemId) return ctx.kb.applications.has(u.itemId) ? u.itemId : null;
+  if (u.decision === 'flow') return null;
+  return s.itemId && ctx.kb.applications.has(s.itemId) ? s.itemId : null;
 }
 
 function isFollowUp(s: BotState, u: Understanding): boolean {

@@ -17,6 +17,7 @@ export type Command =
   | { kind: 'handoff'; reason: HandoffReason; note?: string; guide?: Reply }
   | { kind: 'rephrase' }
   | { kind: 'start-flow'; flowId: string }
+  | { kind: 'start-application'; itemId: string }
   | { kind: 'show-item'; itemId: string; aspect: Aspect | null }
   | { kind: 'lookup'; ref: string; mobile: string }
   | { kind: 'ask-lookup-mobile'; ref: string }
@@ -99,6 +100,7 @@ function postback(ctx: DialogueContext, s: DialogueState, payload: string): Comm
   if (s.mode === 'flow') return flowPostback(ctx, s, value, !!prompted);
   const [kind, id, aspect] = value.split(':');
   if (kind === 'flow' && id && ctx.kb.flows.has(id)) return { kind: 'start-flow', flowId: id };
+  if (kind === 'apply' && id && ctx.kb.applications.has(id)) return { kind: 'start-application', itemId: id };
   if (kind === 'item' && id && ctx.kb.items.has(id)) return { kind: 'show-item', itemId: id, aspect: ASPECTS.includes(aspect as Aspect) ? (aspect as Aspect) : null };
   // Unknown postbacks are never taken as typed text.
   return { kind: 'stale' };
@@ -161,7 +163,7 @@ function flowText(ctx: DialogueContext, s: FlowModeState, text: string): Command
     }
     if (f.phase !== 'asking') return { kind: 'edit-menu' };
   }
-  const other = u.decision === 'flow' && u.flowId && u.flowId !== f.id ? `flow:${u.flowId}` : null;
+  const other = u.decision === 'flow' && u.flowId && (u.flowId !== f.id || f.single) ? `flow:${u.flowId}` : null;
   switch (f.phase) {
     case 'materials':
     case 'commitment':
@@ -238,6 +240,7 @@ function flowPostback(ctx: DialogueContext, s: FlowModeState, value: string, pro
     const item = ctx.kb.items.get(id)!;
     return { kind: 'side', reply: { text: aspect ? aspectText(ctx.kb, item, aspect as Aspect) : item.answer } };
   }
-  if (kind === 'flow' && id && ctx.kb.flows.has(id)) return id === f.id ? { kind: 'recap' } : { kind: 'switch-ask', target: `flow:${id}` };
+  if (kind === 'flow' && id && ctx.kb.flows.has(id)) return id === f.id && !f.single ? { kind: 'recap' } : { kind: 'switch-ask', target: `flow:${id}` };
+  if (kind === 'apply' && id && ctx.kb.applications.has(id)) return `apply-${id}` === f.id ? { kind: 'recap' } : { kind: 'switch-ask', target: `apply:${id}` };
   return { kind: 'stale' };
 }

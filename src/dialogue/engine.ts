@@ -67,6 +67,8 @@ function execute(ctx: DialogueContext, s: DialogueState, cmd: Command): Dialogue
       return done(s, { text: '好的，请换个说法描述您的问题，例如“水费在哪交”“家里没水了”。' });
     case 'start-flow':
       return flows.startFlow(ctx, s, cmd.flowId);
+    case 'start-application':
+      return flows.startFlow(ctx, s, cmd.itemId, { single: true });
     case 'show-item':
       return answerItem(ctx, s, cmd.itemId, cmd.aspect);
     case 'lookup':
@@ -117,7 +119,7 @@ function executeInFlow(ctx: DialogueContext, s: FlowModeState, cmd: Command): Di
     case 'recap':
       return moves.recap(ctx, s);
     case 'switch-ask':
-      return moves.askSwitch(ctx, s, cmd.target);
+      return moves.askSwitch(ctx, s, cmd.target, (bot, target) => start(ctx, bot, target));
     case 'switch-go':
       return moves.switchFlow(ctx, s, (bot, target) => start(ctx, bot, target));
     case 'switch-stay':
@@ -143,6 +145,7 @@ function executeInFlow(ctx: DialogueContext, s: FlowModeState, cmd: Command): Di
 function start(ctx: DialogueContext, s: DialogueState, target: string): DialogueResult {
   const [kind, id] = target.split(':') as [string, string];
   if (kind === 'flow' && ctx.kb.flows.has(id)) return flows.startFlow(ctx, s, id);
+  if (kind === 'apply' && ctx.kb.applications.has(id)) return flows.startFlow(ctx, s, id, { single: true });
   return done(toBot(s), { text: '请问还有什么可以帮您？' });
 }
 

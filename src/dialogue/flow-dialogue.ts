@@ -3,6 +3,7 @@ import type { Flow, Question } from '../knowledge/index.js';
 import { checklistOf, commitmentOf, itemsOf, nextStepsOf, routeOf, timeLimitOf } from './flow-logic.js';
 import { nextQuestion, prune, questionById, summaryFields } from './questions.js';
 import { dueText, materialLine, shortTitle, unverifiedText } from './render.js';
+import { prefill, prefillLine } from './prefill.js';
 import { done, toBot } from './result.js';
 import { controlsOf } from './controls.js';
 import { checkSlot, displayValue, type SlotEnv, type SlotValue } from './slots.js';
@@ -10,7 +11,12 @@ import type { DialogueContext, DialogueResult, DialogueState, FlowModeState, Flo
 
 /** The flow definition of the application in progress. */
 export function flowOf(ctx: DialogueContext, s: FlowModeState): Flow {
-  return ctx.kb.flows.get(s.flow.id)!;
+  return flowDef(ctx, s.flow)!;
+}
+
+/** The definition of an application in progress: a 一件事, or a single item's own application. */
+export function flowDef(ctx: DialogueContext, f: Pick<FlowState, 'id' | 'single'>): Flow | undefined {
+  return f.single ? ctx.kb.applications.get(f.id.replace(/^apply-/, '')) : ctx.kb.flows.get(f.id);
 }
 
 /** The question being asked now, if any. */
@@ -26,17 +32,24 @@ export function slotEnv(ctx: DialogueContext): SlotEnv {
 const withFlow = (s: FlowModeState, patch: Partial<FlowState>): FlowModeState => ({ ...s, flow: { ...s.flow, ...patch } });
 
 /** Starts a 一件事: intro, then the first question. */
-export function startFlow(ctx: DialogueContext, s: DialogueState, flowId: string): DialogueResult {
-  const flow = ctx.kb.flows.get(flowId)!;
+export function startFlow(ctx: DialogueContext, s: DialogueState, flowId: string, opts: { single?: boolean; opening?: string } = {}): DialogueResult {
+  const single = opts.single === true;
+  const flow = flowDef(ctx, { id: flowId, single })!;
+  // Whatever the opening message already settles (district, DN, dates, counts, yes/no choices) is not asked again.
+  const answers = opts.opening ? prefill(flow, opts.opening, ctx.kb.utility, ctx.now, (c) => controlsOf(ctx.kb).isQuestion(c)) : {};
   const next: FlowModeState = {
     ...toBot(s),
     mode: 'flow',
     fallbacks: 0,
-    flow: { id: flowId, answers: {}, questionId: null, phase: 'asking', answered: [], editing: false },
+    flow: { id: single ? flow.id : flowId, ...(single ? { single } : {}), answers, questionId: null, phase: 'asking', answered: Object.keys(answers), editing: false },
   };
   const intro = flow.intro ?? `好的，我来帮您办理「${shortTitle(flow.title)}」，一张表一次办好。`;
   const tip = '过程中可以随时说“返回上一步”“修改手机号”“取消办理”，也可以插问其他问题。';
-  return advance(ctx, next, [{ text: `${intro}\n${tip}` }]);
+  const filled = Object.keys(answers).length ? `\n根据您的描述，已为您填好：${prefillLine(flow, answers)}。不对的话随时说“修改”。` : '';
+  const bundle = single ? ctx.kb.bundles.get(flowId) : undefined;
+  const bundleFlow = bundle && ctx.kb.flows.get(bundle.flow);
+  const offer: Reply[] = bundleFlow ? [{ text: bundle.text, quickReplies: [{ title: `一次办好：${shortTitle(bundleFlow.title)}`, postback: `flow:${bundleFlow.id}` }] }] : [];
+  return advance(ctx, next, [{ text: `${intro}\n${tip}${filled}` }, ...offer]);
 }
 
 /** The question for a flow's question, with buttons for choices and yes/no. */
@@ -188,13 +201,14 @@ export function cancel(s: FlowModeState): DialogueResult {
 
 /** Undoes the last answer and asks its question again. */
 export function back(ctx: DialogueContext, s: FlowModeState): DialogueResult {
-  const last = s.flow.answered.at(-1);
-  if (!last) {
-    const flow = flowOf(ctx, s);
-    return done(s, { text: '已经是第一步了。' }, prompt(currentQuestion(ctx, s) ?? flow.questions[0]!));
-  }
+  const flow = flowOf(ctx, s);
+  // The last answer given to a question before the current one (answers prefilled from the opening message may come later).
+  const order = flow.questions.map((q) => q.id);
+  const at = s.flow.questionId ? order.indexOf(s.flow.questionId) : order.length;
+  const last = [...s.flow.answered].reverse().find((id) => order.indexOf(id) < at);
+  if (!last) return done(s, { text: '已经是第一步了。' }, prompt(currentQuestion(ctx, s) ?? flow.questions[0]!));
   const { [last]: _dropped, ...answers } = s.flow.answers;
-  return advance(ctx, withFlow(s, { answers, answered: s.flow.answered.slice(0, -1), editing: false, missingOptional: undefined }), [{ text: '好的，回到上一步。' }]);
+  return advance(ctx, withFlow(s, { answers, answered: s.flow.answered.filter((id) => id !== last), editing: false, missingOptional: undefined }), [{ text: '好的，回到上一步。' }]);
 }
 
 /** Buttons for the answers that can be changed. */

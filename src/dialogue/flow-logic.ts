@@ -118,7 +118,8 @@ export function commitmentFor(kb: KnowledgeBase, scope: ApplicationScope, answer
   const { days, unverified } = kb.utility.commitment;
   const text = [
     `本人（本单位）承诺：${terms.map((t) => t.promise).join('；')}。`,
-    `对暂缺的可容缺材料（${materials.join('、')}），将在承诺之日起 ${days} 日内补齐。`,
+    // The period itself is stated beside the text (as 参考 while the source gives none).
+    `对暂缺的可容缺材料（${materials.map((n) => n.replace(/（.*?）/g, '')).join('、')}），将在承诺期限内补齐。`,
     `逾期未补齐或承诺不实的，${terms.map((t) => t.breach).join('；')}，由此产生的责任由本人（本单位）承担。`,
   ].join('\n');
   return { items, materials, text, days, dueBy: dueDate(now, days, '自然日'), unverified };

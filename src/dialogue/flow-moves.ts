@@ -43,13 +43,16 @@ export function recap(ctx: DialogueContext, s: FlowModeState, greeting = ''): Di
 function targetTitle(ctx: DialogueContext, target: string): string {
   const [kind, id] = target.split(':') as [string, string];
   const title = kind === 'flow' ? ctx.kb.flows.get(id)?.title : ctx.kb.items.get(id)?.title;
+  if (kind === 'apply') return `${shortTitle(title ?? id)}（单独申请）`;
   return shortTitle(title ?? id);
 }
 
 /** Asks before abandoning the application in progress for another. */
-export function askSwitch(ctx: DialogueContext, s: FlowModeState, target: string): DialogueResult {
+export function askSwitch(ctx: DialogueContext, s: FlowModeState, target: string, start: (s: DialogueState, target: string) => DialogueResult): DialogueResult {
   const flow = flowOf(ctx, s);
   const n = Object.keys(s.flow.answers).length;
+  // Nothing answered yet: nothing to lose.
+  if (!n) return start(toBot(s), target);
   const next = withFlow(s, { switchTo: target });
   const other = targetTitle(ctx, target);
   return done(next, {

@@ -1,4 +1,5 @@
 import type { Reply } from '../core/index.js';
+import { flowDef } from './flow-dialogue.js';
 import { shortTitle } from './render.js';
 import { common, done } from './result.js';
 import type { DialogueContext, DialogueResult, DialogueState, FlowState, HandoffReason, HandoffState } from './types.js';
@@ -6,7 +7,7 @@ import type { DialogueContext, DialogueResult, DialogueState, FlowState, Handoff
 const RESUME_BUTTON = { title: '继续办理', postback: 'resume' };
 
 function pausedLine(ctx: DialogueContext, flow: FlowState | undefined): string {
-  const title = flow && ctx.kb.flows.get(flow.id)?.title;
+  const title = flow && flowDef(ctx, flow)?.title;
   return title ? `您刚才的「${shortTitle(title)}」办理进度已保存，发送“继续办理”即可接着办。` : '如需回到智能客服，请发送“返回机器人”。';
 }
 

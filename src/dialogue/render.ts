@@ -115,8 +115,13 @@ export function aspectText(kb: KnowledgeBase, item: Item, aspect: Aspect, now?: 
 export function guideButtons(kb: KnowledgeBase, item: Item, except?: Aspect): QuickReply[] {
   const aspects = (Object.keys(ASPECT_TITLES) as Aspect[]).filter((a) => a !== except && a !== 'conditions' && (a !== 'policy' || item.policies.length > 0));
   const buttons = aspects.map((a) => ({ title: ASPECT_TITLES[a], postback: `item:${item.id}:${a}` }));
-  const flow = [...kb.flows.values()].find((f) => f.items.includes(item.id) && f.questions.length);
-  if (flow) buttons.push({ title: `我要办理：${shortTitle(flow.title)}`, postback: `flow:${flow.id}` });
+  // The item's own application first; a 一件事 beside it only where the item's data names one that fits.
+  const bundle = kb.bundles.get(item.id);
+  const bundleFlow = bundle && kb.flows.get(bundle.flow);
+  const flow = kb.applications.has(item.id) ? undefined : [...kb.flows.values()].find((f) => f.items.includes(item.id) && f.questions.length);
+  if (kb.applications.has(item.id)) buttons.push({ title: `我要办理：${shortTitle(item.title)}`, postback: `apply:${item.id}` });
+  if (bundleFlow) buttons.push({ title: `一次办好：${shortTitle(bundleFlow.title)}`, postback: `flow:${bundleFlow.id}` });
+  else if (flow) buttons.push({ title: `我要办理：${shortTitle(flow.title)}`, postback: `flow:${flow.id}` });
   buttons.push(HANDOFF_BUTTON);
   return buttons;
 }

@@ -176,6 +176,7 @@ export function checkSlot(raw: string, question: Question, env: SlotEnv): SlotRe
 export function displayValue(question: Question, value: SlotValue): string {
   if (typeof value === 'boolean') return value ? '是' : '否';
   if (question.type === 'dn') return `DN${value}`;
+  if (question.type === 'count') return `${value} 人`;
   if (question.type === 'choice') return question.options?.find((o) => o.value === value)?.label ?? String(value);
   const s = String(value);
   if (!question.sensitive) return s;

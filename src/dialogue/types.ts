@@ -12,7 +12,7 @@ export type FlowPhase = 'asking' | 'materials' | 'commitment' | 'confirm' | 'sub
 /** A 一件事 (or a single item's own application) in progress. */
 export interface FlowState {
   id: string;
-  /** Set for a single item's own application: `id` is then the item id. */
+  /** Set for a single item's own application: `id` is then `apply-<item id>`. */
   single?: boolean;
   answers: Record<string, SlotValue>;
   /** The question being asked; null once past the questions. */

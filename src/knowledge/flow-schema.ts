@@ -61,6 +61,8 @@ export const questionSchema = z.strictObject({
   skippable: z.boolean().optional(),
   /** A yes/no question answered by a count: "5个人" is yes when at least this many. */
   yesFromCount: z.number().int().positive().optional(),
+  /** Words that, in the opening message, settle this yes/no question as yes ("挪个位置" → 移表); 不/不用 before them: no. */
+  cues: z.array(text).default([]),
 });
 export type Question = z.infer<typeof questionSchema>;
 
@@ -90,6 +92,9 @@ export const routeSchema = z.strictObject({
   noMaterials: z.boolean().default(false),
 });
 
+/** A text shown after submitting, when its condition holds. */
+export const nextStepSchema = z.strictObject({ when: conditionSchema.optional(), text });
+
 export const flowSchema = z.strictObject({
   id,
   title: text,
@@ -102,7 +107,7 @@ export const flowSchema = z.strictObject({
   routes: z.array(routeSchema).default([]),
   bring: z.array(bringSchema).default([]),
   commitment: z.strictObject({ text, days: z.number().int().positive() }).optional(),
-  nextSteps: z.array(z.strictObject({ when: conditionSchema.optional(), text })).default([]),
+  nextSteps: z.array(nextStepSchema).default([]),
   /** Figures in the flow's texts that the source does not give, stated as "参考：…，以受理时答复为准". */
   unverified: z.array(unverifiedSchema).default([]),
 });

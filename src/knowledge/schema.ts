@@ -199,6 +199,7 @@ export const controlSchema = z.strictObject({
   backToBot: wordsSchema,
   stay: wordsSchema,
   question: wordsSchema,
+  apply: wordsSchema,
 });
 export type Control = z.infer<typeof controlSchema>;
 

@@ -170,6 +170,8 @@ describe('defect 12: 告知承诺 only for relevant items, with a conditional te
     const terms = commitmentOf(kb, flow('open-business'), openExisting(), WED)!;
     expect(terms.days).toBe(kb.utility.commitment.days);
     expect(terms.unverified).toBe(true);
-    expect(terms.text).toContain(`${terms.days} 日内补齐`);
+    expect(terms.text).toContain('对暂缺的可容缺材料（房屋实际用途证明、企业划型证明材料），将在承诺期限内补齐。');
+    expect(terms.text).not.toContain(`${terms.days} 日`);
+    expect(terms.dueBy).toBe('2026-12-25');
   });
 });
