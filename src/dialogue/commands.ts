@@ -161,7 +161,8 @@ function flowText(ctx: DialogueContext, s: FlowModeState, text: string): Command
       const value = [tail, c.stripEdit(text)].find((t) => t && checkSlot(t, named, slotEnv(ctx)).ok) ?? c.stripEdit(text);
       return { kind: 'edit', questionId: named.id, text: value };
     }
-    if (f.phase !== 'asking') return { kind: 'edit-menu' };
+    // "修改信息" on its own, even while stuck on a question, offers the answers to change.
+    if (f.phase !== 'asking' || (Object.keys(f.answers).length && [...text.replace(/\s/g, '')].length <= 6)) return { kind: 'edit-menu' };
   }
   const other = u.decision === 'flow' && u.flowId && (u.flowId !== f.id || f.single) ? `flow:${u.flowId}` : null;
   switch (f.phase) {
