@@ -29,6 +29,19 @@ export function lintKnowledge(knowledgeDir: string, flowsDir: string, catalog: C
 /** A time, money or quantity figure (not a 4-digit year): "3 个工作日", "2 小时", "60 元", "5 人". */
 const FIGURE = /(?<![\d.])\d{1,3}(?:\.\d+)?\s*(?:个工作日|个自然日|小时|分钟|元|个月|年|日内|天|立方米|人|%)/g;
 
+const applicationFile = (flowsDir: string, itemId: string) => join(flowsDir, 'items', `${itemId}.yaml`);
+
+/** The texts of an item's own application a user can be shown, the 一件事 offered beside it included. */
+function applicationFields(kb: KnowledgeBase, itemId: string, app: Flow): { field: string; text: string }[] {
+  const bundle = kb.bundles.get(itemId);
+  return [...shownFlowFields(app).filter((f) => !/^(title|routes)\./.test(f.field) && f.field !== 'title'), ...(bundle ? [{ field: 'bundle.text', text: bundle.text }] : [])];
+}
+
+/** The 参考 figures stated in these texts. */
+function wrappedIn(fields: { field: string; text: string }[]): { field: string; text: string }[] {
+  return fields.flatMap((f) => [...f.text.matchAll(WRAPPED)].map((m) => ({ field: f.field, text: m[1]! })));
+}
+
 /** The flow texts a user can be shown (its dead `commitment` text, ids and conditions left out). */
 export function shownFlowFields(flow: Flow): { field: string; text: string }[] {
   const { id: _i, examples: _e, keywords: _k, items: _it, commitment: _c, unverified: _u, ...rest } = flow;
@@ -54,6 +67,7 @@ function plainFigures(kb: KnowledgeBase, catalog: Catalog, knowledgeDir: string,
   }
   scan(join(knowledgeDir, 'utility.yaml'), shownUtilityFields(kb.utility), figures(general));
   for (const flow of kb.flows.values()) scan(join(flowsDir, `${flow.id}.yaml`), shownFlowFields(flow), figures(factsOf(flow.items)));
+  for (const [id, app] of kb.applications) scan(applicationFile(flowsDir, id), applicationFields(kb, id, app), figures(factsOf(app.items)));
   return issues;
 }
 
@@ -110,6 +124,8 @@ export function unverifiedFigures(kb: KnowledgeBase, knowledgeDir = 'knowledge',
     for (const u of item.unverified) out.push({ file, field: u.field, text: u.text });
   }
   for (const flow of kb.flows.values()) for (const u of flow.unverified) out.push({ file: join(flowsDir, `${flow.id}.yaml`), field: u.field, text: u.text });
+  // An item's own application has no list of its own: its 参考 figures are read from its texts.
+  for (const [id, app] of kb.applications) for (const u of wrappedIn(applicationFields(kb, id, app))) out.push({ file: applicationFile(flowsDir, id), ...u });
   const ufile = join(knowledgeDir, 'utility.yaml');
   if (kb.utility.commitment.unverified) out.push({ file: ufile, field: 'commitment.days', text: `告知承诺补齐期限 ${kb.utility.commitment.days} 天` });
   for (const u of kb.utility.unverified) out.push({ file: ufile, field: u.field, text: u.text });
@@ -173,6 +189,7 @@ function shownWords(kb: KnowledgeBase, knowledgeDir: string, flowsDir: string): 
   for (const item of kb.items.values()) scan(join(knowledgeDir, 'items', `${item.id}.yaml`), shownFields(item));
   scan(join(knowledgeDir, 'utility.yaml'), shownUtilityFields(kb.utility));
   for (const flow of kb.flows.values()) scan(join(flowsDir, `${flow.id}.yaml`), shownFlowFields(flow));
+  for (const [id, app] of kb.applications) scan(applicationFile(flowsDir, id), applicationFields(kb, id, app));
   return issues;
 }
 

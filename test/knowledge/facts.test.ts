@@ -164,7 +164,8 @@ describe('figures the source does not give', () => {
       /transfer-ownership\.yaml: timeLimit: 1 个工作日/,
     ])
       expect(text).toMatch(want);
-    for (const f of figures.filter((x) => x.field !== 'timeLimit' && x.field !== 'commitment.days')) {
+    // Items' own applications (flows/items) have no list: their figures are read from the 参考 wording itself.
+    for (const f of figures.filter((x) => x.field !== 'timeLimit' && x.field !== 'commitment.days' && !x.file.includes(join('flows', 'items')))) {
       const item = [...kb.items.values()].find((i) => f.file.endsWith(`items/${i.id}.yaml`));
       const flow = [...kb.flows.values()].find((x) => f.file.endsWith(`flows/${x.id}.yaml`));
       const fields = item ? shownFields(item) : flow ? shownFlowFields(flow) : shownUtilityFields(kb.utility);
@@ -288,5 +289,19 @@ describe('lint catches drift from the source', () => {
     const issues = lint(dir);
     expect(issues).toContainEqual(expect.stringMatching(/demolition\.yaml: questions\.0\.help: shows "示例"/));
     expect(issues).toContainEqual(expect.stringMatching(/utility\.yaml: halls\.1\.address: shows "示例"/));
+  });
+});
+
+describe('items’ own applications (flows/items) follow the same rules', () => {
+  it('state no plain figure the source does not give, and show no "示例"', () => {
+    const issues = lintKnowledge('knowledge', 'flows', loadCatalog()).map(formatIssue);
+    expect(issues.filter((i) => i.includes('flows/items/'))).toEqual([]);
+    expect(kb.applications.size).toBeGreaterThan(0);
+    for (const [id, app] of kb.applications) expect(JSON.stringify(app), id).not.toContain('示例');
+  });
+
+  it('list their 参考 figures in `kb lint --unverified`', () => {
+    const figures = unverifiedFigures(kb).filter((f) => f.file.includes(join('flows', 'items')));
+    expect(figures).toContainEqual({ file: join('flows', 'items', 'ladder-population.yaml'), field: 'intro', text: '5 人及以上' });
   });
 });
