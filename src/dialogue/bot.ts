@@ -59,6 +59,11 @@ const REF_IN = /WS\d{8}-\d{4,}/i;
  * classifier could not place ("谢谢你姑娘") is smalltalk, not out of scope.
  */
 function reconsider(ctx: DialogueContext, s: DialogueState, u: Understanding, text: string): Understanding {
+  // "水电费能一起交吗": a question naming another utility's business is not a 一件事 of ours.
+  if (u.decision === 'flow' && controlsOf(ctx.kb).isQuestion(text)) {
+    const topic = ctx.kb.intents.outOfScope.find((t) => t.reply && t.words.some((w) => text.includes(w)));
+    if (topic) return { ...u, decision: 'fallback', flowId: null, scopeTopic: topic.topic };
+  }
   if (u.decision === 'flow' && u.flowId) {
     const flow = ctx.kb.flows.get(u.flowId);
     const item = u.candidates.find((k) => k.startsWith('item:'))?.slice(5);

@@ -94,7 +94,10 @@ function stale(ctx: DialogueContext, s: DialogueState): DialogueResult {
   return done(s, { text: `${note}请问还有什么可以帮您？` });
 }
 
-function executeInFlow(ctx: DialogueContext, s: FlowModeState, cmd: Command): DialogueResult {
+function executeInFlow(ctx: DialogueContext, state: FlowModeState, cmd: Command): DialogueResult {
+  // "放弃当前办理吗？" answered with anything else than stay or switch: the question is dropped.
+  const keep = cmd.kind === 'switch-go' || cmd.kind === 'switch-stay' || cmd.kind === 'switch-ask';
+  const s: FlowModeState = state.flow.switchTo && !keep ? { ...state, flow: { ...state.flow, switchTo: undefined } } : state;
   switch (cmd.kind) {
     case 'cancel':
       return flows.cancel(s);

@@ -39,6 +39,18 @@ describe('engine shape', () => {
     if (s.mode === 'flow') expect(s.flow.phase === 'materials' || s.flow.phase === 'confirm').toBe(true);
   });
 
+  it('never changes the state it is given through hand-off, resume, stale buttons, recap and a switch', () => {
+    const s = play(initialState(), ['我要装修', '需要', '#p:99:yes', '#yes', '你好', '转人工', '在吗', '继续办理', '我要开店', '继续当前办理', '下周三']);
+    expect(s.mode).toBe('flow');
+    if (s.mode === 'flow') expect(s.flow.answers).toMatchObject({ needSuspend: true, suspendDate: '2026-12-09' });
+  });
+
+  it('keeps every answer button within Telegram\'s 64-byte callback data', () => {
+    const flows = [...ctx.kb.flows.values(), ...ctx.kb.applications.values()];
+    const payloads = flows.flatMap((f) => [...f.questions.map((q) => `edit:${q.id}`), ...f.questions.flatMap((q) => (q.options ?? []).map((o) => `opt:${o.value}`))]);
+    for (const p of payloads) expect(Buffer.byteLength(`p:999999:${p}`), p).toBeLessThanOrEqual(64);
+  });
+
   it('migrates a stored version-1 flow state (stepId, history) to the current shape', () => {
     const v1 = { v: 1, mode: 'flow', fallbacks: 0, applications: ['WS20261204-0001'], flow: { id: 'renovation', answers: { needSuspend: false }, stepId: 'relocate', phase: 'asking', history: ['needSuspend'], editing: false } };
     const s = migrate(v1);
