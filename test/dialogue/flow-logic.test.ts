@@ -31,6 +31,15 @@ describe('defect 6: due dates', () => {
     expect(dueText(limit)).toBe('按您约定的日期办理，2026-12-15 前办结');
   });
 
+  it('a single item application is due on the day asked for too (报停 上门日期, 临时用水 开始日期)', () => {
+    for (const [item, slot] of [['suspend-resume', 'preferredDate'], ['temporary-water', 'startDate'], ['leak-detection', 'preferredDate']] as const) {
+      const app = kb.applications.get(item)!;
+      expect(app.questions.map((q) => q.id), item).toContain(slot);
+      const limit = timeLimitFor(kb, { items: [item], route: app.routes[0] }, { [slot]: '2026-12-28' }, WED);
+      expect(limit, item).toMatchObject({ due: '2026-12-28', scheduled: true });
+    }
+  });
+
   it('a move-out before the item limit keeps the item limit', () => {
     const limit = timeLimitOf(kb, flow('demolition'), demolition({ moveOutDate: '2026-11-26' }), WED);
     expect(limit).toMatchObject({ due: '2026-11-30', value: 3, unit: '工作日' });
