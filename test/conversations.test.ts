@@ -61,6 +61,8 @@ const turnSchema = z
     clickEarlier: z.string().min(1).optional(),
     /** Sends a raw postback. */
     postback: z.string().min(1).optional(),
+    /** Seconds the fixed clock moves on before this turn (the user comes back later). */
+    wait: z.number().int().positive().optional(),
     expect: expectSchema.default({}),
   })
   .refine((t) => [t.user, t.click, t.clickEarlier, t.postback].filter((x) => x !== undefined).length === 1, { message: 'a turn needs exactly one of user, click, clickEarlier, postback' });
@@ -225,7 +227,7 @@ beforeAll(() => {
   classifier = createClassifier(kb);
 });
 
-async function buildApp(script: Script): Promise<{ app: FastifyInstance; saved: () => number }> {
+async function buildApp(script: Script): Promise<{ app: FastifyInstance; saved: () => number; wait: (seconds: number) => void }> {
   const stores = createMemoryStores();
   let saved = 0;
   const save = stores.applications.save.bind(stores.applications);
@@ -234,14 +236,18 @@ async function buildApp(script: Script): Promise<{ app: FastifyInstance; saved: 
     return save(a);
   };
   const logger = createLogger('silent');
-  const fixed = script.now ? new Date(script.now) : null;
-  const service = createConversationService({ kb, classifier, stores, logger, ...(fixed ? { now: () => new Date(fixed) } : {}) });
+  let fixed = script.now ? new Date(script.now) : null;
+  const service = createConversationService({ kb, classifier, stores, logger, ...(fixed ? { now: () => new Date(fixed!) } : {}) });
+  const wait = (seconds: number) => {
+    if (!fixed) throw new Error('`wait` needs a fixed clock (`now`)');
+    fixed = new Date(fixed.getTime() + seconds * 1000);
+  };
   const app = await buildServer({ service, stores, logger });
-  return { app, saved: () => saved };
+  return { app, saved: () => saved, wait };
 }
 
 async function play(file: string, script: Script): Promise<void> {
-  const { app, saved } = await buildApp(script);
+  const { app, saved, wait } = await buildApp(script);
   try {
     const started = await app.inject({ method: 'POST', url: '/api/v1/conversations', payload: script.userId ? { userId: script.userId } : {} });
     expect(started.statusCode, `${file}: starting the conversation`).toBe(201);
@@ -255,6 +261,7 @@ async function play(file: string, script: Script): Promise<void> {
     for (const [i, turn] of script.turns.entries()) {
       const n = i + 1;
       const where = `${file}: turn ${n}`;
+      if (turn.wait) wait(turn.wait);
       let payload: { text: string } | { postback: string };
       let said: string;
       if (turn.click !== undefined) {

@@ -4,6 +4,7 @@ import * as flows from './flow-dialogue.js';
 import * as moves from './flow-moves.js';
 import { handoff, handoffNotice } from './handoff.js';
 import { stampPrompts } from './prompts.js';
+import { shortTitle } from './render.js';
 import { done, toBot } from './result.js';
 import { STATE_VERSION, type DialogueContext, type DialogueInput, type DialogueResult, type DialogueState, type FlowModeState, type FlowState } from './types.js';
 
@@ -34,7 +35,23 @@ export function migrate(stored: unknown): DialogueState {
 
 /** The dialogue engine: a pure function from state and input to replies, next state and effects. The input state is never changed. */
 export function step(ctx: DialogueContext, state: DialogueState, input: DialogueInput): DialogueResult {
-  return stampPrompts(run(ctx, state, input));
+  const result = run(ctx, state, input);
+  if (input.kind !== 'text' && input.kind !== 'postback') return stampPrompts(result);
+  const seen = { ...result.state, lastSeen: ctx.now.toISOString() } as DialogueState;
+  return stampPrompts({ ...result, state: seen, replies: [...welcomeBack(ctx, state, result), ...result.replies] });
+}
+
+/** Away this long, a user in the middle of an application is reminded where it stands. */
+const AWAY_MS = 30 * 60_000;
+
+function welcomeBack(ctx: DialogueContext, before: DialogueState, result: DialogueResult): { text: string }[] {
+  if (before.mode !== 'flow' || result.state.mode !== 'flow' || !before.lastSeen) return [];
+  if (ctx.now.getTime() - Date.parse(before.lastSeen) < AWAY_MS) return [];
+  // The recap itself already says it.
+  if (result.replies.some((r) => r.text.includes('您正在办理'))) return [];
+  const flow = flows.flowOf(ctx, result.state);
+  const n = Object.keys(result.state.flow.answers).length;
+  return [{ text: `欢迎回来！您正在办理「${shortTitle(flow.title)}」${n ? `，已填写 ${n} 项` : ''}，我们接着来。` }];
 }
 
 function run(ctx: DialogueContext, state: DialogueState, input: DialogueInput): DialogueResult {

@@ -55,6 +55,8 @@ interface Common {
   prompt?: PromptRef;
   /** The flow of the last application submitted in this conversation, for "装修完了怎么恢复用水". */
   lastFlowId?: string;
+  /** When the user last wrote (ISO instant): who comes back after a while is reminded where they were. */
+  lastSeen?: string;
 }
 
 /** Talking with the bot, no application in progress. */
