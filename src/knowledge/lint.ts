@@ -22,8 +22,28 @@ export function lintKnowledge(knowledgeDir: string, flowsDir: string, catalog: C
   return [
     ...issues, ...coverage(kb, catalog, knowledgeDir, flowsDir), ...duplicates(kb, knowledgeDir, flowsDir), ...facts(kb, catalog, knowledgeDir),
     ...synonymClashes(kb, knowledgeDir), ...markings(kb, knowledgeDir), ...unverifiedIssues(kb, knowledgeDir, flowsDir), ...shownWords(kb, knowledgeDir, flowsDir),
-    ...plainFigures(kb, catalog, knowledgeDir, flowsDir),
+    ...plainFigures(kb, catalog, knowledgeDir, flowsDir), ...askedSlots(kb, knowledgeDir),
   ];
+}
+
+/** A material condition or a scheduled day names an answer: it must be a question some application asks (a typo would read as "never"). */
+function askedSlots(kb: KnowledgeBase, knowledgeDir: string): KnowledgeIssue[] {
+  const issues: KnowledgeIssue[] = [];
+  const asked = new Set([...kb.flows.values(), ...kb.applications.values()].flatMap((f) => f.questions.map((q) => q.id)));
+  const applied = new Set([...kb.flows.values(), ...kb.applications.values()].flatMap((f) => f.items));
+  // Guides nobody applies for through the assistant keep conditions for the hall to read.
+  for (const item of [...kb.items.values()].filter((i) => applied.has(i.id))) {
+    const file = join(knowledgeDir, 'items', `${item.id}.yaml`);
+    const check = (field: string, slot: string) => {
+      if (!asked.has(slot)) issues.push({ file, field, problem: `"${slot}" is not a question of any flow or item application` });
+    };
+    item.materials.forEach((m, i) => {
+      for (const k of Object.keys(m.when ?? {})) check(`materials.${i}.when.${k}`, k);
+      for (const k of Object.keys(m.unless ?? {})) check(`materials.${i}.unless.${k}`, k);
+    });
+    item.timeLimit.scheduledBy.forEach((slot, i) => check(`timeLimit.scheduledBy.${i}`, slot));
+  }
+  return issues;
 }
 
 /** A time, money or quantity figure (not a 4-digit year): "3 个工作日", "2 小时", "60 元", "5 人". */

@@ -305,3 +305,21 @@ describe('items’ own applications (flows/items) follow the same rules', () => 
     expect(figures).toContainEqual({ file: join('flows', 'items', 'ladder-population.yaml'), field: 'intro', text: '5 人及以上' });
   });
 });
+
+describe('material conditions name real answers', () => {
+  it('a typo in a condition is reported (it would silently drop the material)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'facts-slot-'));
+    try {
+      cpSync('knowledge', join(dir, 'knowledge'), { recursive: true });
+      cpSync('flows', join(dir, 'flows'), { recursive: true });
+      const path = join(dir, 'knowledge/items/transfer-ownership.yaml');
+      const d = parse(readFileSync(path, 'utf8')) as { materials: { id: string; when?: Record<string, unknown> }[] };
+      d.materials.find((m) => m.id === 'agent-authorization')!.when = { byAgnet: true };
+      writeFileSync(path, stringify(d));
+      const issues = lintKnowledge(join(dir, 'knowledge'), join(dir, 'flows'), loadCatalog()).map(formatIssue);
+      expect(issues).toContainEqual(expect.stringMatching(/transfer-ownership\.yaml: materials\.\d+\.when\.byAgnet: "byAgnet" is not a question of any flow or item application/));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
