@@ -119,7 +119,9 @@ export function guideButtons(kb: KnowledgeBase, item: Item, except?: Aspect): Qu
   const bundle = kb.bundles.get(item.id);
   const bundleFlow = bundle && kb.flows.get(bundle.flow);
   const flow = kb.applications.has(item.id) ? undefined : [...kb.flows.values()].find((f) => f.items.includes(item.id) && f.questions.length);
-  if (kb.applications.has(item.id)) buttons.push({ title: `我要办理：${shortTitle(item.title)}`, postback: `apply:${item.id}` });
+  // A long title ("中小微企业、个体工商户、民办教育机构用水优惠申请") is shown by its first alias on a button.
+  const name = [...shortTitle(item.title)].length > 12 ? (item.aliases[0] ?? shortTitle(item.title)) : shortTitle(item.title);
+  if (kb.applications.has(item.id)) buttons.push({ title: `我要办理：${name}`, postback: `apply:${item.id}` });
   if (bundleFlow) buttons.push({ title: `一次办好：${shortTitle(bundleFlow.title)}`, postback: `flow:${bundleFlow.id}` });
   else if (flow) buttons.push({ title: `我要办理：${shortTitle(flow.title)}`, postback: `flow:${flow.id}` });
   buttons.push(HANDOFF_BUTTON);
