@@ -105,7 +105,7 @@ function execute(ctx: DialogueContext, s: DialogueState, cmd: Command): Dialogue
 
 /** A button from an earlier question, or one no longer known: nothing is recorded, the current question is asked again. */
 function stale(ctx: DialogueContext, s: DialogueState): DialogueResult {
-  const note = '这个按钮已经过期了（它属于之前的问题），这次点击没有记录。';
+  const note = '这个按钮已经过期或无效了（可能属于之前的问题），这次点击没有记录。';
   if (s.mode === 'flow') return done(s, { text: note }, moves.reask(ctx, s, '当前的问题是：'));
   if (s.mode === 'handoff') return handoffNotice(ctx, s, false);
   return done(s, { text: `${note}请问还有什么可以帮您？` });

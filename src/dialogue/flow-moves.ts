@@ -84,7 +84,7 @@ export function invalid(ctx: DialogueContext, s: FlowModeState, reason: string):
   const next = withFlow(s, { failures });
   const help = q.help ? `\n${q.help}` : '';
   if (failures === 1) return done(next, { text: `${reason}${help}` }, prompt(q));
-  const example = /例如/.test(q.help ?? '') ? '' : '\n请按提示的格式填写。';
+  const example = /例如/.test(q.help ?? '') || q.type === 'yes-no' || q.type === 'choice' ? '' : '\n请按提示的格式填写。';
   const why = `还是没能识别：${reason}。${help}${example}`;
   if (failures === 2) return done(next, { text: why }, prompt(q));
   const buttons: QuickReply[] = [...(prompt(q).quickReplies ?? []), ...(skippable(q) ? [{ title: '跳过，稍后补充', postback: 'skip' }] : []), { ...HANDOFF_BUTTON, postback: 'handoff:stuck' }];
