@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { loadConfig } from './config.js';
 import { createCliChannel } from './channels/cli/index.js';
 import { renderText } from './channels/render-text.js';
-import { formatIssue, lintKnowledge, loadCatalog, loadKnowledge } from './knowledge/index.js';
+import { formatIssue, lintKnowledge, loadCatalog, loadKnowledge, unverifiedFigures } from './knowledge/index.js';
 import { createClassifier } from './nlu/index.js';
 import { createAssistant } from './main.js';
 
@@ -10,7 +10,8 @@ const USAGE = `usage: npm run -s cli -- <command>
   classify            read {"id","text"} JSON lines on stdin, write one decision per line
   ask "<text>"        print the reply a user would see to a first message
   chat                chat in the terminal (same engine, in-memory stores)
-  kb lint [--catalog FILE]  check the knowledge base; prints file: field: problem`;
+  kb lint [--catalog FILE]  check the knowledge base; prints file: field: problem
+  kb lint --unverified      list every figure the source does not give (file: field: text), for the utility to confirm`;
 
 
 async function classify(): Promise<void> {
@@ -48,7 +49,14 @@ async function chat(): Promise<void> {
 function lint(args: string[]): number {
   const i = args.indexOf('--catalog');
   const catalog = loadCatalog(i >= 0 ? args[i + 1] : 'knowledge/catalog.yaml');
-  const issues = lintKnowledge(process.env.KNOWLEDGE_DIR ?? 'knowledge', process.env.FLOWS_DIR ?? 'flows', catalog);
+  const dir = process.env.KNOWLEDGE_DIR ?? 'knowledge';
+  const issues = lintKnowledge(dir, process.env.FLOWS_DIR ?? 'flows', catalog);
+  if (args.includes('--unverified') && !issues.length) {
+    const figures = unverifiedFigures(loadKnowledge(dir, process.env.FLOWS_DIR ?? 'flows'), dir, process.env.FLOWS_DIR ?? 'flows');
+    for (const f of figures) console.log(`${f.file}: ${f.field}: ${f.text}`);
+    console.log(`${figures.length} unverified figures`);
+    return 0;
+  }
   for (const issue of issues) console.log(formatIssue(issue));
   if (!issues.length) console.log('knowledge base ok');
   return issues.length ? 1 : 0;

@@ -57,11 +57,15 @@ const turnSchema = z
     user: z.string({ error: QUOTE }).optional(),
     /** Clicks a quick reply of the last bot message by its title. */
     click: z.string().min(1).optional(),
+    /** Clicks a button of an earlier turn's bot message (a stale button still on screen), the most recent first. */
+    clickEarlier: z.string().min(1).optional(),
     /** Sends a raw postback. */
     postback: z.string().min(1).optional(),
+    /** Seconds the fixed clock moves on before this turn (the user comes back later). */
+    wait: z.number().int().positive().optional(),
     expect: expectSchema.default({}),
   })
-  .refine((t) => [t.user, t.click, t.postback].filter((x) => x !== undefined).length === 1, { message: 'a turn needs exactly one of user, click, postback' });
+  .refine((t) => [t.user, t.click, t.clickEarlier, t.postback].filter((x) => x !== undefined).length === 1, { message: 'a turn needs exactly one of user, click, clickEarlier, postback' });
 
 const applicationSchema = z.strictObject({
   /** The mobile to look the application up with; defaults to the last mobile number the user typed. */
@@ -72,7 +76,7 @@ const applicationSchema = z.strictObject({
   /** The linked items, in order. */
   items: strings.optional(),
   dueDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
-  timeLimit: z.strictObject({ value: z.number().int(), unit: z.enum(['工作日', '自然日']) }).optional(),
+  timeLimit: z.strictObject({ value: z.number().int(), unit: z.enum(['工作日', '自然日']), unverified: z.boolean().optional() }).optional(),
   /** Checklist entries (by name, substring) that must be present. */
   checklistHas: strings.optional(),
   /** Checklist entries (by name, substring) that must be absent. */
@@ -184,6 +188,8 @@ function checkTurn(file: string, n: number, said: string, turn: Turn, played: Pl
   const state = played.body.state!;
   const texts = messages.map((m) => m.text).join('\n');
   const buttons = messages.flatMap((m) => m.quickReplies ?? []).map((q) => q.title);
+  // Sample data is marked in data, never shown: no reply, button or card says "示例".
+  if (JSON.stringify(messages).includes('示例')) problems.push('a reply shows "示例"');
   const field = (name: 'mode' | 'flowId' | 'itemId', want: string | null | undefined) => {
     if (want === undefined) return;
     const got = state[name];
@@ -221,7 +227,7 @@ beforeAll(() => {
   classifier = createClassifier(kb);
 });
 
-async function buildApp(script: Script): Promise<{ app: FastifyInstance; saved: () => number }> {
+async function buildApp(script: Script): Promise<{ app: FastifyInstance; saved: () => number; wait: (seconds: number) => void }> {
   const stores = createMemoryStores();
   let saved = 0;
   // Applications are written with the turn's commit; count what the commits stored.
@@ -232,20 +238,25 @@ async function buildApp(script: Script): Promise<{ app: FastifyInstance; saved: 
     return stored;
   };
   const logger = createLogger('silent');
-  const fixed = script.now ? new Date(script.now) : null;
-  const service = createConversationService({ kb, classifier, stores, logger, ...(fixed ? { now: () => new Date(fixed) } : {}) });
+  let fixed = script.now ? new Date(script.now) : null;
+  const service = createConversationService({ kb, classifier, stores, logger, ...(fixed ? { now: () => new Date(fixed!) } : {}) });
+  const wait = (seconds: number) => {
+    if (!fixed) throw new Error('`wait` needs a fixed clock (`now`)');
+    fixed = new Date(fixed.getTime() + seconds * 1000);
+  };
   const app = await buildServer({ service, stores, logger });
-  return { app, saved: () => saved };
+  return { app, saved: () => saved, wait };
 }
 
 async function play(file: string, script: Script): Promise<void> {
-  const { app, saved } = await buildApp(script);
+  const { app, saved, wait } = await buildApp(script);
   try {
     const started = await app.inject({ method: 'POST', url: '/api/v1/conversations', payload: script.userId ? { userId: script.userId } : {} });
     expect(started.statusCode, `${file}: starting the conversation`).toBe(201);
     const { conversationId, token, messages: welcome } = started.json() as { conversationId: string; token: string; messages: Message[] };
     const headers = { authorization: `Bearer ${token}` };
     let last: Message[] = welcome;
+    const earlier: Message[][] = [];
     let stored = welcome.length;
     const vars: { ref?: string } = {};
     const typed: string[] = [];
@@ -253,6 +264,7 @@ async function play(file: string, script: Script): Promise<void> {
     for (const [i, turn] of script.turns.entries()) {
       const n = i + 1;
       const where = `${file}: turn ${n}`;
+      if (turn.wait) wait(turn.wait);
       let payload: { text: string } | { postback: string };
       let said: string;
       if (turn.click !== undefined) {
@@ -261,6 +273,14 @@ async function play(file: string, script: Script): Promise<void> {
         if (!hit) throw new Error(`${where}: no button "${turn.click}" on the last bot message; offered: ${offered.map((q) => q.title).join(' | ') || '(none)'}\n  bot said:\n${show(last)}`);
         payload = { postback: hit.postback };
         said = `click "${turn.click}" → ${hit.postback}`;
+      } else if (turn.clickEarlier !== undefined) {
+        const hit = earlier
+          .flatMap((ms) => ms.flatMap((m) => m.quickReplies ?? []))
+          .reverse()
+          .find((q) => q.title === turn.clickEarlier);
+        if (!hit) throw new Error(`${where}: no earlier button "${turn.clickEarlier}"`);
+        payload = { postback: hit.postback };
+        said = `click earlier "${turn.clickEarlier}" → ${hit.postback}`;
       } else if (turn.postback !== undefined) {
         payload = { postback: fill(turn.postback, vars, where) };
         said = `postback ${payload.postback}`;
@@ -272,9 +292,13 @@ async function play(file: string, script: Script): Promise<void> {
       }
       const res = await app.inject({ method: 'POST', url: `/api/v1/conversations/${conversationId}/messages`, payload, headers });
       const played: Played = { status: res.statusCode, body: res.json() };
-      const problems = checkTurn(file, n, said, turn, played);
+      const e = turn.expect;
+      const filled = (list?: string[]) => list?.map((t) => fill(t, vars, where));
+      const expanded = { ...turn, expect: { ...e, contains: filled(e.contains), notContains: filled(e.notContains), lastContains: filled(e.lastContains) } };
+      const problems = checkTurn(file, n, said, expanded, played);
       if (problems.length) throw new Error(problems.join('\n'));
       if (res.statusCode === 200) {
+        earlier.push(last);
         last = played.body.messages ?? [];
         stored += 1 + last.length;
         if (played.body.state?.applicationRef) vars.ref = played.body.state.applicationRef;
@@ -323,7 +347,8 @@ async function checkApplication(app: FastifyInstance, file: string, want: z.infe
   if (want.route !== undefined) eq('route', a.route ?? null, want.route);
   eq('items', a.items, want.items);
   eq('dueDate', a.dueDate, want.dueDate);
-  eq('timeLimit', a.timeLimit, want.timeLimit);
+  // Only the keys the script names: `unverified` is checked when given.
+  eq('timeLimit', want.timeLimit && Object.fromEntries(Object.keys(want.timeLimit).map((k) => [k, (a.timeLimit as Record<string, unknown>)[k] ?? false])), want.timeLimit);
   const names = a.checklist.map((m) => m.name);
   for (const s of want.checklistHas ?? []) if (!names.some((x) => x.includes(s))) problems.push(`checklist has no "${s}"`);
   for (const s of want.checklistLacks ?? []) if (names.some((x) => x.includes(s))) problems.push(`checklist has "${s}"`);

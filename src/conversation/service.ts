@@ -123,7 +123,7 @@ export function buildPipeline(deps: ConversationDeps, mask: Masker): TurnMiddlew
 const toState = (d: DialogueState): ApiState => ({
   mode: d.mode,
   ...(d.itemId ? { itemId: d.itemId } : {}),
-  ...(d.flow ? { flowId: d.flow.id } : {}),
+  ...(d.mode === 'flow' ? { flowId: d.flow.id } : {}),
   ...(d.applications.length ? { applicationRef: d.applications.at(-1) } : {}),
 });
 

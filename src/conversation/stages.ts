@@ -204,7 +204,7 @@ export function metricsMiddleware(observe: (m: TurnMetrics) => void): TurnMiddle
     } finally {
       const d = turn.session?.dialogue;
       try {
-        observe({ conversationId: turn.conversationId, channel: turn.channel, handled: turn.handled, error, durationMs: performance.now() - started, mode: d?.mode, flowId: d?.flow?.id, itemId: d?.itemId });
+        observe({ conversationId: turn.conversationId, channel: turn.channel, handled: turn.handled, error, durationMs: performance.now() - started, mode: d?.mode, flowId: d?.mode === 'flow' ? d.flow.id : undefined, itemId: d?.itemId });
       } catch {
         // a broken metrics hook never fails a turn
       }

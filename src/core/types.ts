@@ -9,7 +9,7 @@ export type Card =
   | { type: 'guide'; itemId: string; title: string; facts: { label: string; value: string }[] }
   | { type: 'checklist'; title: string; entries: { name: string; requirement: string; commitment: boolean; provided?: boolean }[] }
   | { type: 'summary'; title: string; fields: { label: string; value: string }[] }
-  | { type: 'application'; ref: string; title: string; status: string; dueDate: string; fields: { label: string; value: string }[] }
+  | { type: 'application'; ref: string; title: string; status: string; dueDate: string | null; fields: { label: string; value: string }[] }
   | { type: 'handoff'; reason: string; ticket?: string };
 
 /** Who wrote a transcript message. */
@@ -38,6 +38,8 @@ export type Mode = 'bot' | 'flow' | 'handoff' | 'agent' | 'closed';
 
 /** One line of an application's materials checklist. */
 export interface ChecklistEntry {
+  /** The material's stable id in the knowledge base (absent on applications stored before ids). */
+  id?: string;
   name: string;
   requirement: '必备' | '可容缺';
   commitment: boolean;
@@ -66,7 +68,9 @@ export interface Application {
   mobile: string;
   status: 'submitted' | 'accepted' | 'completed' | 'cancelled';
   submittedAt: string;
-  dueDate: string;
-  timeLimit: { value: number; unit: '工作日' | '自然日' };
+  /** null while the clock has not started: 可容缺 materials missing and no 告知承诺 signed (counted from acceptance). */
+  dueDate: string | null;
+  /** `unverified`: the source gives no such limit, it is shown as 参考; `scheduled`: due on the day the applicant chose. */
+  timeLimit: { value: number; unit: '工作日' | '自然日'; unverified?: boolean; scheduled?: boolean };
   nextSteps: string[];
 }

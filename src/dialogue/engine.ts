@@ -1,175 +1,172 @@
-import type { Reply } from '../core/index.js';
-import { ASPECTS, type Aspect } from '../knowledge/index.js';
-import type { Understanding } from '../nlu/index.js';
-import { runFlowText, runFlowPostback, startFlow, finishApplication } from './flow-dialogue.js';
-import { aspectReply, guideReply, HANDOFF_BUTTON, targetButton } from './render.js';
-import { checkMobile } from './slots.js';
-import { STATE_VERSION, type DialogueContext, type DialogueInput, type DialogueResult, type DialogueState, type HandoffReason } from './types.js';
+import { answerItem, lookupResult, understood, welcome } from './bot.js';
+import { interpret, type Command } from './commands.js';
+import * as flows from './flow-dialogue.js';
+import * as moves from './flow-moves.js';
+import { handoff, handoffNotice } from './handoff.js';
+import { stampPrompts } from './prompts.js';
+import { shortTitle } from './render.js';
+import { done, toBot } from './result.js';
+import { STATE_VERSION, type DialogueContext, type DialogueInput, type DialogueResult, type DialogueState, type FlowModeState, type FlowState } from './types.js';
 
 /** A fresh state for a new conversation. */
 export function initialState(): DialogueState {
   return { v: STATE_VERSION, mode: 'bot', fallbacks: 0, applications: [] };
 }
 
+/** A version-1 flow: `stepId` and `history` were renamed `questionId` and `answered`. */
+type V1Flow = Partial<FlowState> & { stepId?: string | null; history?: string[] };
+
 /** Brings a stored state of an older version up to date. */
-export function migrate(state: Partial<DialogueState> | null | undefined): DialogueState {
-  if (!state || typeof state !== 'object') return initialState();
-  return { ...initialState(), ...state, v: STATE_VERSION };
+export function migrate(stored: unknown): DialogueState {
+  if (!stored || typeof stored !== 'object') return initialState();
+  const old = stored as Record<string, unknown> & { v?: number; mode?: string; flow?: V1Flow; handoffReason?: string };
+  if (old.v === STATE_VERSION) return old as unknown as DialogueState;
+  // Version 1: one shape with `mode`, an optional `flow` and optional `handoffReason`.
+  const { flow: oldFlow, handoffReason, mode, lookupRef, ...rest } = old;
+  const base = { ...initialState(), ...(rest as object), v: STATE_VERSION } as DialogueState;
+  if (mode === 'flow' && oldFlow?.id) {
+    const { stepId, history, ...f } = oldFlow;
+    const flow: FlowState = { answers: {}, phase: 'asking', editing: false, ...f, id: oldFlow.id, questionId: f.questionId ?? stepId ?? null, answered: f.answered ?? history ?? [] };
+    return { ...toBot(base), mode: 'flow', flow };
+  }
+  if (mode === 'handoff' || mode === 'agent') return { ...toBot(base), mode, handoffReason: (handoffReason as never) ?? 'unknown' };
+  return toBot(base, { mode: mode === 'closed' ? 'closed' : 'bot', ...(typeof lookupRef === 'string' ? { lookupRef } : {}) });
 }
 
-const REF = /WS\d{8}-\d{4,}/i;
-const BACK_TO_BOT = /^(返回机器人|回到机器人|取消转人工|不用人工了|继续问机器人)$/;
-
-/** The dialogue engine: a pure function from state and input to replies, next state and effects. */
+/** The dialogue engine: a pure function from state and input to replies, next state and effects. The input state is never changed. */
 export function step(ctx: DialogueContext, state: DialogueState, input: DialogueInput): DialogueResult {
-  const s = structuredClone(state);
+  const result = run(ctx, state, input);
+  if (input.kind !== 'text' && input.kind !== 'postback') return stampPrompts(result);
+  const seen = { ...result.state, lastSeen: ctx.now.toISOString() } as DialogueState;
+  return stampPrompts({ ...result, state: seen, replies: [...welcomeBack(ctx, state, result), ...result.replies] });
+}
+
+/** Away this long, a user in the middle of an application is reminded where it stands. */
+const AWAY_MS = 30 * 60_000;
+
+function welcomeBack(ctx: DialogueContext, before: DialogueState, result: DialogueResult): { text: string }[] {
+  if (before.mode !== 'flow' || result.state.mode !== 'flow' || !before.lastSeen) return [];
+  if (ctx.now.getTime() - Date.parse(before.lastSeen) < AWAY_MS) return [];
+  // The recap itself already says it.
+  if (result.replies.some((r) => r.text.includes('您正在办理'))) return [];
+  const flow = flows.flowOf(ctx, result.state);
+  const n = Object.keys(result.state.flow.answers).length;
+  return [{ text: `欢迎回来！您正在办理「${shortTitle(flow.title)}」${n ? `，已填写 ${n} 项` : ''}，我们接着来。` }];
+}
+
+function run(ctx: DialogueContext, state: DialogueState, input: DialogueInput): DialogueResult {
   switch (input.kind) {
     case 'start':
-      return { replies: [welcome(ctx)], state: s, effects: [] };
+      return done(state, welcome(ctx));
     case 'application-created':
-      return finishApplication(ctx, s, input.application);
+      return flows.finishApplication(ctx, state, input.application);
     case 'lookup-result':
-      return lookupResult(s, input.application);
+      return lookupResult(ctx, state, input.application);
     case 'postback':
-      return postback(ctx, s, input.payload);
     case 'text':
-      return text(ctx, s, input.text);
+      return execute(ctx, state, interpret(ctx, state, input));
   }
 }
 
-function welcome(ctx: DialogueContext): Reply {
-  return { text: ctx.kb.utility.welcome.text, quickReplies: ctx.kb.utility.welcome.quickReplies };
-}
-
-function done(state: DialogueState, ...replies: Reply[]): DialogueResult {
-  return { replies, state, effects: [] };
-}
-
-/** Hands the conversation to a person. */
-export function handoff(ctx: DialogueContext, s: DialogueState, reason: HandoffReason, note?: string): DialogueResult {
-  s.mode = 'handoff';
-  s.handoffReason = reason;
-  s.flow = undefined;
-  const summary = [`原因：${reason}`, s.itemId ? `当前事项：${ctx.kb.items.get(s.itemId)?.title}` : '', note ?? ''].filter(Boolean).join('；');
-  return {
-    replies: [{ text: `好的，正在为您转接 ${ctx.kb.utility.hotline} 人工客服，对话记录会一并转给客服，您无需重复描述。如暂时没有空闲坐席，我们会登记回电。如需回到智能客服，请发送“返回机器人”。`, card: { type: 'handoff', reason } }],
-    state: s,
-    effects: [{ type: 'handoff', reason, summary }],
-  };
-}
-
-function postback(ctx: DialogueContext, s: DialogueState, payload: string): DialogueResult {
-  if (payload === 'handoff') return handoff(ctx, s, s.fallbacks >= 2 ? 'repeated-fallback' : 'user-request');
-  if (payload === 'handoff:none') return handoff(ctx, s, 'clarify-none');
-  if (payload === 'continue') return done(s, { text: '好的，请换个说法描述您的问题，例如“水费在哪交”“家里没水了”。' });
-  if (s.mode === 'flow' && s.flow) return runFlowPostback(ctx, s, payload);
-  const [kind, id, aspect] = payload.split(':');
-  if (kind === 'flow' && id && ctx.kb.flows.has(id)) return startFlow(ctx, s, id);
-  if (kind === 'item' && id && ctx.kb.items.has(id)) return answerItem(ctx, s, id, ASPECTS.includes(aspect as Aspect) ? (aspect as Aspect) : null);
-  return text(ctx, s, payload);
-}
-
-function text(ctx: DialogueContext, s: DialogueState, raw: string): DialogueResult {
-  const input = raw.trim();
-  if (s.mode === 'handoff' || s.mode === 'agent') {
-    if (BACK_TO_BOT.test(input)) {
-      s.mode = 'bot';
-      return done(s, { text: '好的，已回到智能客服。请问还有什么可以帮您？' });
-    }
-    // While a person has the conversation, the bot stays quiet after the first notice.
-    return done(s);
-  }
-  if (s.mode === 'closed') s.mode = 'bot';
-  if (s.mode === 'flow' && s.flow) return runFlowText(ctx, s, input);
-  if (s.lookupRef) {
-    const mobile = checkMobile(input);
-    if (mobile.ok) {
-      const ref = s.lookupRef;
-      s.lookupRef = undefined;
-      return { replies: [], state: s, effects: [{ type: 'lookup-application', ref, mobile: String(mobile.value) }] };
-    }
-    s.lookupRef = undefined;
-  }
-  const ref = input.match(REF)?.[0];
-  if (ref) {
-    s.lookupRef = ref.toUpperCase();
-    return done(s, { text: `请输入办件 ${s.lookupRef} 申请时预留的手机号，我来帮您查询进度。` });
-  }
-  return understood(ctx, s, ctx.classifier.classify(input));
-}
-
-/** Acts on what the classifier understood (outside a flow). */
-export function understood(ctx: DialogueContext, s: DialogueState, u: Understanding): DialogueResult {
-  if (u.decision !== 'fallback') s.fallbacks = 0;
-  if (isFollowUp(s, u)) return answerItem(ctx, s, s.itemId!, u.aspect);
-  switch (u.decision) {
+/** Carries out one command. */
+function execute(ctx: DialogueContext, s: DialogueState, cmd: Command): DialogueResult {
+  switch (cmd.kind) {
+    case 'resume':
+      return s.mode === 'handoff' ? moves.resume(ctx, s) : done(toBot(s), { text: '好的，已回到智能客服。请问还有什么可以帮您？' });
+    case 'handoff-notice':
+      return s.mode === 'handoff' ? handoffNotice(ctx, s, cmd.urgent) : done(s);
+    case 'silent':
+      // While a person has the conversation, the bot stays quiet.
+      return done(s);
     case 'handoff':
-      return handoff(ctx, s, 'user-request');
-    case 'smalltalk':
-      return done(s, smalltalkReply(ctx, u.smalltalk));
+      return handoff(ctx, s, cmd.reason, cmd.note, cmd.guide);
+    case 'rephrase':
+      return done(s, { text: '好的，请换个说法描述您的问题，例如“水费在哪交”“家里没水了”。' });
+    case 'start-flow':
+      return flows.startFlow(ctx, s, cmd.flowId);
+    case 'start-application':
+      return flows.startFlow(ctx, s, cmd.itemId, { single: true });
+    case 'show-item':
+      return answerItem(ctx, s, cmd.itemId, cmd.aspect);
+    case 'lookup':
+      return { replies: [], state: toBot(s), effects: [{ type: 'lookup-application', ref: cmd.ref, mobile: cmd.mobile }] };
+    case 'ask-lookup-mobile':
+      return done(toBot(s, { lookupRef: cmd.ref }), { text: `请输入办件 ${cmd.ref} 申请时预留的手机号，我来帮您查询进度。` });
+    case 'understood':
+      return understood(ctx, s, cmd.u, cmd.text);
+    case 'stale':
+      return stale(ctx, s);
+    case 'empty':
+      return s.mode === 'flow' ? done(s, moves.reask(ctx, s, '没有收到内容。')) : done(s, { text: '没有收到内容，请输入您想咨询的问题，例如“水费怎么交”“过户要带什么”。' });
+  }
+  if (s.mode !== 'flow') return stale(ctx, s);
+  return executeInFlow(ctx, s, cmd);
+}
+
+/** A button from an earlier question, or one no longer known: nothing is recorded, the current question is asked again. */
+function stale(ctx: DialogueContext, s: DialogueState): DialogueResult {
+  const note = '这个按钮已经过期或无效了（可能属于之前的问题），这次点击没有记录。';
+  if (s.mode === 'flow') return done(s, { text: note }, moves.reask(ctx, s, '当前的问题是：'));
+  if (s.mode === 'handoff') return handoffNotice(ctx, s, false);
+  return done(s, { text: `${note}请问还有什么可以帮您？` });
+}
+
+function executeInFlow(ctx: DialogueContext, state: FlowModeState, cmd: Command): DialogueResult {
+  // "放弃当前办理吗？" answered with anything else than stay or switch: the question is dropped.
+  const keep = cmd.kind === 'switch-go' || cmd.kind === 'switch-stay' || cmd.kind === 'switch-ask';
+  const s: FlowModeState = state.flow.switchTo && !keep ? { ...state, flow: { ...state.flow, switchTo: undefined } } : state;
+  switch (cmd.kind) {
+    case 'cancel':
+      return flows.cancel(s);
+    case 'back':
+      return flows.back(ctx, s);
+    case 'edit-menu':
+      return flows.editMenu(ctx, s);
+    case 'edit': {
+      const q = flows.flowOf(ctx, s).questions.find((x) => x.id === cmd.questionId)!;
+      return flows.edit(ctx, s, q, cmd.text);
+    }
     case 'answer': {
-      const r = answerItem(ctx, s, u.itemId!, u.aspect);
-      if (u.urgent) r.replies.push({ text: `情况紧急的话，请立即拨打 ${ctx.kb.utility.hotline}，或点击转人工。`, quickReplies: [HANDOFF_BUTTON] });
-      return r;
+      const q = flows.currentQuestion(ctx, s);
+      return q ? flows.accept(ctx, s, q, cmd.value) : flows.advance(ctx, s, []);
     }
-    case 'flow':
-      return startFlow(ctx, s, u.flowId!);
-    case 'clarify': {
-      const buttons = (u.options ?? []).map((k) => targetButton(ctx.kb, k)).filter((b) => b !== null);
-      s.aspect = u.aspect ?? undefined;
-      return done(s, { text: '您想问的是下面哪一项？', quickReplies: [...buttons, { title: '都不是，转人工', postback: 'handoff:none' }] });
-    }
+    case 'invalid':
+      return moves.invalid(ctx, s, cmd.reason);
+    case 'skip':
+      return moves.skip(ctx, s);
+    case 'side':
+      return moves.sideAnswer(ctx, s, cmd.reply);
+    case 'recap':
+      return moves.recap(ctx, s);
+    case 'switch-ask':
+      return moves.askSwitch(ctx, s, cmd.target, (bot, target) => start(ctx, bot, target));
+    case 'switch-go':
+      return moves.switchFlow(ctx, s, (bot, target) => start(ctx, bot, target));
+    case 'switch-stay':
+      return moves.stay(ctx, s);
+    case 'advance':
+      return flows.advance(ctx, s, []);
+    case 'wait':
+      return done(s, { text: '正在提交，请稍候…' });
+    case 'materials':
+      return flows.materialsAnswer(ctx, s, cmd.missing);
+    case 'commit':
+      return flows.commitmentAnswer(ctx, s, cmd.accept);
+    case 'submit':
+      return flows.submit(ctx, s);
+    case 'phase-again':
+      return moves.phaseAgain(ctx, s, cmd.side);
     default:
-      return fallback(ctx, s, u);
+      return stale(ctx, s);
   }
 }
 
-function isFollowUp(s: DialogueState, u: Understanding): boolean {
-  if (!s.itemId || !u.aspect) return false;
-  if (u.decision === 'handoff' || u.decision === 'flow') return false;
-  if (u.decision === 'answer' && u.itemId !== s.itemId && (u.named ?? []).some((k) => k !== `item:${s.itemId}`)) return false;
-  return u.decision !== 'answer' || !(u.named ?? []).length;
+/** Starts a target named by a button or a switch: `flow:<id>`. */
+function start(ctx: DialogueContext, s: DialogueState, target: string): DialogueResult {
+  const [kind, id] = target.split(':') as [string, string];
+  if (kind === 'flow' && ctx.kb.flows.has(id)) return flows.startFlow(ctx, s, id);
+  if (kind === 'apply' && ctx.kb.applications.has(id)) return flows.startFlow(ctx, s, id, { single: true });
+  return done(toBot(s), { text: '请问还有什么可以帮您？' });
 }
 
-function answerItem(ctx: DialogueContext, s: DialogueState, itemId: string, aspect: Aspect | null): DialogueResult {
-  const item = ctx.kb.items.get(itemId)!;
-  s.itemId = itemId;
-  s.aspect = aspect ?? undefined;
-  s.fallbacks = 0;
-  return done(s, aspect ? aspectReply(ctx.kb, item, aspect) : guideReply(ctx.kb, item));
-}
-
-function smalltalkReply(ctx: DialogueContext, intent?: string): Reply {
-  const found = ctx.kb.smalltalk.intents.find((i) => i.id === intent) ?? ctx.kb.smalltalk.intents[0]!;
-  return { text: found.replies[0]! };
-}
-
-function fallback(ctx: DialogueContext, s: DialogueState, u: Understanding): DialogueResult {
-  s.fallbacks += 1;
-  const topic = ctx.kb.intents.outOfScope.find((t) => t.topic === u.scopeTopic);
-  if (topic) return done(s, { text: [ctx.kb.utility.scopeReply, topic.reply ?? ''].filter(Boolean).join('\n') });
-  if (s.fallbacks >= 2) {
-    return done(s, {
-      text: `抱歉，我还是没能理解您的问题。要不要为您转接 ${ctx.kb.utility.hotline} 人工客服？`,
-      quickReplies: [HANDOFF_BUTTON, { title: '我再换个说法', postback: 'continue' }],
-    });
-  }
-  const suggestions = u.candidates.slice(0, 3).map((k) => targetButton(ctx.kb, k)).filter((b) => b !== null);
-  return done(s, {
-    text: suggestions.length ? '抱歉，我没有完全理解。您是不是想问下面这些？也可以换个说法告诉我。' : ctx.kb.utility.scopeReply,
-    quickReplies: [...suggestions, HANDOFF_BUTTON],
-  });
-}
-
-function lookupResult(s: DialogueState, app: import('../core/index.js').Application | null): DialogueResult {
-  if (!app) return done(s, { text: '没有查到该办件，请核对办件编号和手机号。也可以拨打 96510 人工查询。' });
-  return done(s, {
-    text: `办件 ${app.ref}（${app.title}）当前状态：${statusText(app.status)}，预计 ${app.dueDate} 前办结。`,
-    card: { type: 'application', ref: app.ref, title: app.title, status: app.status, dueDate: app.dueDate, fields: app.fields },
-  });
-}
-
-/** Chinese text for an application status. */
-export function statusText(status: string): string {
-  return ({ submitted: '已提交，待受理', accepted: '已受理，办理中', completed: '已办结', cancelled: '已撤销' } as Record<string, string>)[status] ?? status;
-}
+export { statusText } from './bot.js';

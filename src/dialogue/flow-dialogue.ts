@@ -1,71 +1,81 @@
 import type { Application, ChecklistEntry, QuickReply, Reply } from '../core/index.js';
-import type { Understanding } from '../nlu/index.js';
-import type { Flow, Step } from '../knowledge/index.js';
-import { dueDate } from './dates.js';
-import { handoff } from './engine.js';
-import { checklistOf, itemsOf, nextStep, nextStepsOf, prune, routeOf, stepNamedIn, summaryFields, timeLimitOf } from './flow-logic.js';
-import { aspectText, materialLine, shortTitle } from './render.js';
-import { checkSlot, checkYesNo, displayValue, type SlotValue } from './slots.js';
-import type { DialogueContext, DialogueResult, DialogueState } from './types.js';
+import type { Flow, Question } from '../knowledge/index.js';
+import { checklistOf, commitmentOf, itemsOf, nextStepsOf, routeOf, timeLimitOf } from './flow-logic.js';
+import { nextQuestion, prune, questionById, summaryFields } from './questions.js';
+import { dueText, materialLine, shortTitle, unverifiedText } from './render.js';
+import { prefill, prefillLine } from './prefill.js';
+import { done, toBot } from './result.js';
+import { controlsOf } from './controls.js';
+import { checkSlot, displayValue, type SlotEnv, type SlotValue } from './slots.js';
+import type { DialogueContext, DialogueResult, DialogueState, FlowModeState, FlowState } from './types.js';
 
-const CANCEL = /^(取消|取消办理|取消申请|不办了|我不办了|不想办了|退出|退出办理|结束办理|算了不办了)$/;
-const BACK = /^(返回|上一步|返回上一步|回到上一步|后退|退回上一步)$/;
-const EDIT = /(改一下|修改|更改|改成|改为|填错|写错|输错|错了|换一下|重新填|重填)/;
-const QUESTION = /[?？]|吗|呢|怎么|多少|多久|要不要|能不能|是否|什么|哪|几/;
-const FREE_TEXT = new Set(['name', 'address', 'text']);
-const MATERIALS_MISSING = /缺|不全|不齐/;
-const MATERIALS_ALL = /能提供|都有|齐全|带齐/;
-
-function done(s: DialogueState, ...replies: Reply[]): DialogueResult {
-  return { replies, state: s, effects: [] };
+/** The flow definition of the application in progress. */
+export function flowOf(ctx: DialogueContext, s: FlowModeState): Flow {
+  return flowDef(ctx, s.flow)!;
 }
 
-function flowOf(ctx: DialogueContext, s: DialogueState): Flow {
-  return ctx.kb.flows.get(s.flow!.id)!;
+/** The definition of an application in progress: a 一件事, or a single item's own application. */
+export function flowDef(ctx: DialogueContext, f: Pick<FlowState, 'id' | 'single'>): Flow | undefined {
+  return f.single ? ctx.kb.applications.get(f.id.replace(/^apply-/, '')) : ctx.kb.flows.get(f.id);
 }
+
+/** The question being asked now, if any. */
+export function currentQuestion(ctx: DialogueContext, s: FlowModeState): Question | undefined {
+  return questionById(flowOf(ctx, s), s.flow.questionId);
+}
+
+/** What checking an answer reads. */
+export function slotEnv(ctx: DialogueContext): SlotEnv {
+  return { utility: ctx.kb.utility, controls: controlsOf(ctx.kb), now: ctx.now };
+}
+
+const withFlow = (s: FlowModeState, patch: Partial<FlowState>): FlowModeState => ({ ...s, flow: { ...s.flow, ...patch } });
 
 /** Starts a 一件事: intro, then the first question. */
-export function startFlow(ctx: DialogueContext, s: DialogueState, flowId: string): DialogueResult {
-  const flow = ctx.kb.flows.get(flowId)!;
-  s.mode = 'flow';
-  s.fallbacks = 0;
-  s.flow = { id: flowId, answers: {}, stepId: null, phase: 'asking', history: [], editing: false };
+export function startFlow(ctx: DialogueContext, s: DialogueState, flowId: string, opts: { single?: boolean; opening?: string } = {}): DialogueResult {
+  const single = opts.single === true;
+  const flow = flowDef(ctx, { id: flowId, single })!;
+  // Whatever the opening message already settles (district, DN, dates, counts, yes/no choices) is not asked again.
+  const answers = opts.opening ? prefill(flow, opts.opening, ctx.kb.utility, ctx.now, (c) => controlsOf(ctx.kb).isQuestion(c)) : {};
+  const next: FlowModeState = {
+    ...toBot(s),
+    mode: 'flow',
+    fallbacks: 0,
+    flow: { id: single ? flow.id : flowId, ...(single ? { single } : {}), answers, questionId: null, phase: 'asking', answered: Object.keys(answers), editing: false },
+  };
   const intro = flow.intro ?? `好的，我来帮您办理「${shortTitle(flow.title)}」，一张表一次办好。`;
   const tip = '过程中可以随时说“返回上一步”“修改手机号”“取消办理”，也可以插问其他问题。';
-  return advance(ctx, s, [{ text: `${intro}\n${tip}` }]);
+  const filled = Object.keys(answers).length ? `\n根据您的描述，已为您填好：${prefillLine(flow, answers)}。不对的话随时说“修改”。` : '';
+  const bundle = single ? ctx.kb.bundles.get(flowId) : undefined;
+  const bundleFlow = bundle && ctx.kb.flows.get(bundle.flow);
+  const offer: Reply[] = bundleFlow ? [{ text: bundle.text, quickReplies: [{ title: `一次办好：${shortTitle(bundleFlow.title)}`, postback: `flow:${bundleFlow.id}` }] }] : [];
+  return advance(ctx, next, [{ text: `${intro}\n${tip}${filled}` }, ...offer]);
 }
 
-/** The question for a step, with buttons for choices and yes/no. */
-function prompt(step: Step): Reply {
-  if (step.type === 'choice') return { text: step.prompt, quickReplies: (step.options ?? []).map((o) => ({ title: o.label, postback: `opt:${o.value}` })) };
-  if (step.type === 'yes-no') return { text: step.prompt, quickReplies: [{ title: '是', postback: 'yes' }, { title: '否', postback: 'no' }] };
-  return { text: step.prompt };
+/** The question for a flow's question, with buttons for choices and yes/no. */
+export function prompt(q: Question): Reply {
+  if (q.type === 'choice') return { text: q.prompt, quickReplies: (q.options ?? []).map((o) => ({ title: o.label, postback: `opt:${o.value}` })) };
+  if (q.type === 'yes-no') return { text: q.prompt, quickReplies: [{ title: '是', postback: 'yes' }, { title: '否', postback: 'no' }] };
+  return { text: q.prompt };
 }
 
-/** Moves to the next unanswered step, or to the materials and confirmation. */
-function advance(ctx: DialogueContext, s: DialogueState, replies: Reply[]): DialogueResult {
+/** Moves to the next unanswered question, or to the materials and confirmation. */
+export function advance(ctx: DialogueContext, s: FlowModeState, replies: Reply[]): DialogueResult {
   const flow = flowOf(ctx, s);
-  const f = s.flow!;
-  f.answers = prune(flow, f.answers);
-  const next = nextStep(flow, f.answers);
-  if (next) {
-    f.phase = 'asking';
-    f.stepId = next.id;
-    return done(s, ...replies, prompt(next));
-  }
-  f.stepId = null;
+  const answers = prune(flow, s.flow.answers);
+  const next = nextQuestion(flow, answers);
+  if (next) return done(withFlow(s, { answers, phase: 'asking', questionId: next.id, failures: next.id === s.flow.questionId ? s.flow.failures : 0 }), ...replies, prompt(next));
+  const at = withFlow(s, { answers, questionId: null });
   // Answers that bring in no service item leave nothing to apply for: say so instead of submitting an empty application.
-  if (!itemsOf(flow, f.answers).length) return nothingToFile(s, flow, replies);
+  if (!itemsOf(flow, answers).length) return nothingToFile(at, flow, replies);
   // Back at the summary after a change, unless the change brought other materials: then they are shown and asked again.
-  if (f.editing && f.missingOptional !== undefined && f.checklistKey === checklistKey(checklistOf(ctx.kb, flow, f.answers))) return confirm(ctx, s, replies);
-  return materials(ctx, s, replies);
+  if (at.flow.editing && at.flow.missingOptional !== undefined && at.flow.checklistKey === checklistKey(checklistOf(ctx.kb, flow, answers))) return confirm(ctx, at, replies);
+  return materials(ctx, at, replies);
 }
 
-function nothingToFile(s: DialogueState, flow: Flow, replies: Reply[]): DialogueResult {
-  const route = routeOf(flow, s.flow!.answers);
-  s.mode = 'bot';
-  s.flow = undefined;
-  return done(s, ...replies, {
+function nothingToFile(s: FlowModeState, flow: Flow, replies: Reply[]): DialogueResult {
+  const route = routeOf(flow, s.flow.answers);
+  return done(toBot(s), ...replies, {
     text: [route ? `根据您的情况：${route.summary}` : '', '按您的回答，这次没有需要办理的用水事项，无需提交申请。情况有变时，随时可以再来办理。'].filter(Boolean).join('\n'),
     quickReplies: [{ title: '重新填写', postback: `flow:${flow.id}` }],
   });
@@ -75,11 +85,11 @@ function checklistKey(list: ChecklistEntry[]): string {
   return list.map((m) => `${m.name}:${m.requirement}`).join('|');
 }
 
-function materials(ctx: DialogueContext, s: DialogueState, replies: Reply[]): DialogueResult {
+/** Shows the checklist; asks about 可容缺 materials where the flow allows 告知承诺, else goes to the summary. */
+export function materials(ctx: DialogueContext, s: FlowModeState, replies: Reply[]): DialogueResult {
   const flow = flowOf(ctx, s);
-  const f = s.flow!;
-  const list = checklistOf(ctx.kb, flow, f.answers);
-  const route = routeOf(flow, f.answers);
+  const list = checklistOf(ctx.kb, flow, s.flow.answers);
+  const route = routeOf(flow, s.flow.answers);
   const head = route ? `根据您的情况，将按「${route.title}」办理：${route.summary}` : '';
   const card: Reply = list.length
     ? {
@@ -87,53 +97,62 @@ function materials(ctx: DialogueContext, s: DialogueState, replies: Reply[]): Di
         card: { type: 'checklist', title: '材料清单', entries: list.map((m) => ({ name: m.name, requirement: m.requirement, commitment: m.commitment })) },
       }
     : { text: [head, '本次办理无需提交任何材料。'].filter(Boolean).join('\n') };
-  const optional = list.filter((m) => m.requirement === '可容缺');
-  f.checklistKey = checklistKey(list);
-  if (optional.length && flow.commitment) {
-    f.phase = 'materials';
-    return done(s, ...replies, card, {
-      text: `其中标“可容缺”的材料（${optional.map((m) => m.name).join('、')}）您现在都能提供吗？`,
+  // 告知承诺 only where an item of this application allows it and one of its 可容缺 materials is on the list.
+  const terms = commitmentOf(ctx.kb, flow, s.flow.answers, ctx.now);
+  const keyed = withFlow(s, { checklistKey: checklistKey(list) });
+  if (terms) {
+    return done(withFlow(keyed, { phase: 'materials' }), ...replies, card, {
+      text: `其中标“可容缺”的材料（${terms.materials.join('、')}）您现在都能提供吗？`,
       quickReplies: [{ title: '都能提供', postback: 'yes' }, { title: '暂时缺少', postback: 'no' }],
     });
   }
-  f.missingOptional = false;
-  return confirm(ctx, s, [...replies, card]);
+  return confirm(ctx, withFlow(keyed, { missingOptional: false }), [...replies, card]);
 }
 
-function commitmentPrompt(ctx: DialogueContext, s: DialogueState): Reply {
-  const c = flowOf(ctx, s).commitment!;
-  const deadline = dueDate(ctx.now, c.days, '自然日');
+/** The 告知承诺 text and its deadline, with accept / decline buttons. */
+export function commitmentPrompt(ctx: DialogueContext, s: FlowModeState): Reply {
+  const c = commitmentOf(ctx.kb, flowOf(ctx, s), s.flow.answers, ctx.now)!;
+  const period = `${c.days} 天（${c.dueBy} 前补齐）`;
   return {
-    text: `可以先办后补。请阅读告知承诺书：\n${c.text}\n承诺期限：${c.days} 天（${deadline} 前补齐）。您同意作出承诺吗？`,
+    text: `可以先办后补。请阅读告知承诺书：\n${c.text}\n承诺期限：${c.unverified ? unverifiedText(period) : period}。您同意作出承诺吗？`,
     quickReplies: [{ title: '同意承诺', postback: 'commit:accept' }, { title: '不同意', postback: 'commit:decline' }],
   };
 }
 
-function confirm(ctx: DialogueContext, s: DialogueState, replies: Reply[]): DialogueResult {
+/** The summary of every answer, with submit / edit / cancel. */
+export function confirm(ctx: DialogueContext, s: FlowModeState, replies: Reply[]): DialogueResult {
   const flow = flowOf(ctx, s);
-  const f = s.flow!;
-  f.phase = 'confirm';
-  f.editing = false;
-  const fields = summaryFields(flow, f.answers);
-  const route = routeOf(flow, f.answers);
-  const items = itemsOf(flow, f.answers).map((id) => ctx.kb.items.get(id)!.title);
-  const limit = timeLimitOf(ctx.kb, flow, f.answers, ctx.now);
-  const rows = [...fields, ...(route ? [{ label: '办理方式', value: route.title }] : []), { label: '联办事项', value: items.join('、') }, { label: '预计办结', value: limit.value === 0 ? `即时办结（${limit.due}）` : `${limit.value} 个${limit.unit}内（${limit.due} 前）` }];
-  return done(s, ...replies, {
+  const { answers } = s.flow;
+  const fields = summaryFields(flow, answers);
+  const route = routeOf(flow, answers);
+  const items = itemsOf(flow, answers).map((id) => ctx.kb.items.get(id)!.title);
+  const limit = timeLimitOf(ctx.kb, flow, answers, ctx.now, { awaitingMaterials: awaitingMaterials(s.flow) });
+  const rows = [...fields, ...(route ? [{ label: '办理方式', value: route.title }] : []), { label: '联办事项', value: items.join('、') }, { label: '预计办结', value: dueText(limit) }];
+  return done(withFlow(s, { phase: 'confirm', editing: false }), ...replies, {
     text: ['请核对申请信息（一表申请）：', ...rows.map((r) => `${r.label}：${r.value}`), '确认无误请点“确认提交”。'].join('\n'),
     card: { type: 'summary', title: flow.title, fields: rows },
     quickReplies: [{ title: '确认提交', postback: 'confirm' }, { title: '修改信息', postback: 'edit' }, { title: '取消办理', postback: 'cancel' }],
   });
 }
 
-function submit(ctx: DialogueContext, s: DialogueState): DialogueResult {
+/** 告知承诺 declined with 可容缺 materials missing: the time limit starts on acceptance. */
+const awaitingMaterials = (f: FlowState): boolean => f.missingOptional === true && f.commitmentAccepted === false;
+
+/** The next step for answers left for later ("跳过，稍后补充"). */
+function pendingOf(flow: Flow, f: FlowState): string[] {
+  const labels = flow.questions.filter((q) => f.skipped?.includes(q.id) && f.answers[q.id] === '').map((q) => q.label);
+  return labels.length ? [`请补充：${labels.join('、')}。受理人员会电话联系您，也可以在线补充。`] : [];
+}
+
+/** Asks the caller to store the application. */
+export function submit(ctx: DialogueContext, s: FlowModeState): DialogueResult {
   const flow = flowOf(ctx, s);
-  const f = s.flow!;
-  f.phase = 'submitting';
-  const limit = timeLimitOf(ctx.kb, flow, f.answers, ctx.now);
+  const f = s.flow;
+  const limit = timeLimitOf(ctx.kb, flow, f.answers, ctx.now, { awaitingMaterials: awaitingMaterials(f) });
   const checklist = checklistOf(ctx.kb, flow, f.answers);
-  const promiseBy = flow.commitment ? dueDate(ctx.now, flow.commitment.days, '自然日') : undefined;
-  const mobileStep = flow.steps.find((st) => st.type === 'mobile' && st.id in f.answers);
+  const terms = commitmentOf(ctx.kb, flow, f.answers, ctx.now);
+  const promiseBy = terms?.dueBy;
+  const mobileQuestion = flow.questions.find((q) => q.type === 'mobile' && q.id in f.answers);
   const draft: Omit<Application, 'ref'> = {
     flowId: flow.id,
     title: flow.title,
@@ -142,193 +161,94 @@ function submit(ctx: DialogueContext, s: DialogueState): DialogueResult {
     fields: summaryFields(flow, f.answers),
     route: routeOf(flow, f.answers)?.id,
     items: itemsOf(flow, f.answers),
-    checklist: checklist.map((m) => (m.requirement === '可容缺' && f.missingOptional && f.commitmentAccepted && promiseBy ? { ...m, promised: { dueBy: promiseBy } } : m)),
-    commitment: f.missingOptional ? { accepted: !!f.commitmentAccepted, dueBy: f.commitmentAccepted ? promiseBy : undefined, text: flow.commitment?.text } : undefined,
-    mobile: mobileStep ? String(f.answers[mobileStep.id]) : '',
+    checklist: checklist.map((m) => (m.requirement === '可容缺' && f.missingOptional && f.commitmentAccepted && promiseBy && terms?.materials.includes(m.name) ? { ...m, promised: { dueBy: promiseBy } } : m)),
+    commitment: f.missingOptional && terms ? { accepted: !!f.commitmentAccepted, dueBy: f.commitmentAccepted ? promiseBy : undefined, text: terms.text } : undefined,
+    mobile: mobileQuestion ? String(f.answers[mobileQuestion.id]) : '',
     status: 'submitted',
     submittedAt: ctx.now.toISOString(),
     dueDate: limit.due,
-    timeLimit: { value: limit.value, unit: limit.unit },
-    nextSteps: nextStepsOf(flow, f.answers),
+    timeLimit: { value: limit.value, unit: limit.unit, ...(limit.unverified ? { unverified: true } : {}), ...(limit.scheduled ? { scheduled: true } : {}) },
+    nextSteps: [...pendingOf(flow, f), ...nextStepsOf(flow, f.answers)],
   };
-  return { replies: [], state: s, effects: [{ type: 'create-application', draft }] };
+  return { replies: [], state: withFlow(s, { phase: 'submitting' }), effects: [{ type: 'create-application', draft }] };
 }
 
 /** After the application is stored: the reference number, due date and next steps. */
 export function finishApplication(ctx: DialogueContext, s: DialogueState, app: Application): DialogueResult {
-  s.mode = 'bot';
-  s.flow = undefined;
-  s.applications.push(app.ref);
   // Follow-ups after submitting ("那要多久") are about the main item of this application: its route's, else the first.
   const routeItems = ctx.kb.flows.get(app.flowId)?.routes.find((r) => r.id === app.route)?.items ?? [];
-  s.itemId = routeItems.find((i) => app.items.includes(i)) ?? app.items[0] ?? s.itemId;
+  const itemId = routeItems.find((i) => app.items.includes(i)) ?? app.items[0] ?? s.itemId;
+  const next = toBot(s, { applications: [...s.applications, app.ref], itemId, lastFlowId: app.flowId });
   const promised = app.checklist.filter((m) => m.promised);
   const lines = [
     `申请已提交！办件编号：${app.ref}`,
-    app.timeLimit.value === 0 ? `预计办结时间：${app.dueDate}（即时办结）` : `预计办结时间：${app.dueDate} 前（${app.timeLimit.value} 个${app.timeLimit.unit}）`,
+    `预计办结时间：${dueText({ ...app.timeLimit, due: app.dueDate })}`,
     ...(promised.length ? [`请在 ${promised[0]!.promised!.dueBy} 前补齐：${promised.map((m) => m.name).join('、')}`] : []),
     '接下来：',
     ...app.nextSteps.map((t, i) => `${i + 1}. ${t}`),
     `可随时发送办件编号并验证手机号查询进度，或拨打 ${ctx.kb.utility.hotline}。`,
   ];
-  return done(s, {
+  return done(next, {
     text: lines.join('\n'),
     card: { type: 'application', ref: app.ref, title: app.title, status: app.status, dueDate: app.dueDate, fields: app.fields },
   });
 }
 
-function cancel(s: DialogueState): DialogueResult {
-  s.mode = 'bot';
-  s.flow = undefined;
-  return done(s, { text: '已取消本次办理，已填写的信息不会提交。还有什么可以帮您？' });
+/** Drops the application in progress. */
+export function cancel(s: FlowModeState): DialogueResult {
+  return done(toBot(s), { text: '已取消本次办理，已填写的信息不会提交。还有什么可以帮您？' });
 }
 
-function back(ctx: DialogueContext, s: DialogueState): DialogueResult {
-  const f = s.flow!;
-  const last = f.history.pop();
-  if (!last) return done(s, { text: '已经是第一步了。' }, prompt(flowOf(ctx, s).steps.find((st) => st.id === f.stepId) ?? flowOf(ctx, s).steps[0]!));
-  delete f.answers[last];
-  f.editing = false;
-  f.missingOptional = undefined;
-  return advance(ctx, s, [{ text: '好的，回到上一步。' }]);
-}
-
-function editChoices(ctx: DialogueContext, s: DialogueState): DialogueResult {
+/** Undoes the last answer and asks its question again. */
+export function back(ctx: DialogueContext, s: FlowModeState): DialogueResult {
   const flow = flowOf(ctx, s);
-  const buttons: QuickReply[] = flow.steps.filter((st) => st.id in s.flow!.answers).map((st) => ({ title: st.label, postback: `edit:${st.id}` }));
+  // The last answer given to a question before the current one (answers prefilled from the opening message may come later).
+  const order = flow.questions.map((q) => q.id);
+  const at = s.flow.questionId ? order.indexOf(s.flow.questionId) : order.length;
+  const last = [...s.flow.answered].reverse().find((id) => order.indexOf(id) < at);
+  if (!last) return done(s, { text: '已经是第一步了。' }, prompt(currentQuestion(ctx, s) ?? flow.questions[0]!));
+  const { [last]: _dropped, ...answers } = s.flow.answers;
+  return advance(ctx, withFlow(s, { answers, answered: s.flow.answered.filter((id) => id !== last), editing: false, missingOptional: undefined }), [{ text: '好的，回到上一步。' }]);
+}
+
+/** Buttons for the answers that can be changed. */
+export function editMenu(ctx: DialogueContext, s: FlowModeState): DialogueResult {
+  const buttons: QuickReply[] = flowOf(ctx, s).questions.filter((q) => q.id in s.flow.answers).map((q) => ({ title: q.label, postback: `edit:${q.id}` }));
   return done(s, { text: '请问要修改哪一项？', quickReplies: buttons });
 }
 
-function edit(ctx: DialogueContext, s: DialogueState, step: Step, text?: string): DialogueResult {
-  const f = s.flow!;
-  const wasConfirming = f.phase === 'confirm' || f.phase === 'materials' || f.phase === 'commitment';
+const FREE_TEXT = new Set(['name', 'address', 'text']);
+
+/** Changes one answer: with the new value in `text` ("电话填错了，是139…"), else by asking it again. */
+export function edit(ctx: DialogueContext, s: FlowModeState, q: Question, text?: string): DialogueResult {
+  const wasConfirming = s.flow.phase === 'confirm' || s.flow.phase === 'materials' || s.flow.phase === 'commitment';
+  const editing = wasConfirming || s.flow.editing;
   if (text) {
-    const r = checkSlot(text.replace(EDIT, ' '), step, ctx.kb.utility, ctx.now);
-    if (r.ok && step.type !== 'yes-no' && !FREE_TEXT.has(step.type)) {
-      f.answers[step.id] = r.value;
-      f.editing = wasConfirming || f.editing;
-      return advance(ctx, s, [{ text: `已将${step.label}改为 ${displayValue(step, r.value)}。` }]);
+    const r = checkSlot(text, q, slotEnv(ctx));
+    if (r.ok && q.type !== 'yes-no' && !FREE_TEXT.has(q.type)) {
+      return advance(ctx, withFlow(s, { answers: { ...s.flow.answers, [q.id]: r.value }, editing }), [{ text: `已将${q.label}改为 ${displayValue(q, r.value)}。` }]);
     }
   }
-  delete f.answers[step.id];
-  f.history = f.history.filter((h) => h !== step.id);
-  f.editing = wasConfirming || f.editing;
-  f.phase = 'asking';
-  f.stepId = step.id;
-  return done(s, { text: `好的，重新填写${step.label}。` }, prompt(step));
+  const { [q.id]: _dropped, ...answers } = s.flow.answers;
+  const next = withFlow(s, { answers, answered: s.flow.answered.filter((h) => h !== q.id), editing, phase: 'asking', questionId: q.id });
+  return done(next, { text: `好的，重新填写${q.label}。` }, prompt(q));
 }
 
-/** A guide answer when the text is a question the classifier placed, given its understanding of the text. */
-function sideQuestion(ctx: DialogueContext, text: string, u: Understanding): Reply | null {
-  if (!QUESTION.test(text)) return null;
-  if (u.decision !== 'answer' || !u.itemId) return null;
-  const item = ctx.kb.items.get(u.itemId)!;
-  return { text: u.aspect ? aspectText(ctx.kb, item, u.aspect) : item.answer };
+/** Records the answer to the current question and moves on. */
+export function accept(ctx: DialogueContext, s: FlowModeState, q: Question, value: SlotValue): DialogueResult {
+  const answered = s.flow.answered.includes(q.id) ? s.flow.answered : [...s.flow.answered, q.id];
+  return advance(ctx, withFlow(s, { answers: { ...s.flow.answers, [q.id]: value }, answered }), []);
 }
 
-function accept(ctx: DialogueContext, s: DialogueState, step: Step, value: SlotValue): DialogueResult {
-  const f = s.flow!;
-  f.answers[step.id] = value;
-  if (!f.history.includes(step.id)) f.history.push(step.id);
-  return advance(ctx, s, []);
+/** The answer to "都能提供 / 暂时缺少". */
+export function materialsAnswer(ctx: DialogueContext, s: FlowModeState, missing: boolean): DialogueResult {
+  if (!missing) return confirm(ctx, withFlow(s, { missingOptional: false }), [{ text: '好的，请在受理时一并提交全部材料。' }]);
+  const next = withFlow(s, { missingOptional: true, phase: 'commitment' });
+  return done(next, commitmentPrompt(ctx, next));
 }
 
-/** Handles typed text while a 一件事 is in progress. */
-export function runFlowText(ctx: DialogueContext, s: DialogueState, text: string): DialogueResult {
-  const flow = flowOf(ctx, s);
-  const f = s.flow!;
-  const compact = text.replace(/\s/g, '');
-  if (CANCEL.test(compact) || compact.includes('取消办理') || compact.includes('不办了')) return cancel(s);
-  if (BACK.test(compact)) return back(ctx, s);
-  const u = ctx.classifier.classify(text);
-  if (u.decision === 'handoff') return handoff(ctx, s, 'user-request', `办理中：${flow.title}`);
-  const current = flow.steps.find((st) => st.id === f.stepId);
-  if (EDIT.test(compact)) {
-    const named = stepNamedIn(flow, f.answers, text) ?? (current && stepNamedIn({ ...flow, steps: [current] }, { [current.id]: '' }, text));
-    if (named) return edit(ctx, s, named, text);
-    if (f.phase !== 'asking') return editChoices(ctx, s);
-  }
-  switch (f.phase) {
-    case 'materials':
-    case 'commitment':
-    case 'confirm':
-      return phaseAnswer(ctx, s, text, u);
-    case 'submitting':
-      return done(s, { text: '正在提交，请稍候…' });
-  }
-  if (!current) return advance(ctx, s, []);
-  // Free text accepts almost anything, and a choice matches option words inside a question ("过户要钱吗？" at 户名变更):
-  // a question about a guide is answered first there.
-  const asks = FREE_TEXT.has(current.type) || ((current.type === 'choice' || current.type === 'yes-no') && u.aspect !== null);
-  const side = asks ? sideQuestion(ctx, text, u) : null;
-  if (side) return done(s, side, { text: `我们继续办理。${current.prompt}`, quickReplies: prompt(current).quickReplies });
-  const r = checkSlot(text, current, ctx.kb.utility, ctx.now);
-  if (r.ok) return accept(ctx, s, current, r.value);
-  const answer = sideQuestion(ctx, text, u);
-  if (answer) return done(s, answer, { text: `我们继续办理。${current.prompt}`, quickReplies: prompt(current).quickReplies });
-  return done(s, { text: `${r.reason}${current.help ? `\n${current.help}` : ''}` }, prompt(current));
+/** The answer to the 告知承诺. */
+export function commitmentAnswer(ctx: DialogueContext, s: FlowModeState, accepted: boolean): DialogueResult {
+  const note = accepted ? '已记录您的承诺，可容缺材料请在承诺期限内补齐。' : '好的，不作承诺的话，可容缺材料需要在受理前补齐，受理后才开始计算办理时限。';
+  return confirm(ctx, withFlow(s, { commitmentAccepted: accepted }), [{ text: note }]);
 }
-
-function phaseAnswer(ctx: DialogueContext, s: DialogueState, text: string, u: Understanding): DialogueResult {
-  const f = s.flow!;
-  const yn = checkYesNo(text);
-  if (f.phase === 'confirm') {
-    if (/提交|确认|没问题|对的|正确/.test(text) || (yn.ok && yn.value === true)) return submit(ctx, s);
-    if (yn.ok && yn.value === false) return editChoices(ctx, s);
-  } else if (yn.ok) {
-    return phasePostback(ctx, s, f.phase === 'materials' ? (yn.value ? 'yes' : 'no') : yn.value ? 'commit:accept' : 'commit:decline');
-  } else if (f.phase === 'materials' && (MATERIALS_MISSING.test(text) || MATERIALS_ALL.test(text))) {
-    // The buttons' own titles, typed: 都能提供 / 暂时缺少.
-    return phasePostback(ctx, s, MATERIALS_MISSING.test(text) ? 'no' : 'yes');
-  }
-  const side = sideQuestion(ctx, text, u);
-  const again = f.phase === 'confirm' ? confirm(ctx, s, []) : f.phase === 'materials' ? materials(ctx, s, []) : done(s, commitmentPrompt(ctx, s));
-  if (side) again.replies.unshift(side);
-  else again.replies.unshift({ text: '请选择下面的按钮继续，或说“修改”“取消办理”。' });
-  return again;
-}
-
-function phasePostback(ctx: DialogueContext, s: DialogueState, payload: string): DialogueResult {
-  const f = s.flow!;
-  if (f.phase === 'materials' && (payload === 'yes' || payload === 'no')) {
-    f.missingOptional = payload === 'no';
-    if (!f.missingOptional) return confirm(ctx, s, [{ text: '好的，请在受理时一并提交全部材料。' }]);
-    f.phase = 'commitment';
-    return done(s, commitmentPrompt(ctx, s));
-  }
-  if (f.phase === 'commitment' && payload.startsWith('commit:')) {
-    f.commitmentAccepted = payload === 'commit:accept';
-    const note = f.commitmentAccepted ? '已记录您的承诺，可容缺材料请在承诺期限内补齐。' : '好的，不作承诺的话，可容缺材料需要在受理前补齐，受理后才开始计算办理时限。';
-    return confirm(ctx, s, [{ text: note }]);
-  }
-  if (f.phase === 'confirm' && payload === 'confirm') return submit(ctx, s);
-  return runFlowText(ctx, s, payload);
-}
-
-/** Handles a button press while a 一件事 is in progress. */
-export function runFlowPostback(ctx: DialogueContext, s: DialogueState, payload: string): DialogueResult {
-  const flow = flowOf(ctx, s);
-  const f = s.flow!;
-  if (payload === 'cancel') return cancel(s);
-  if (payload === 'back') return back(ctx, s);
-  if (payload === 'edit') return editChoices(ctx, s);
-  if (payload.startsWith('edit:')) {
-    const st = flow.steps.find((x) => x.id === payload.slice(5));
-    return st ? edit(ctx, s, st) : editChoices(ctx, s);
-  }
-  if (f.phase !== 'asking') return phasePostback(ctx, s, payload);
-  const current = flow.steps.find((st) => st.id === f.stepId);
-  if (current && payload.startsWith('opt:')) {
-    const value = payload.slice(4);
-    if (current.options?.some((o) => o.value === value)) return accept(ctx, s, current, value);
-  }
-  if (current && current.type === 'yes-no' && (payload === 'yes' || payload === 'no')) return accept(ctx, s, current, payload === 'yes');
-  if (payload.startsWith('item:') && current) {
-    const [, id, aspect] = payload.split(':');
-    const item = ctx.kb.items.get(id ?? '');
-    if (item) return done(s, { text: aspect ? aspectText(ctx.kb, item, aspect as never) : item.answer }, { text: `我们继续办理。${current.prompt}`, quickReplies: prompt(current).quickReplies });
-  }
-  if (payload.startsWith('flow:') && ctx.kb.flows.has(payload.slice(5))) return startFlow(ctx, s, payload.slice(5));
-  return runFlowText(ctx, s, payload);
-}
-

@@ -1,5 +1,6 @@
 import type { QuickReply, Reply } from '../core/index.js';
-import type { Aspect, Item, KnowledgeBase, Material } from '../knowledge/index.js';
+import { UNVERIFIED_CLOSE, UNVERIFIED_OPEN, type Aspect, type Item, type KnowledgeBase, type Material, type Policy } from '../knowledge/index.js';
+import { isoDay } from './dates.js';
 
 /** Button titles for the aspects of a guide. */
 export const ASPECT_TITLES: Record<Aspect, string> = {
@@ -9,21 +10,75 @@ export const ASPECT_TITLES: Record<Aspect, string> = {
   fees: '收费吗',
   conditions: '办理条件',
   steps: '办理流程',
+  policy: '政策还在执行吗',
 };
 
 const HANDOFF_BUTTON: QuickReply = { title: '转人工', postback: 'handoff' };
 
-/** Text for a time limit ("2 个自然日"; 0 means on the spot). */
+/** States a figure the source does not give: "参考：<text>，以受理时答复为准". */
+export function unverifiedText(text: string): string {
+  return `${UNVERIFIED_OPEN}${text}，${UNVERIFIED_CLOSE}`;
+}
+
+/** Text for a time limit ("2 个自然日"; 0 means on the spot); a limit the source does not give is stated as 参考. */
 export function timeLimitText(item: Item): string {
   const t = item.timeLimit;
   const base = t.value === 0 ? '即时办结' : `${t.value} 个${t.unit}`;
-  return t.note ? `${base}（${t.note}）` : base;
+  const text = t.note ? `${base}（${t.note}）` : base;
+  return t.unverified ? unverifiedText(text) : text;
+}
+
+/**
+ * An application's expected completion: the due date, "受理后开始计时" while materials are missing, or the day the
+ * applicant chose for the work when that is later than the limit.
+ */
+export function dueText(limit: { value: number; unit: '工作日' | '自然日'; due: string | null; unverified?: boolean; scheduled?: boolean }): string {
+  if (limit.scheduled && limit.due) return `按您约定的日期办理，${limit.due} 前办结`;
+  const span = limit.value === 0 ? '即时办结' : `${limit.value} 个${limit.unit}内`;
+  const text = limit.due === null ? `受理后开始计时，${span}办结（材料补齐、正式受理后起算）` : limit.value === 0 ? `即时办结（${limit.due}）` : `${span}（${limit.due} 前）`;
+  return limit.unverified ? unverifiedText(text) : text;
 }
 
 /** One line per material, marked 必备 / 可容缺 and 告知承诺. */
-export function materialLine(m: Material): string {
+export function materialLine(m: Pick<Material, 'name' | 'requirement' | 'commitment'> & { note?: string }): string {
   const marks = [m.requirement, m.commitment ? '可告知承诺' : ''].filter(Boolean).join('，');
   return `${m.name}（${marks}）${m.note ? `：${m.note}` : ''}`;
+}
+
+/** How a policy stands on `now`: current, ended, or (temporary without a known end) described in the past tense. */
+export function policyState(p: Policy, now?: Date): 'upcoming' | 'current' | 'ended' | 'past-undated' | 'dated' {
+  if (!now) return p.validUntil || !p.temporary ? 'dated' : 'past-undated';
+  const today = isoDay(now);
+  if (today < p.validFrom) return 'upcoming';
+  if (p.validUntil) return today <= p.validUntil ? 'current' : 'ended';
+  return p.temporary ? 'past-undated' : 'current';
+}
+
+const day = (d: string) => `${Number(d.slice(0, 4))} 年 ${Number(d.slice(5, 7))} 月 ${Number(d.slice(8, 10))} 日`;
+
+/**
+ * The answer to "还在执行吗" about a guide's policies, from their dates; null when the guide has none.
+ * Without `now` only what does not depend on the day is said (dates, and the past tense of undated measures).
+ */
+export function policyStatusText(kb: KnowledgeBase, item: Item, now?: Date): string | null {
+  if (!item.policies.length) return null;
+  const ask = `现行政策请咨询 ${kb.utility.hotline}。`;
+  const lines = item.policies.map((p) => {
+    switch (policyState(p, now)) {
+      case 'upcoming':
+        return `「${p.name}」自 ${day(p.validFrom)}起执行${p.validUntil ? `，执行至 ${day(p.validUntil)}` : ''}。`;
+      case 'current':
+        return `「${p.name}」正在执行：自 ${day(p.validFrom)}起${p.validUntil ? `，执行至 ${day(p.validUntil)}` : ''}。`;
+      case 'ended':
+        return `「${p.name}」是 ${day(p.validFrom)}至 ${day(p.validUntil!)}执行的阶段性政策，已经到期。`;
+      case 'dated':
+        return `「${p.name}」自 ${day(p.validFrom)}起执行${p.validUntil ? `，执行至 ${day(p.validUntil)}` : ''}。`;
+      case 'past-undated':
+        return `「${p.name}」是 ${day(p.validFrom)}起执行的阶段性政策，执行期限以当时的政策文件为准，现在是否仍在执行需以最新政策为准。`;
+    }
+  });
+  const allCurrent = item.policies.every((p) => policyState(p, now) === 'current');
+  return [...lines, ...(allCurrent ? [] : [ask])].join('\n');
 }
 
 function channelNames(kb: KnowledgeBase, item: Item): string[] {
@@ -34,11 +89,13 @@ function channelNames(kb: KnowledgeBase, item: Item): string[] {
 }
 
 /** The text of one part of a guide. */
-export function aspectText(kb: KnowledgeBase, item: Item, aspect: Aspect): string {
+export function aspectText(kb: KnowledgeBase, item: Item, aspect: Aspect, now?: Date): string {
   switch (aspect) {
+    case 'policy':
+      return policyStatusText(kb, item, now) ?? `「${item.title}」不是阶段性政策，按现行办事指南办理，具体以受理时答复为准。`;
     case 'materials':
       if (!item.materials.length) return `「${item.title}」无需提交申请材料。${item.materialsNote ?? ''}`.trim();
-      return [`「${item.title}」需要的材料：`, ...item.materials.map((m, i) => `${i + 1}. ${materialLine(m)}`), item.materials.some((m) => m.requirement === '可容缺') ? '标“可容缺”的材料暂时缺少时，可签告知承诺书先行办理，在承诺期限内补齐。' : '', item.materialsNote ?? '']
+      return [`「${item.title}」需要的材料：`, ...item.materials.map((m, i) => `${i + 1}. ${materialLine(m)}`), item.deferral && item.materials.some((m) => m.requirement === '可容缺') ? '标“可容缺”的材料暂时缺少时，可签告知承诺书先行办理，在承诺期限内补齐。' : '', item.materialsNote ?? '']
         .filter(Boolean)
         .join('\n');
     case 'timeLimit':
@@ -56,10 +113,17 @@ export function aspectText(kb: KnowledgeBase, item: Item, aspect: Aspect): strin
 
 /** Quick replies under a guide: the other aspects, 我要办理 where a flow covers the item, and a person. */
 export function guideButtons(kb: KnowledgeBase, item: Item, except?: Aspect): QuickReply[] {
-  const aspects = (Object.keys(ASPECT_TITLES) as Aspect[]).filter((a) => a !== except && a !== 'conditions');
+  const aspects = (Object.keys(ASPECT_TITLES) as Aspect[]).filter((a) => a !== except && a !== 'conditions' && (a !== 'policy' || item.policies.length > 0));
   const buttons = aspects.map((a) => ({ title: ASPECT_TITLES[a], postback: `item:${item.id}:${a}` }));
-  const flow = [...kb.flows.values()].find((f) => f.items.includes(item.id) && f.steps.length);
-  if (flow) buttons.push({ title: `我要办理：${shortTitle(flow.title)}`, postback: `flow:${flow.id}` });
+  // The item's own application first; a 一件事 beside it only where the item's data names one that fits.
+  const bundle = kb.bundles.get(item.id);
+  const bundleFlow = bundle && kb.flows.get(bundle.flow);
+  const flow = kb.applications.has(item.id) ? undefined : [...kb.flows.values()].find((f) => f.items.includes(item.id) && f.questions.length);
+  // A long title ("中小微企业、个体工商户、民办教育机构用水优惠申请") is shown by its first alias on a button.
+  const name = [...shortTitle(item.title)].length > 12 ? (item.aliases[0] ?? shortTitle(item.title)) : shortTitle(item.title);
+  if (kb.applications.has(item.id)) buttons.push({ title: `我要办理：${name}`, postback: `apply:${item.id}` });
+  if (bundleFlow) buttons.push({ title: `一次办好：${shortTitle(bundleFlow.title)}`, postback: `flow:${bundleFlow.id}` });
+  else if (flow) buttons.push({ title: `我要办理：${shortTitle(flow.title)}`, postback: `flow:${flow.id}` });
   buttons.push(HANDOFF_BUTTON);
   return buttons;
 }
@@ -70,7 +134,8 @@ export function shortTitle(title: string): string {
 }
 
 /** The full guide answer: short answer, key facts card, and buttons. */
-export function guideReply(kb: KnowledgeBase, item: Item): Reply {
+export function guideReply(kb: KnowledgeBase, item: Item, now?: Date): Reply {
+  const policy = now ? policyStatusText(kb, item, now) : null;
   return {
     text: item.answer,
     card: {
@@ -82,6 +147,7 @@ export function guideReply(kb: KnowledgeBase, item: Item): Reply {
         { label: '收费', value: item.fees },
         { label: '零跑腿', value: item.zeroVisit ? '是，可全程网上办' : '否，需到现场' },
         { label: '办理渠道', value: channelNames(kb, item).map((c) => c.replace(/（.*?）/g, '')).join('、') },
+        ...(policy ? [{ label: '政策时效', value: policy }] : []),
       ],
     },
     quickReplies: guideButtons(kb, item),
@@ -89,8 +155,8 @@ export function guideReply(kb: KnowledgeBase, item: Item): Reply {
 }
 
 /** The answer to one aspect of a guide, with buttons for the rest. */
-export function aspectReply(kb: KnowledgeBase, item: Item, aspect: Aspect): Reply {
-  return { text: aspectText(kb, item, aspect), quickReplies: guideButtons(kb, item, aspect) };
+export function aspectReply(kb: KnowledgeBase, item: Item, aspect: Aspect, now?: Date): Reply {
+  return { text: aspectText(kb, item, aspect, now), quickReplies: guideButtons(kb, item, aspect) };
 }
 
 /** A button for a candidate target (clarify). */

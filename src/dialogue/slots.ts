@@ -1,5 +1,6 @@
-import type { Step, Utility } from '../knowledge/index.js';
+import type { Question, Utility } from '../knowledge/index.js';
 import { chineseNumber, normalize } from '../nlu/index.js';
+import type { Controls } from './controls.js';
 import { parseDate } from './dates.js';
 
 /** A slot value as stored in answers. */
@@ -46,28 +47,22 @@ export function checkMobile(raw: string): SlotResult {
   return { ok: true, value: m[0] };
 }
 
-const YES = ['是的', '是', '对', '对的', '好的', '好', '要', '需要', '可以', '嗯', '有', '已经', '行', '确认', '同意', 'yes', 'y', 'ok', '当然', '没错', '已结清', '结清了', '交清了', '签', '办'];
-const YES_PHRASES = ['没问题', '没错', '不错', '不用说', '当然'];
-const NO = ['不', '没', '无', '未', '别', '否', '算了', 'no', 'n', '免了', '暂时不', '缺', '暂缺', '还差', '拒绝'];
-
-/** Reads yes or no ("好的", "是的" → yes; "不用", "算了", "没有" → no). */
-export function checkYesNo(raw: string): SlotResult {
-  const s = normalize(raw).replace(/\s/g, '');
-  if (!s) return fail('请回答“是”或“否”');
-  if (YES_PHRASES.some((w) => s.startsWith(w))) return { ok: true, value: true, display: '是' };
-  if (NO.some((w) => s.startsWith(w) || (w.length > 1 && s.includes(w))) || /^(不|没)/.test(s)) return { ok: true, value: false, display: '否' };
-  if (YES.some((w) => s.startsWith(w))) return { ok: true, value: true, display: '是' };
-  return fail('请回答“是”或“否”');
+/** Reads yes or no with the dialogue's control words: a yes/no word and nothing else of substance ("是的" → yes; "不用" → no). */
+export function checkYesNo(raw: string, controls: Controls, echo?: string): SlotResult {
+  const v = controls.yesNo(raw, echo);
+  if (v === null) return fail('请回答“是”或“否”');
+  return { ok: true, value: v, display: v ? '是' : '否' };
 }
 
 /** Picks an option by value, label, alias or its number in the list. */
-export function checkChoice(raw: string, step: Step): SlotResult {
-  const options = step.options ?? [];
+export function checkChoice(raw: string, question: Question, exactOnly = false): SlotResult {
+  const options = question.options ?? [];
   const s = normalize(raw).replace(/\s/g, '');
   const n = Number(s.replace(/^第|个$|项$/g, '')) || chineseNumber(s.replace(/^第|个$|项$/g, ''));
-  if (n && n >= 1 && n <= options.length) return { ok: true, value: options[n - 1]!.value, display: options[n - 1]!.label };
+  if (!exactOnly && n && n >= 1 && n <= options.length) return { ok: true, value: options[n - 1]!.value, display: options[n - 1]!.label };
   const names = (o: (typeof options)[number]) => [o.value, o.label, ...o.aliases].map((x) => normalize(x).replace(/\s/g, ''));
   const exact = options.find((o) => names(o).includes(s));
+  if (exactOnly) return exact ? { ok: true, value: exact.value, display: exact.label } : fail('');
   const found = exact ?? options.find((o) => names(o).some((x) => x.length > 1 && (s.includes(x) || x.includes(s) && s.length >= 2)));
   if (!found) return fail(`请从以下选项中选择：${options.map((o) => o.label).join('、')}`);
   return { ok: true, value: found.value, display: found.label };
@@ -84,7 +79,7 @@ export function checkAccount(raw: string, utility: Utility): SlotResult {
 export function checkDistrict(raw: string, utility: Utility): SlotResult {
   const s = normalize(raw).replace(/\s/g, '');
   const hit = utility.districts.find((d) => [d.name, ...d.aliases].some((n) => s === n || s.includes(n)));
-  if (!hit) return fail(`请填写武汉市的行政区，例如：${utility.districts.slice(0, 4).map((d) => d.name).join('、')}`);
+  if (!hit) return fail(`请填写${utility.city}的行政区，例如：${utility.districts.slice(0, 4).map((d) => d.name).join('、')}`);
   return { ok: true, value: hit.name };
 }
 
@@ -97,11 +92,48 @@ export function checkDn(raw: string, utility: Utility): SlotResult {
   return { ok: true, value: n, display: `DN${n}` };
 }
 
-/** Checks one answer for a step; `now` anchors relative dates. */
-export function checkSlot(raw: string, step: Step, utility: Utility, now: Date): SlotResult {
-  const text = raw.trim();
+/** Reads a count ("5个人", "五口人", "6"). */
+export function checkCount(raw: string): SlotResult {
+  const s = normalize(raw).replace(/\s/g, '');
+  const m = s.match(/^(?:共|一共|有|家里有|常住)?(\d{1,3})(?:个人|个|人|口人|口|位)?$/);
+  const n = m ? Number(m[1]) : null;
+  if (n === null || n > 200) return fail('请填写人数，例如“5”或“5个人”');
+  return { ok: true, value: n, display: `${n} 人` };
+}
+
+/** Words users put before the value ("身份证号 4201…", "电话是 139…"): the question's own names, then 是/为/：. */
+function withoutLabel(text: string, question: Question): string {
+  const names = [question.label, ...question.labelAliases, ...(LABELS[question.type] ?? [])].sort((a, b) => b.length - a.length);
+  let s = text.replace(/^(我的|我家的|我家|本人的|本人)/, '');
+  const hit = names.find((n) => s.startsWith(n));
+  if (!hit) return text;
+  s = s.slice(hit.length).replace(/^(号码|号)?\s*(是|为|叫)?\s*[:：=]?\s*/, '');
+  return s || text;
+}
+
+/** Names of a kind of value users may type before it, whatever the question calls it. */
+const LABELS: Record<string, string[]> = {
+  mobile: ['手机号码', '手机号', '手机', '电话号码', '联系电话', '电话', '联系方式'],
+  'id-card': ['身份证号码', '身份证号', '身份证'],
+  uscc: ['统一社会信用代码', '社会信用代码', '信用代码'],
+  'account-number': ['户号', '用户号', '水费户号', '客户编号'],
+  name: ['姓名', '名字', '我叫', '叫'],
+  address: ['地址', '详细地址', '住址'],
+};
+
+/** What checking an answer reads: the utility's formats, the control words, and the clock for relative dates. */
+export interface SlotEnv {
+  utility: Utility;
+  controls: Controls;
+  now: Date;
+}
+
+/** Checks one answer for a question. */
+export function checkSlot(raw: string, question: Question, env: SlotEnv): SlotResult {
+  const { utility, controls, now } = env;
+  const text = question.type === 'yes-no' || question.type === 'choice' ? raw.trim() : withoutLabel(raw.trim(), question);
   if (!text) return fail('回答不能为空');
-  switch (step.type) {
+  switch (question.type) {
     case 'mobile':
       return checkMobile(text);
     case 'id-card':
@@ -114,10 +146,15 @@ export function checkSlot(raw: string, step: Step, utility: Utility, now: Date):
       return checkDistrict(text, utility);
     case 'dn':
       return checkDn(text, utility);
-    case 'yes-no':
-      return checkYesNo(text);
+    case 'yes-no': {
+      const count = question.yesFromCount ? checkCount(text) : null;
+      if (count?.ok) return { ok: true, value: Number(count.value) >= question.yesFromCount!, display: Number(count.value) >= question.yesFromCount! ? '是' : '否' };
+      return checkYesNo(text, controls, [question.prompt, question.label, ...question.labelAliases].join(' '));
+    }
+    case 'count':
+      return checkCount(text);
     case 'choice':
-      return checkChoice(text, step);
+      return checkChoice(text, question);
     case 'date': {
       const d = parseDate(text, now);
       return d ? { ok: true, value: d } : fail('请输入日期，例如“2026-12-08”“12月8日”“明天”或“下周一”，且不早于今天');
@@ -136,13 +173,14 @@ export function checkSlot(raw: string, step: Step, utility: Utility, now: Date):
 }
 
 /** Shows a value for display, masking personal numbers of sensitive steps. */
-export function displayValue(step: Step, value: SlotValue): string {
+export function displayValue(question: Question, value: SlotValue): string {
   if (typeof value === 'boolean') return value ? '是' : '否';
-  if (step.type === 'dn') return `DN${value}`;
-  if (step.type === 'choice') return step.options?.find((o) => o.value === value)?.label ?? String(value);
+  if (question.type === 'dn') return `DN${value}`;
+  if (question.type === 'count') return `${value} 人`;
+  if (question.type === 'choice') return question.options?.find((o) => o.value === value)?.label ?? String(value);
   const s = String(value);
-  if (!step.sensitive) return s;
-  if (step.type === 'mobile') return s.slice(0, 3) + '****' + s.slice(-4);
-  if (step.type === 'id-card' || step.type === 'uscc') return s.slice(0, 4) + '*'.repeat(s.length - 8) + s.slice(-4);
+  if (!question.sensitive) return s;
+  if (question.type === 'mobile') return s.slice(0, 3) + '****' + s.slice(-4);
+  if (question.type === 'id-card' || question.type === 'uscc') return s.slice(0, 4) + '*'.repeat(s.length - 8) + s.slice(-4);
   return s.slice(0, 2) + '*'.repeat(Math.max(0, s.length - 4)) + s.slice(-2);
 }

@@ -1,20 +1,25 @@
-import type { Application, Mode, Reply } from '../core/index.js';
+import type { Application, Reply } from '../core/index.js';
 import type { Aspect, KnowledgeBase } from '../knowledge/index.js';
 import type { Classifier } from '../nlu/index.js';
 import type { SlotValue } from './slots.js';
 
 /** Current session schema version; bump with a migration in migrate(). */
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
-/** A 一件事 in progress. */
+/** Where an application in progress is: asking its questions, then materials, 告知承诺, the summary, submitting. */
+export type FlowPhase = 'asking' | 'materials' | 'commitment' | 'confirm' | 'submitting';
+
+/** A 一件事 (or a single item's own application) in progress. */
 export interface FlowState {
   id: string;
+  /** Set for a single item's own application: `id` is then `apply-<item id>`. */
+  single?: boolean;
   answers: Record<string, SlotValue>;
-  /** The step being asked, or the phase after the steps. */
-  stepId: string | null;
-  phase: 'asking' | 'materials' | 'commitment' | 'confirm' | 'submitting';
-  /** Step ids in the order they were answered, for going back. */
-  history: string[];
+  /** The question being asked; null once past the questions. */
+  questionId: string | null;
+  phase: FlowPhase;
+  /** Question ids in the order they were answered, for going back. */
+  answered: string[];
   /** Set while changing one answer from the summary: return there afterwards. */
   editing: boolean;
   /** Whether 可容缺 materials are missing, and the 告知承诺 answer. */
@@ -22,24 +27,60 @@ export interface FlowState {
   commitmentAccepted?: boolean;
   /** The checklist the materials answer was given for; a change of answer that changes it asks again. */
   checklistKey?: string;
+  /** Wrong answers in a row to the current question. */
+  failures?: number;
+  /** Questions skipped with "稍后补充". */
+  skipped?: string[];
+  /** Asked "放弃当前办理吗？" before starting this other target (`flow:<id>` / `apply:<item>`). */
+  switchTo?: string;
 }
 
-/** The whole dialogue state of one conversation. */
-export interface DialogueState {
+/** The question on screen whose buttons are live: postbacks name its id. */
+export interface PromptRef {
+  id: number;
+  /** What was asked (`q:<questionId>`, `confirm`, `materials`…): asking the same again keeps the id. */
+  key: string;
+}
+
+interface Common {
   v: number;
-  mode: Mode;
   /** The guide being discussed, for follow-ups. */
   itemId?: string;
   aspect?: Aspect;
   /** Fallbacks in a row. */
   fallbacks: number;
-  flow?: FlowState;
   /** Reference numbers submitted in this conversation. */
   applications: string[];
+  /** The last question shown with buttons. */
+  prompt?: PromptRef;
+  /** The flow of the last application submitted in this conversation, for "装修完了怎么恢复用水". */
+  lastFlowId?: string;
+  /** When the user last wrote (ISO instant): who comes back after a while is reminded where they were. */
+  lastSeen?: string;
+}
+
+/** Talking with the bot, no application in progress. */
+export interface BotState extends Common {
+  mode: 'bot' | 'closed';
   /** A progress lookup waiting for the applicant's mobile. */
   lookupRef?: string;
-  handoffReason?: string;
 }
+
+/** An application in progress. */
+export interface FlowModeState extends Common {
+  mode: 'flow';
+  flow: FlowState;
+}
+
+/** Handed to a person; an application in progress is kept to resume. */
+export interface HandoffState extends Common {
+  mode: 'handoff' | 'agent';
+  handoffReason: HandoffReason;
+  suspended?: FlowState;
+}
+
+/** The whole dialogue state of one conversation, one shape per mode. */
+export type DialogueState = BotState | FlowModeState | HandoffState;
 
 /** What the engine receives. */
 export type DialogueInput =
@@ -56,7 +97,7 @@ export type Effect =
   | { type: 'handoff'; reason: HandoffReason; summary: string };
 
 /** Why a conversation goes to a person. */
-export type HandoffReason = 'user-request' | 'repeated-fallback' | 'urgent' | 'clarify-none' | 'unknown';
+export type HandoffReason = 'user-request' | 'repeated-fallback' | 'urgent' | 'complaint' | 'clarify-none' | 'stuck' | 'unknown';
 
 /** The engine's answer: replies, the next state, and effects to run. */
 export interface DialogueResult {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { materialSchema } from './schema.js';
+import { materialSchema, unverifiedSchema } from './schema.js';
 
 const text = z.string().trim().min(1, 'must not be empty');
 const id = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a kebab-case id');
@@ -19,6 +19,7 @@ export const SLOT_TYPES = [
   'choice',
   'name',
   'text',
+  'count',
 ] as const;
 export type SlotType = (typeof SLOT_TYPES)[number];
 
@@ -41,9 +42,10 @@ export const optionSchema = z.strictObject({
   aliases: z.array(text).default([]),
 });
 
-export const stepSchema = z.strictObject({
+/** One question a flow asks; its answer is stored under `id`. */
+export const questionSchema = z.strictObject({
   id: slotId,
-  /** What the slot is called when the user wants to change it ("手机号"). */
+  /** What the answer is called when the user wants to change it ("手机号"). */
   label: text,
   /** Other names for the slot, so "电话填错了" finds `mobile`. */
   labelAliases: z.array(text).default([]),
@@ -51,12 +53,18 @@ export const stepSchema = z.strictObject({
   prompt: text,
   help: text.optional(),
   options: z.array(optionSchema).optional(),
-  /** The step is asked only when this holds for earlier answers. */
+  /** The question is asked only when this holds for earlier answers. */
   when: conditionSchema.optional(),
   /** Personal data: masked in every display. */
   sensitive: z.boolean().default(false),
+  /** May be left for later ("跳过，稍后补充"); by default personal details that steer nothing may. */
+  skippable: z.boolean().optional(),
+  /** A yes/no question answered by a count: "5个人" is yes when at least this many. */
+  yesFromCount: z.number().int().positive().optional(),
+  /** Words that, in the opening message, settle this yes/no question as yes ("挪个位置" → 移表); 不/不用 before them: no. */
+  cues: z.array(text).default([]),
 });
-export type Step = z.infer<typeof stepSchema>;
+export type Question = z.infer<typeof questionSchema>;
 
 export const bringSchema = z.strictObject({
   when: conditionSchema.optional(),
@@ -72,10 +80,20 @@ export const routeSchema = z.strictObject({
   summary: text,
   items: z.array(id).default([]),
   /** Overrides the time limit computed from items. */
-  timeLimit: z.strictObject({ value: z.number().int().min(0), unit: z.enum(['工作日', '自然日']) }).optional(),
+  timeLimit: z
+    .strictObject({
+      value: z.number().int().min(0),
+      unit: z.enum(['工作日', '自然日']),
+      /** The source gives no such limit for this route: shown as 参考. */
+      unverified: z.boolean().default(false),
+    })
+    .optional(),
   /** This route needs no materials at all (零资料). */
   noMaterials: z.boolean().default(false),
 });
+
+/** A text shown after submitting, when its condition holds. */
+export const nextStepSchema = z.strictObject({ when: conditionSchema.optional(), text });
 
 export const flowSchema = z.strictObject({
   id,
@@ -85,11 +103,13 @@ export const flowSchema = z.strictObject({
   examples: z.array(text).min(8, 'needs at least 8 example situations'),
   keywords: z.array(text).default([]),
   intro: text.optional(),
-  steps: z.array(stepSchema).default([]),
+  questions: z.array(questionSchema).default([]),
   routes: z.array(routeSchema).default([]),
   bring: z.array(bringSchema).default([]),
   commitment: z.strictObject({ text, days: z.number().int().positive() }).optional(),
-  nextSteps: z.array(z.strictObject({ when: conditionSchema.optional(), text })).default([]),
+  nextSteps: z.array(nextStepSchema).default([]),
+  /** Figures in the flow's texts that the source does not give, stated as "参考：…，以受理时答复为准". */
+  unverified: z.array(unverifiedSchema).default([]),
 });
 export type Flow = z.infer<typeof flowSchema>;
 export type Route = z.infer<typeof routeSchema>;

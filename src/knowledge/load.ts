@@ -4,6 +4,7 @@ import { basename, join, relative } from 'node:path';
 import { parse } from 'yaml';
 import type { z } from 'zod';
 import { flowSchema, type Flow } from './flow-schema.js';
+import { loadItemApplications, readLibrary, resolveUses, type ItemBundle } from './item-applications.js';
 import {
   intentsSchema,
   itemSchema,
@@ -22,6 +23,10 @@ export interface KnowledgeBase {
   utility: Utility;
   items: Map<string, Item>;
   flows: Map<string, Flow>;
+  /** Each item's own short application (flows/items/<item>.yaml), keyed by item id. */
+  applications: Map<string, Flow>;
+  /** The 一件事 offered beside an item's own application, keyed by item id. */
+  bundles: Map<string, ItemBundle>;
   synonyms: Synonyms;
   smalltalk: Smalltalk;
   intents: Intents;
@@ -73,9 +78,10 @@ function readYaml(r: Reader, path: string): unknown {
   }
 }
 
-function validate<T extends z.ZodType>(r: Reader, path: string, schema: T): z.infer<T> | undefined {
-  const data = readYaml(r, path);
-  if (data === undefined) return undefined;
+function validate<T extends z.ZodType>(r: Reader, path: string, schema: T, prepare?: (data: unknown, file: string) => unknown): z.infer<T> | undefined {
+  const raw = readYaml(r, path);
+  if (raw === undefined) return undefined;
+  const data = prepare ? prepare(raw, relative(process.cwd(), path) || path) : raw;
   const res = schema.safeParse(data);
   if (res.success) return res.data;
   const file = relative(process.cwd(), path) || path;
@@ -83,7 +89,7 @@ function validate<T extends z.ZodType>(r: Reader, path: string, schema: T): z.in
   return undefined;
 }
 
-function loadDir<T extends { id: string }>(r: Reader, dir: string, schema: z.ZodType<T>): Map<string, T> {
+function loadDir<T extends { id: string }>(r: Reader, dir: string, schema: z.ZodType<T>, prepare?: (data: unknown, file: string) => unknown): Map<string, T> {
   const out = new Map<string, T>();
   if (!existsSync(dir)) {
     r.issues.push({ file: relative(process.cwd(), dir), field: '', problem: 'folder is missing' });
@@ -91,7 +97,7 @@ function loadDir<T extends { id: string }>(r: Reader, dir: string, schema: z.Zod
   }
   for (const f of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
     const path = join(dir, f);
-    const v = validate(r, path, schema);
+    const v = validate(r, path, schema, prepare);
     if (!v) continue;
     if (v.id !== basename(f, '.yaml')) {
       r.issues.push({ file: relative(process.cwd(), path), field: 'id', problem: `"${v.id}" must match the file name` });
@@ -116,9 +122,14 @@ export function readKnowledge(knowledgeDir = 'knowledge', flowsDir = 'flows'): {
   const smalltalk = validate(r, join(knowledgeDir, 'smalltalk.yaml'), smalltalkSchema);
   const intents = validate(r, join(knowledgeDir, 'intents.yaml'), intentsSchema);
   const items = loadDir(r, join(knowledgeDir, 'items'), itemSchema as z.ZodType<Item>);
-  const flows = loadDir(r, flowsDir, flowSchema as z.ZodType<Flow>);
+  // Flows and single-item applications may take questions from the shared library (`use: mobile`).
+  const { library, raw } = readLibrary(flowsDir, r.issues);
+  r.hash.update(raw);
+  const flows = loadDir(r, flowsDir, flowSchema as z.ZodType<Flow>, (data, file) => resolveUses(data, library, file, r.issues));
+  const { applications, bundles, raws } = loadItemApplications(flowsDir, items, library, r.issues);
+  raws.forEach((t) => r.hash.update(t));
   if (!utility || !synonyms || !smalltalk || !intents) return { issues: r.issues };
-  const kb = { utility, items, flows, synonyms, smalltalk, intents, hash: r.hash.digest('hex').slice(0, 16) };
+  const kb = { utility, items, flows, applications, bundles, synonyms, smalltalk, intents, hash: r.hash.digest('hex').slice(0, 16) };
   r.issues.push(...checkReferences(kb, knowledgeDir, flowsDir));
   return { kb, issues: r.issues };
 }
@@ -140,14 +151,14 @@ function checkReferences(kb: KnowledgeBase, knowledgeDir: string, flowsDir: stri
     ];
     for (const [field, id] of refs) if (!kb.items.has(id)) issues.push({ file, field, problem: `unknown item "${id}"` });
     const slots = new Set<string>();
-    flow.steps.forEach((s, i) => {
-      if (slots.has(s.id)) issues.push({ file, field: `steps.${i}.id`, problem: `duplicate step "${s.id}"` });
-      if (s.type === 'choice' && !s.options?.length) issues.push({ file, field: `steps.${i}.options`, problem: 'a choice step needs options' });
-      for (const k of Object.keys(s.when ?? {})) if (!slots.has(k)) issues.push({ file, field: `steps.${i}.when.${k}`, problem: 'refers to a step that is not asked before it' });
+    flow.questions.forEach((s, i) => {
+      if (slots.has(s.id)) issues.push({ file, field: `questions.${i}.id`, problem: `duplicate question "${s.id}"` });
+      if (s.type === 'choice' && !s.options?.length) issues.push({ file, field: `questions.${i}.options`, problem: 'a choice question needs options' });
+      for (const k of Object.keys(s.when ?? {})) if (!slots.has(k)) issues.push({ file, field: `questions.${i}.when.${k}`, problem: 'refers to a question that is not asked before it' });
       slots.add(s.id);
     });
     const conds = [...flow.bring.map((b, i) => [`bring.${i}`, b.when] as const), ...flow.routes.map((r, i) => [`routes.${i}`, r.when] as const), ...flow.nextSteps.map((n, i) => [`nextSteps.${i}`, n.when] as const)];
-    for (const [field, when] of conds) for (const k of Object.keys(when ?? {})) if (!slots.has(k)) issues.push({ file, field: `${field}.when.${k}`, problem: `unknown step "${k}"` });
+    for (const [field, when] of conds) for (const k of Object.keys(when ?? {})) if (!slots.has(k)) issues.push({ file, field: `${field}.when.${k}`, problem: `unknown question "${k}"` });
   }
   return issues;
 }

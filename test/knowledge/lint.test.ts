@@ -149,7 +149,7 @@ describe('lint on a broken copy', () => {
     const d = copy();
     unlinkSync(itemFile(d.knowledge, 'invoice'));
     const issues = lint(d);
-    const mine = about(issues, join('items', 'invoice.yaml'));
+    const mine = about(issues, join('knowledge', 'items', 'invoice.yaml'));
     expect(mine.map((i) => i.problem)).toContain('catalog item has no guide');
     expect(formatIssue(mine[0]!)).toMatch(/items\/invoice\.yaml: \(file\): catalog item has no guide$/);
     expectFormatted(issues);
@@ -220,6 +220,7 @@ describe('lint on a broken copy', () => {
     const strip = (s: unknown) => (typeof s === 'string' ? s.replaceAll('2 个自然日', '两天') : s);
     item.answer = strip(item.answer);
     item.facts = (item.facts as string[]).map(strip);
+    item.conditions = (item.conditions as string[]).map(strip);
     item.faqs = (item.faqs as { q: string; a: string }[]).map((f) => ({ q: strip(f.q), a: strip(f.a) }));
     (item.timeLimit as { note?: string }).note = '原 3 个工作日';
     (item.timeLimit as { value: number }).value = 3;

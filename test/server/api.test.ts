@@ -312,17 +312,17 @@ describe('GET /api/v1/applications/:ref', () => {
       [{ text: '张三' }, /身份证/],
       [{ text: idCard }, /手机/],
       [{ text: mobile }, /水费/],
-      [{ postback: 'yes' }, /代扣/],
-      [{ postback: 'no' }, /哪天/],
-      [{ text: '明天' }, /可容缺/],
-      [{ postback: 'yes' }, /核对/],
+      [{ text: '是' }, /代扣/],
+      [{ text: '否' }, /哪天/],
+      // 拆迁销户 takes no 告知承诺: the checklist goes straight to the summary.
+      [{ text: '明天' }, /核对/],
     ];
     for (const [input, asks] of steps) {
       const r = await send(app, id, input);
       expect(r.state).toEqual({ mode: 'flow', flowId: 'demolition' });
       expect(r.messages.at(-1)!.text).toMatch(asks);
     }
-    const done = await send(app, id, { postback: 'confirm' });
+    const done = await send(app, id, { text: '确认提交' });
     expect(done.state.mode).toBe('bot');
     expect(done.state.applicationRef).toMatch(/^WS\d{8}-\d{4,}$/);
     ref = done.state.applicationRef!;

@@ -127,8 +127,8 @@ suite('API on Redis stores', () => {
     expect(after.map((m) => m.seq)).toEqual(after.map((_, i) => i + 1));
 
     // Finishing on the second server stores an application a third server can find.
-    for (const input of [{ postback: 'yes' }, { postback: 'yes' }, { text: '明天' }, { postback: 'yes' }]) await send(second.app, id, input);
-    const done = await send(second.app, id, { postback: 'confirm' });
+    for (const input of [{ text: '是' }, { text: '是' }, { text: '明天' }, { text: '是' }]) await send(second.app, id, input);
+    const done = await send(second.app, id, { text: '确认提交' });
     const ref = done.state.applicationRef!;
     expect(ref).toMatch(/^WS\d{8}-\d{4,}$/);
     await shutdown(second);
