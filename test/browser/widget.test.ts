@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
@@ -407,5 +408,37 @@ suite('the web widget in Chromium', () => {
     await p.locator('.notice button').click();
     await expect.poll(() => botCount(p)).toBe(1);
     expect(await p.locator('.notice').count()).toBe(0);
+  });
+
+  it('embeds on another site that WIDGET_ALLOWED_ORIGINS names, and is refused on one it does not', async () => {
+    let api = '';
+    const site: Server = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end(`<!doctype html><html lang="zh-CN"><body><h1>街道便民服务</h1><script src="${api}/widget.js" data-api="${api}" defer></script></body></html>`);
+    });
+    await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
+    const sitePort = (site.address() as AddressInfo).port;
+    const allowed = `http://localhost:${sitePort}`;
+    // A second instance of the assistant, on the same service, that allows that one site.
+    const other = await buildServer({ service, stores, logger: createLogger('silent'), channels: [createWebChannel({ service, bus, utility: kb.utility, allowedOrigins: [allowed] })] });
+    try {
+      await other.listen({ port: 0, host: '127.0.0.1' });
+      api = `http://127.0.0.1:${(other.server.address() as AddressInfo).port}`;
+      const p = await newPage();
+      await p.goto(`${allowed}/`);
+      await p.locator('.bubble').click();
+      await expect.poll(() => botCount(p)).toBe(1);
+      await ask(p, '水表过户');
+      await expect.poll(() => p.locator('.root').getAttribute('data-status')).toBe('online');
+      // The same page from another origin (127.0.0.1 is not localhost): the API refuses it, the widget says so.
+      const q = await newPage();
+      await q.goto(`http://127.0.0.1:${sitePort}/`);
+      await q.locator('.bubble').click();
+      await expect.poll(async () => (await q.locator('.notice').allInnerTexts()).join(' ')).toContain('暂时无法连接客服');
+      expect(await botCount(q)).toBe(0);
+    } finally {
+      await other.close();
+      await new Promise((r) => site.close(r));
+    }
   });
 });
