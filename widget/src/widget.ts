@@ -2,7 +2,8 @@ import { Api, ApiError, type Conversation } from './api.js';
 import { Connection, type ConnectionStatus } from './connection.js';
 import { button, el } from './dom.js';
 import { strings, type Strings } from './i18n.js';
-import { renderMessage, renderPending, renderQuickReplies, type RenderContext } from './messages.js';
+import { LogView } from './log-view.js';
+import { buttonTitle, renderMessage, renderPending, type RenderContext } from './messages.js';
 import { KEPT_MESSAGES, WidgetStorage, type Saved } from './storage.js';
 import { Timeline } from './timeline.js';
 import type { Lang, Message, Outgoing, QuickReply } from './types.js';
@@ -47,8 +48,8 @@ export class ChatWidget {
   private starting: Promise<Conversation | null> | null = null;
   private readonly unbound: Unbound[] = [];
   private readonly titles = new Map<string, string>();
+  private readonly log: LogView;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
-  private quickFor = 0;
   private unread = 0;
   private wasDown = false;
   private catchingUpFrom = -1;
@@ -70,6 +71,7 @@ export class ChatWidget {
     });
     this.shell.applyStrings(this.t, this.lang);
     this.shell.setLarge(this.saved.large);
+    this.log = new LogView(this.shell.log, () => this.shell.input.focus(), () => this.shell.focused);
   }
 
   /** Adds the widget to the page; a kept conversation reconnects at once (agent messages arrive while closed). */
@@ -169,7 +171,7 @@ export class ChatWidget {
     for (const m of fresh) {
       if (m.from === 'user' && this.bind(m)) continue;
       const node = renderMessage(m, this.context());
-      this.insert(node, m.seq);
+      this.log.insert(node, m.seq);
       first ??= node;
       if (m.from !== 'user') replied = true;
     }
@@ -197,7 +199,7 @@ export class ChatWidget {
     if (body && 'text' in u!.out) body.textContent = m.text;
     // Something stored before it (an agent's message while it waited to be sent) goes above it, as in the transcript.
     const focusWasIn = u!.el.contains(this.shell.focused);
-    this.insert(u!.el, m.seq);
+    this.log.insert(u!.el, m.seq);
     if (focusWasIn) this.shell.input.focus();
     return true;
   }
@@ -256,7 +258,7 @@ export class ChatWidget {
   private dispatch(out: Outgoing, shown: string): void {
     const node = renderPending(shown, this.context());
     this.unbound.push({ el: node, out, after: this.timeline.last });
-    this.shell.log.append(node);
+    this.log.node.append(node);
     this.refreshQuickReplies(true);
     this.shell.scrollToEnd();
     // "Typing" while offline would promise an answer that cannot come yet; the banner says why instead.
@@ -293,76 +295,24 @@ export class ChatWidget {
     return { t: this.t, lang: this.lang, titleOf: (p, seq) => this.titleFor(p, seq) };
   }
 
-  /** The button a postback came from: the nearest earlier message offering it (the same postback, `yes`, has many titles). */
+  /** The button a postback came from, in the transcript, else one pressed here (the 转人工 button). */
   private titleFor(postback: string, seq: number): string | undefined {
-    const earlier = this.timeline.tail(KEPT_MESSAGES * 5).filter((m) => m.seq < seq && m.quickReplies?.length);
-    for (let i = earlier.length - 1; i >= 0; i--) {
-      const q = earlier[i]!.quickReplies!.find((x) => x.postback === postback);
-      if (q) return q.title;
-    }
-    return this.titles.get(postback) ?? (postback === 'handoff' ? this.t.handoff : undefined);
-  }
-
-  /** Puts a message at its place by seq (a caught-up message may be older than what is shown). */
-  private insert(node: HTMLElement, seq: number): void {
-    const log = this.shell.log;
-    const others = (Array.from(log.children) as HTMLElement[]).filter((c) => c !== node);
-    const next = others.find((c) => Number(c.dataset.seq) > seq);
-    if (next) return void log.insertBefore(node, next);
-    if (node.parentNode !== log) return void log.append(node);
-    // Already shown (a sent message taking its seq): it moves only if a message stored before it is below it.
-    const prev = others.filter((c) => Number(c.dataset.seq) < seq).at(-1);
-    if (prev && prev.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_PRECEDING) prev.after(node);
+    return buttonTitle(this.timeline.tail(KEPT_MESSAGES * 5), postback, seq) ?? this.titles.get(postback) ?? (postback === 'handoff' ? this.t.handoff : undefined);
   }
 
   /** Renders the whole log again (first paint, a language switch, a new conversation). */
   private renderAll(): void {
-    this.shell.log.replaceChildren();
-    this.quickFor = 0;
-    const messages = this.timeline.tail(KEPT_MESSAGES * 5);
-    for (const m of messages) this.shell.log.append(renderMessage(m, this.context()));
-    for (const u of this.unbound) this.shell.log.append(u.el);
+    this.log.renderAll(this.timeline.tail(KEPT_MESSAGES * 5), this.unbound.map((u) => u.el), this.context());
     this.refreshQuickReplies();
   }
 
-  /** Buttons are shown only under the newest message that has them, and only until the user answers. */
   private refreshQuickReplies(userAnswered = false): void {
-    const messages = this.timeline.tail(50);
-    let target: Message | undefined;
-    if (!userAnswered && !this.unbound.some((u) => u.el.classList.contains('pending'))) {
-      for (let i = messages.length - 1; i >= 0; i--) {
-        const m = messages[i]!;
-        if (m.from === 'user') break;
-        if (m.quickReplies?.length) {
-          target = m;
-          break;
-        }
-      }
-    }
-    const seq = target?.seq ?? 0;
-    if (seq === this.quickFor) return;
-    const hadFocus = this.shell.focused?.closest('.quick') != null;
-    this.shell.log.querySelectorAll('.quick').forEach((q) => q.remove());
-    this.quickFor = seq;
-    if (target) {
-      const node = this.shell.log.querySelector(`.msg[data-seq="${seq}"]`);
-      node?.append(renderQuickReplies(target.quickReplies!, this.t.quickReplies, (q) => this.sendPostback(q)));
-    }
-    if (hadFocus) this.shell.input.focus();
+    const answering = userAnswered || this.unbound.some((u) => u.el.classList.contains('pending'));
+    this.log.refreshQuickReplies(this.timeline.tail(50), answering, this.t.quickReplies, (q) => this.sendPostback(q));
   }
 
-  /** A local line in the log (not part of the transcript), with an optional action button. */
   private notice(text: string, action?: { label: string; run: () => void }): void {
-    const node = el('div', { class: 'notice' }, el('p', {}, text));
-    if (action)
-      node.append(
-        button(action.label, 'retry', () => {
-          node.remove();
-          action.run();
-        }),
-      );
-    this.shell.log.append(node);
-    this.shell.scrollToEnd();
+    this.log.notice(text, action);
     this.setTyping(false);
   }
 
