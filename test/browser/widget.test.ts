@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import axe from 'axe-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildWidget } from '../../scripts/build-widget.mjs';
 import { createWebChannel } from '../../src/channels/web/index.js';
@@ -443,5 +444,22 @@ suite('the web widget in Chromium', () => {
       await other.close();
       await new Promise((r) => site.close(r));
     }
+  }, 60_000);
+
+  it('passes an axe-core WCAG 2.1 AA audit of the open widget, in normal and large text', async () => {
+    const p = await newPage();
+    await p.goto(base());
+    await p.locator('.bubble').click();
+    await eventually(() => botCount(p)).toBe(1);
+    await ask(p, '水表过户');
+    await p.addScriptTag({ content: axe.source });
+    const audit = () =>
+      p.evaluate(async () => {
+        const r = await (window as unknown as { axe: typeof axe }).axe.run({ include: [['[data-water-assistant]']] } as never, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
+        return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      });
+    expect(await audit()).toEqual([]);
+    await p.locator('.tool.large').click();
+    expect(await audit()).toEqual([]);
   }, 60_000);
 });
