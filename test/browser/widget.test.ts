@@ -462,4 +462,33 @@ suite('the web widget in Chromium', () => {
     await p.locator('.tool.large').click();
     expect(await audit()).toEqual([]);
   }, 60_000);
+
+  it('retries a send whose answer was lost under the same clientMessageId: the turn runs once', async () => {
+    const p = await newPage();
+    await p.routeWebSocket(/\/socket/, (ws) => ws.close());
+    const ids: string[] = [];
+    let lose = true;
+    await p.route(/\/messages$/, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      ids.push((route.request().postDataJSON() as { clientMessageId: string }).clientMessageId);
+      if (!lose) return route.continue();
+      lose = false;
+      // The server runs the turn, then the connection drops before the answer arrives.
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    await p.goto(base());
+    await p.locator('.bubble').click();
+    await eventually(() => botCount(p)).toBe(1);
+    await eventually(() => p.locator('.root').getAttribute('data-transport')).toBe('poll');
+    await ask(p, '水表过户');
+    // The replies may come by the long poll first; the lost POST is retried all the same, under the same id.
+    await eventually(() => ids.length).toBe(2);
+    expect(ids[1]).toBe(ids[0]);
+    await eventually(() => p.locator('.msg.from-user.pending').count()).toBe(0);
+    const id = await conversationOf(p);
+    const stored = await service.history(id, 0, 500);
+    expect(stored.filter((m: Message) => m.from === 'user')).toHaveLength(1);
+    await eventually(async () => (await shown(p)).map((m) => m.seq)).toEqual(stored.map((m: Message) => m.seq));
+  }, 60_000);
 });

@@ -46,7 +46,10 @@ export class ChatWidget {
   private conversation: Conversation | null = null;
   private connection: Connection | null = null;
   private starting: Promise<Conversation | null> | null = null;
+  /** Sent messages without a seq yet, oldest first. */
   private readonly unbound: Unbound[] = [];
+  /** Sent messages the connection has not yet reported on, by clientMessageId (bound or not). */
+  private readonly sending = new Map<string, Unbound>();
   private readonly titles = new Map<string, string>();
   private readonly log: LogView;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -143,7 +146,7 @@ export class ChatWidget {
     });
     this.connection.start();
     // Messages typed before the conversation existed, or left unanswered by a previous connection.
-    for (const u of this.unbound) if (u.el.classList.contains('pending')) this.connection.send(u.out);
+    for (const u of this.sending.values()) this.connection.send(u.out);
   }
 
   /** Drops the current conversation and starts a new one (expired, or a new reply language). */
@@ -152,6 +155,7 @@ export class ChatWidget {
     this.connection = null;
     this.conversation = null;
     this.unbound.length = 0;
+    this.sending.clear();
     this.timeline = new Timeline();
     this.saved = { ...this.saved, conversationId: undefined, token: undefined, messages: [] };
     this.storage.save(this.saved);
@@ -195,6 +199,9 @@ export class ChatWidget {
     if (i < 0) return false;
     const [u] = this.unbound.splice(i, 1);
     u!.el.dataset.seq = String(m.seq);
+    // Stored means sent, whether or not the answer to the send has come back yet.
+    u!.el.classList.remove('pending');
+    u!.el.querySelector('.state')?.remove();
     const body = u!.el.querySelector('.body');
     if (body && 'text' in u!.out) body.textContent = m.text;
     // Something stored before it (an agent's message while it waited to be sent) goes above it, as in the transcript.
@@ -257,7 +264,9 @@ export class ChatWidget {
 
   private dispatch(out: Outgoing, shown: string): void {
     const node = renderPending(shown, this.context());
-    this.unbound.push({ el: node, out, after: this.timeline.last });
+    const u = { el: node, out, after: this.timeline.last };
+    this.unbound.push(u);
+    this.sending.set(out.clientMessageId, u);
     this.log.node.append(node);
     this.refreshQuickReplies(true);
     this.shell.scrollToEnd();
@@ -267,8 +276,9 @@ export class ChatWidget {
   }
 
   private onSendResult(id: string, error?: { code: string; message: string }): void {
-    const u = this.unbound.find((x) => x.out.clientMessageId === id);
+    const u = this.sending.get(id);
     if (!u) return;
+    this.sending.delete(id);
     u.el.classList.remove('pending');
     u.el.querySelector('.state')?.remove();
     this.refreshQuickReplies();
@@ -281,6 +291,7 @@ export class ChatWidget {
           state.remove();
           u.el.classList.remove('failed');
           u.el.classList.add('pending');
+          this.sending.set(u.out.clientMessageId, u);
           this.setTyping(true);
           this.connection?.send(u.out);
         })
