@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page, WebSocketRoute } from 'playwright-core';
 import axe from 'axe-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildWidget } from '../../scripts/build-widget.mjs';
@@ -490,5 +490,27 @@ suite('the web widget in Chromium', () => {
     const stored = await service.history(id, 0, 500);
     expect(stored.filter((m: Message) => m.from === 'user')).toHaveLength(1);
     await eventually(async () => (await shown(p)).map((m) => m.seq)).toEqual(stored.map((m: Message) => m.seq));
+  }, 60_000);
+
+  it('shows the typing line while the server says a turn runs, and hides it with the reply', async () => {
+    const p = await newPage();
+    let socket: WebSocketRoute | undefined;
+    // Pass the socket through to the server, keeping a handle to speak as the server.
+    await p.routeWebSocket(/\/socket/, (ws) => {
+      socket = ws;
+      const server = ws.connectToServer();
+      ws.onMessage((m) => server.send(m));
+      server.onMessage((m) => ws.send(m));
+    });
+    await p.goto(base());
+    await p.locator('.bubble').click();
+    await eventually(() => botCount(p)).toBe(1);
+    await eventually(() => p.locator('.root').getAttribute('data-status')).toBe('online');
+    expect(await p.locator('.typing').isHidden()).toBe(true);
+    socket!.send(JSON.stringify({ type: 'typing' }));
+    await eventually(() => p.locator('.typing').isVisible()).toBe(true);
+    expect(await p.locator('.typing').innerText()).toContain('客服正在输入');
+    await ask(p, '水表过户');
+    expect(await p.locator('.typing').isHidden()).toBe(true);
   }, 60_000);
 });
