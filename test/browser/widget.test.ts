@@ -513,4 +513,25 @@ suite('the web widget in Chromium', () => {
     await ask(p, '水表过户');
     expect(await p.locator('.typing').isHidden()).toBe(true);
   }, 60_000);
+
+  it("is not restyled by the host page's CSS, and its styles do not leak out", async () => {
+    const p = await newPage();
+    await p.goto(base());
+    await p.addStyleTag({ content: '* { color: red !important; font-family: serif !important; } button { background: red !important; border-radius: 0 !important; } body { font-size: 40px; line-height: 3; }' });
+    const bubble = await p.locator('.bubble').evaluate((e) => {
+      const s = getComputedStyle(e);
+      return { background: s.backgroundColor, color: s.color, radius: s.borderRadius, font: s.fontFamily, size: s.fontSize };
+    });
+    expect(bubble).toMatchObject({ background: 'rgb(11, 92, 173)', color: 'rgb(255, 255, 255)', radius: '28px', size: '15px' });
+    expect(bubble.font).not.toMatch(/^serif/);
+    // The widget's rules do not reach the page: a page element that shares a class name keeps the page's look.
+    const lookalike = await p.evaluate(() => {
+      const d = document.createElement('div');
+      d.className = 'bubble panel';
+      document.body.append(d);
+      const s = getComputedStyle(d);
+      return { position: s.position, display: s.display };
+    });
+    expect(lookalike).toEqual({ position: 'static', display: 'block' });
+  }, 60_000);
 });
