@@ -228,4 +228,9 @@ suite('the web widget in Chromium: languages, fallbacks, failures, embedding, CS
     });
     expect(lookalike).toEqual({ position: 'static', display: 'block' });
   }, 60_000);
+
+  it('raised no page error and opened no dialog in any of the tests above', () => {
+    expect(h.pageErrors).toEqual([]);
+    expect(h.dialogs).toEqual([]);
+  });
 });

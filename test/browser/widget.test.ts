@@ -215,4 +215,9 @@ suite('the web widget in Chromium', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await p.screenshot({ path: `${SHOTS}/widget-mobile.png` });
   }, 60_000);
+
+  it('raised no page error and opened no dialog in any of the checks above', () => {
+    expect(h.pageErrors).toEqual([]);
+    expect(h.dialogs).toEqual([]);
+  });
 });
