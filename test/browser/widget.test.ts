@@ -202,17 +202,26 @@ suite('the web widget in Chromium', () => {
     await p.locator('.bubble').tap();
     await eventually(() => botCount(p)).toBe(1);
     await ask(p, '水表过户');
-    const box = (await p.locator('.panel').boundingBox())!;
-    expect(box.x).toBeGreaterThanOrEqual(0);
-    expect(box.x + box.width).toBeLessThanOrEqual(360);
-    for (const sel of ['textarea', '.composer .send', '.composer .handoff', '.tool.large', '.tool.lang', '.tool.close']) {
-      const b = (await p.locator(sel).boundingBox())!;
-      expect(b.x, sel).toBeGreaterThanOrEqual(0);
-      expect(b.x + b.width, sel).toBeLessThanOrEqual(360);
-      expect(b.y + b.height, sel).toBeLessThanOrEqual(740);
-    }
-    const overflow = await p.locator('.log').evaluate((e) => e.scrollWidth - e.clientWidth);
-    expect(overflow).toBeLessThanOrEqual(0);
+    /** Everything a resident needs is inside the 360 × 740 screen, and nothing scrolls sideways. */
+    const fits = async (mode: string) => {
+      const box = (await p.locator('.panel').boundingBox())!;
+      expect(box.x, mode).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width, mode).toBeLessThanOrEqual(360);
+      // The fixed controls on screen; the quick replies (in the scrolling log) at least within its width.
+      for (const sel of ['textarea', '.composer .send', '.composer .handoff', '.tool.large', '.tool.lang', '.tool.close', '.quick button']) {
+        for (const b of await Promise.all((await p.locator(sel).all()).map((l) => l.boundingBox()))) {
+          expect(b!.x, `${mode} ${sel}`).toBeGreaterThanOrEqual(0);
+          expect(b!.x + b!.width, `${mode} ${sel}`).toBeLessThanOrEqual(360);
+          if (sel !== '.quick button') expect(b!.y + b!.height, `${mode} ${sel}`).toBeLessThanOrEqual(740);
+        }
+      }
+      expect(await p.locator('.log').evaluate((e) => e.scrollWidth - e.clientWidth), mode).toBeLessThanOrEqual(0);
+      expect(await p.evaluate(() => document.documentElement.scrollWidth), mode).toBeLessThanOrEqual(360);
+    };
+    await fits('normal');
+    await p.locator('.tool.large').tap();
+    await fits('大字模式');
+    await p.locator('.tool.large').tap();
     await p.screenshot({ path: `${SHOTS}/widget-mobile.png` });
   }, 60_000);
 
