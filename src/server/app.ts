@@ -19,6 +19,8 @@ export interface ServerOptions {
   rateLimitMax?: number;
   /** The channels whose routes the server carries; by default the web channel (REST API and widget socket) alone. */
   channels?: ChannelAdapter[];
+  /** Further route plugins (the agent console). */
+  plugins?: Array<(app: FastifyInstance) => Promise<void>>;
 }
 
 /** Largest WebSocket frame a client may send (a message is at most 2000 characters). */
@@ -33,5 +35,6 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(healthRoutes, { stores: opts.stores });
   await app.register(applicationRoutes, { service: opts.service });
   for (const channel of opts.channels ?? [createWebChannel({ service: opts.service })]) await channel.register?.(app);
+  for (const plugin of opts.plugins ?? []) await plugin(app);
   return app;
 }
