@@ -1,9 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { loadConfig, type Config } from './config.js';
-import { addConfiguredChannels, reportChannels } from './channels/setup.js';
-import { createChannelRegistry, type ChannelRegistry } from './channels/registry.js';
-import { agentConsole } from './agent/index.js';
+import { addConfiguredChannels, createChannelRegistry, reportChannels, type ChannelRegistry } from './channels/index.js';
 import { createConversationService, maskerFor, type ConversationService } from './conversation/index.js';
+import { agentConsole } from './agent/index.js';
 import { createHandoff, type Handoff } from './handoff/index.js';
 import { createLogger, type Logger } from './core/index.js';
 import { createBus, type MessageBus } from './delivery/index.js';
@@ -26,8 +25,10 @@ export interface Assistant {
 }
 
 /** The composition root: builds the assistant from configuration. */
-export async function createAssistant(config: Config = loadConfig(), logger: Logger = createLogger(config.LOG_LEVEL)): Promise<Assistant> {
+export async function createAssistant(config: Config = loadConfig(), given?: Logger): Promise<Assistant> {
   const kb = loadKnowledge(config.KNOWLEDGE_DIR, config.FLOWS_DIR);
+  // Built after the knowledge, so log lines mask 户号 in the utility's own format too.
+  const logger = given ?? createLogger(config.LOG_LEVEL, { mask: maskerFor(kb) });
   const classifier = createClassifier(kb);
   const embedder = await createEmbedder({ model: config.EMBEDDING_MODEL, allowDownload: config.EMBEDDING_ALLOW_DOWNLOAD, cacheDir: config.EMBEDDING_CACHE_DIR, log: (m) => logger.info(m) });
   const dense = embedder ? await DenseIndex.build(embedder, denseDocs(kb), { dir: config.EMBEDDING_CACHE_DIR, knowledgeHash: kb.hash }) : undefined;

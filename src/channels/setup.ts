@@ -7,6 +7,7 @@ import type { Stores } from '../store/index.js';
 import type { ChannelRegistry } from './registry.js';
 import { createTelegramChannel, telegramSettings } from './telegram/index.js';
 import { createWebChannel, parseAllowedOrigins } from './web/index.js';
+import { createWechatChannel, wechatSettings } from './wechat/index.js';
 
 /** What the configured channels are built from. */
 export interface ChannelDeps {
@@ -36,6 +37,12 @@ export function addConfiguredChannels(registry: ChannelRegistry, deps: ChannelDe
   attempt(registry, 'telegram', () => {
     const s = telegramSettings(config);
     return 'off' in s ? s.off : createTelegramChannel({ ...s.on, service, logger, stores });
+  });
+  attempt(registry, 'wechat', () => {
+    const s = wechatSettings(config);
+    if ('off' in s) return s.off;
+    for (const w of s.warnings) logger.warn({ channel: 'wechat' }, w);
+    return createWechatChannel({ ...s.on, service, logger, stores });
   });
   return registry;
 }

@@ -1,7 +1,7 @@
 import type { Application } from '../core/index.js';
 import { isoDay, type Effect } from '../dialogue/index.js';
 import type { Stores } from '../store/index.js';
-import type { EffectHandler, Turn } from './pipeline.js';
+import type { AnyEffectHandler, EffectHandler, Turn } from './pipeline.js';
 
 /** Reserves the reference number; the application itself is written by the turn's commit. */
 export function createApplicationEffect(stores: Stores): EffectHandler<'create-application'> {
@@ -40,14 +40,14 @@ export function logHandoffEffect(): EffectHandler<'handoff'> {
 }
 
 /** The default handlers, one per effect type. */
-export function defaultEffects(stores: Stores): EffectHandler[] {
-  return [createApplicationEffect(stores), lookupApplicationEffect(stores), logHandoffEffect()] as EffectHandler[];
+export function defaultEffects(stores: Stores): AnyEffectHandler[] {
+  return [createApplicationEffect(stores), lookupApplicationEffect(stores), logHandoffEffect()];
 }
 
 /** Effect handlers by type; a later handler for the same type replaces an earlier one. */
 export class EffectRegistry {
-  private readonly byType = new Map<Effect['type'], EffectHandler>();
-  constructor(handlers: Iterable<EffectHandler>) {
+  private readonly byType = new Map<Effect['type'], AnyEffectHandler>();
+  constructor(handlers: Iterable<AnyEffectHandler>) {
     for (const h of handlers) this.byType.set(h.type, h);
   }
   /** Runs the effect's handler; an effect nobody handles is logged and answered with nothing. */
@@ -57,6 +57,7 @@ export class EffectRegistry {
       turn.log.warn({ effect: effect.type }, 'no handler for effect');
       return null;
     }
+    // The map is keyed by type, so the handler found takes this effect.
     return handler.run(effect as never, turn);
   }
 }

@@ -13,7 +13,7 @@ export {
   type UserInput,
   type PublicApplication,
 } from './service.js';
-export { compose, type Turn, type TurnMiddleware, type EffectHandler, type Session } from './pipeline.js';
+export { compose, type Turn, type TurnMiddleware, type EffectHandler, type AnyEffectHandler, type Session } from './pipeline.js';
 export { createApplicationEffect, lookupApplicationEffect, logHandoffEffect, defaultEffects, EffectRegistry } from './effects.js';
 export {
   lockStage,

@@ -71,5 +71,8 @@ export interface EffectHandler<T extends Effect['type'] = Effect['type']> {
   run(effect: Extract<Effect, { type: T }>, turn: Turn): Promise<DialogueInput | null>;
 }
 
+/** A handler for any one effect type (`EffectHandler<'handoff'>` and the others), without casts. */
+export type AnyEffectHandler = { [T in Effect['type']]: EffectHandler<T> }[Effect['type']];
+
 /** Engine state after the turn, as the API reports it. */
 export type { DialogueState };

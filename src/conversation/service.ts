@@ -7,7 +7,7 @@ import type { Classifier, DenseIndex } from '../nlu/index.js';
 import type { Stores } from '../store/index.js';
 import { channelOf, type ChannelAdapter } from '../channels/types.js';
 import { defaultEffects, EffectRegistry } from './effects.js';
-import { compose, type EffectHandler, type Session, type Turn, type TurnMiddleware, type UserInput } from './pipeline.js';
+import { compose, type AnyEffectHandler, type Session, type Turn, type TurnMiddleware, type UserInput } from './pipeline.js';
 import { commitStage, dedupeStage, engineStage, loadSession, loadStage, lockStage, loggingMiddleware, metricsMiddleware, publishStage, redactMessage, redactStage, safePublish, stamp, type TurnMetrics } from './stages.js';
 
 export type { UserInput };
@@ -81,7 +81,7 @@ export interface ConversationDeps {
   channels?: ChannelLookup;
   middleware?: PipelineMiddleware;
   /** Effect handlers, over the defaults: one for a type replaces the default handler of that type. */
-  effects?: EffectHandler[];
+  effects?: AnyEffectHandler[];
   /** Called after every turn (metrics). */
   onTurn?: (m: TurnMetrics) => void;
   /** The masking function; by default the shared one with the utility's 户号 format. */
@@ -194,6 +194,10 @@ export function createConversationService(deps: ConversationDeps): ConversationS
     },
 
     async post(conversationId, messages) {
+      if (!messages.length) {
+        await loadSession(stores, conversationId);
+        return [];
+      }
       const log = logger.child({ conversationId });
       const { stored, channel } = await stores.locks.withLock(conversationId, async () => {
         const session = await loadSession(stores, conversationId);

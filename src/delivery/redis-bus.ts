@@ -9,6 +9,8 @@ export interface RedisBusOptions {
   logger?: Logger;
   /** Longest wait for the first connection, in ms. */
   connectTimeoutMs?: number;
+  /** Longest wait for a publish, in ms: a hung Redis must not hold a turn (clients catch up by seq). */
+  publishTimeoutMs?: number;
 }
 
 const backoff = (retries: number) => Math.min(100 * 2 ** retries, 3_000) + Math.floor(Math.random() * 100);
@@ -26,6 +28,7 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
   const channelOf = (id: string) => `${prefix}:deliver:${id}`;
   const pattern = `${prefix}:deliver:*`;
   const timeout = opts.connectTimeoutMs ?? 2_000;
+  const publishTimeout = opts.publishTimeoutMs ?? 1_000;
   const pub = newClient(url, timeout);
   const sub: BusClient = pub.duplicate();
   let lastError = '';
@@ -71,7 +74,14 @@ export async function createRedisBus(url: string, opts: RedisBusOptions = {}): P
   return {
     async publish(conversationId, messages) {
       if (!messages.length) return;
-      await pub.publish(channelOf(conversationId), JSON.stringify(messages));
+      let timer: NodeJS.Timeout | undefined;
+      const publishing = pub.publish(channelOf(conversationId), JSON.stringify(messages));
+      publishing.catch(() => undefined);
+      try {
+        await Promise.race([publishing, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`publish timed out after ${publishTimeout} ms`)), publishTimeout)))]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
     subscribe(conversationId, listener) {
       let set = local.get(conversationId);

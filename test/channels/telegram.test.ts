@@ -3,7 +3,7 @@ import Fastify from 'fastify';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTelegramChannel, type TelegramChannel } from '../../src/channels/telegram/index.js';
 import { createConversationService, type ConversationService } from '../../src/conversation/index.js';
-import { createLogger, type Message } from '../../src/core/index.js';
+import { AppError, createLogger, type Message } from '../../src/core/index.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js';
 import { createClassifier, type Classifier } from '../../src/nlu/index.js';
 import { buildServer } from '../../src/server/index.js';
@@ -179,6 +179,28 @@ describe('Telegram webhook', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
   });
 
+  it('is not throttled by the per-IP rate limit: every chat arrives from Telegram\'s addresses', async () => {
+    const limited = await buildServer({ service, stores, logger, rateLimitMax: 2 });
+    await channel.register!(limited);
+    const codes: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      const res = await limited.inject({ method: 'POST', url: '/telegram/webhook', remoteAddress: '149.154.167.220', headers: { 'x-telegram-bot-api-secret-token': SECRET }, payload: textUpdate(1000 + k, '你好') });
+      codes.push(res.statusCode);
+    }
+    expect(codes).toEqual([200, 200, 200, 200, 200]);
+    const api429 = await limited.inject({ method: 'POST', url: '/api/v1/conversations', remoteAddress: '149.154.167.220' });
+    const api429b = await limited.inject({ method: 'POST', url: '/api/v1/conversations', remoteAddress: '149.154.167.220' });
+    const api429c = await limited.inject({ method: 'POST', url: '/api/v1/conversations', remoteAddress: '149.154.167.220' });
+    expect([api429.statusCode, api429b.statusCode, api429c.statusCode]).toContain(429);
+    await limited.close();
+  });
+
+  it('answers a message over 2,000 characters politely without running a turn', async () => {
+    const [reply] = await exchange(textUpdate(89, '水'.repeat(2001)));
+    expect(textOf(reply!)).toContain('2000');
+    await expect(service.history('telegram:89')).rejects.toMatchObject({ code: 'CONVERSATION_NOT_FOUND' });
+  });
+
   it('says politely that text is needed for a sticker or photo', async () => {
     const update = { update_id: ++nextUpdate, message: { message_id: 1, date: 1_790_000_000, chat: { id: 88, type: 'private' }, sticker: { file_id: 'x', file_unique_id: 'y', type: 'regular', width: 1, height: 1, is_animated: false, is_video: false } } };
     const [reply] = await exchange(update);
@@ -190,6 +212,31 @@ describe('Telegram webhook', () => {
     const results = await Promise.all(texts.map((t) => deliverUpdate(textUpdate(99, t))));
     expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
     expect((await userMessages(99)).map((m) => m.text)).toEqual(texts);
+  });
+});
+
+describe('Telegram when the store fails', () => {
+  it('answers 503 so Telegram redelivers, and the redelivered update is answered once', async () => {
+    let failures = 1;
+    const flaky = createConversationService({
+      kb, classifier, stores, logger,
+      middleware: { beforeEngine: [async (_turn, next) => { if (failures-- > 0) throw new AppError('STORE_UNAVAILABLE'); await next(); }] },
+    });
+    const tg = createTelegramChannel({ service: flaky, token: api.token, webhookSecret: SECRET, apiRoot: api.url, mode: 'webhook', logger, stores });
+    const server = await buildServer({ service: flaky, stores, logger });
+    await tg.register!(server);
+    const update = textUpdate(4040, '水费怎么交');
+    const post = () => server.inject({ method: 'POST', url: '/telegram/webhook', headers: { 'x-telegram-bot-api-secret-token': SECRET }, payload: update });
+    const first = await post();
+    expect(first.statusCode).toBe(503);
+    expect(first.json().error.code).toBe('STORE_UNAVAILABLE');
+    expect(api.sent()).toHaveLength(0);
+    const retry = await post();
+    expect(retry.statusCode).toBe(200);
+    expect(api.sent().length).toBeGreaterThan(0);
+    expect(String(api.sent()[0]!.body.text)).toContain('户号');
+    expect((await flaky.history('telegram:4040')).filter((m) => m.from === 'user')).toHaveLength(1);
+    await server.close();
   });
 });
 
@@ -229,6 +276,21 @@ describe('Telegram rendering and proactive delivery', () => {
   it('renders cards as their text and keeps user text unformatted', () => {
     const out = channel.render([{ text: '<b>不是粗体</b> & 办件编号：WS20260930-0001', card: { type: 'handoff', reason: 'user-request' }, quickReplies: [{ title: '是', postback: 'yes' }, { title: '否', postback: 'no' }] }]);
     expect(out).toEqual([{ text: '<b>不是粗体</b> & 办件编号：WS20260930-0001', buttons: [[{ title: '是', postback: 'yes' }, { title: '否', postback: 'no' }]] }]);
+  });
+});
+
+describe('Telegram start-up', () => {
+  it('registers the webhook with its secret when a public URL is configured', async () => {
+    const tg = createTelegramChannel({ service, token: api.token, webhookSecret: SECRET, webhookUrl: 'https://water.example/telegram/webhook', apiRoot: api.url, mode: 'webhook', logger, stores });
+    await tg.start!();
+    const [set] = api.sent('setWebhook');
+    expect(set!.body).toMatchObject({ url: 'https://water.example/telegram/webhook', secret_token: SECRET, allowed_updates: ['message', 'callback_query'] });
+  });
+
+  it('starts without Telegram reachable and refuses webhook mode without a secret', async () => {
+    const tg = createTelegramChannel({ service, token: api.token, webhookSecret: SECRET, apiRoot: 'http://127.0.0.1:9', mode: 'webhook', logger, stores });
+    await expect(tg.start!()).resolves.toBeUndefined();
+    expect(() => createTelegramChannel({ service, token: api.token, apiRoot: api.url, mode: 'webhook', logger, stores })).toThrow(/TELEGRAM_WEBHOOK_SECRET/);
   });
 });
 

@@ -178,7 +178,7 @@ describe('pipeline hooks', () => {
     const handoffs: string[] = [];
     const handoff: EffectHandler<'handoff'> = { type: 'handoff', run: async (e, turn) => (handoffs.push(`${turn.conversationId}:${e.reason}`), null) };
     const metrics: TurnMetrics[] = [];
-    const { svc } = service({ effects: [handoff as EffectHandler], onTurn: (m) => metrics.push(m) });
+    const { svc } = service({ effects: [handoff], onTurn: (m) => metrics.push(m) });
     const { conversationId: id } = await svc.start();
     await svc.send(id, { text: '转人工' });
     expect(handoffs).toEqual([`${id}:user-request`]);

@@ -68,7 +68,7 @@ class FakeApi {
   }
 }
 
-function setup(opts: { transport?: 'auto' | 'poll' } = {}) {
+function setup(opts: { transport?: 'auto' | 'poll'; upgradeIntervalMs?: number } = {}) {
   FakeSocket.all = [];
   FakeSocket.refuse = false;
   const api = new FakeApi();
@@ -94,6 +94,7 @@ function setup(opts: { transport?: 'auto' | 'poll' } = {}) {
     retryDelays: () => new Backoff(2, 10),
     pollWait: 0,
     pollIdleMs: 5,
+    upgradeIntervalMs: opts.upgradeIntervalMs ?? 60_000,
     ackTimeoutMs: 50,
   });
   return { api, timeline, statuses, results, conn, gone: () => gone };
@@ -151,17 +152,20 @@ describe('Connection over the socket', () => {
     conn.stop();
   });
 
-  it('acknowledges by the echo of the user message when the server publishes it', async () => {
+  it('acknowledges in order by the echo of the user messages when the server publishes them, masked or not', async () => {
     const { conn, results } = setup();
     conn.start();
     const s = FakeSocket.all[0]!;
     s.open();
-    conn.send({ clientMessageId: 'a', text: '甲' });
-    conn.send({ clientMessageId: 'b', text: '乙' });
-    s.push({ type: 'messages', messages: [msg(1, 'user', '乙'), msg(2)] });
-    expect(results.map((r) => r.id)).toEqual(['b']);
-    s.push({ type: 'messages', messages: [msg(3, 'user', '甲')] });
-    expect(results.map((r) => r.id)).toEqual(['b', 'a']);
+    conn.send({ clientMessageId: 'a', text: '13812345678' });
+    conn.send({ clientMessageId: 'b', text: '张三' });
+    s.push({ type: 'messages', messages: [msg(1, 'user', '138****5678'), msg(2)] });
+    expect(results.map((r) => r.id)).toEqual(['a']);
+    // Once echoes are seen, a reply alone no longer acknowledges anything.
+    s.push({ type: 'messages', messages: [msg(3, 'agent')] });
+    expect(results.map((r) => r.id)).toEqual(['a']);
+    s.push({ type: 'messages', messages: [msg(4, 'user', '张三'), msg(5)] });
+    expect(results.map((r) => r.id)).toEqual(['a', 'b']);
     conn.stop();
   });
 
@@ -211,13 +215,32 @@ describe('Connection falling back to long polling', () => {
     api.transcript = [msg(1)];
     conn.start();
     await until(() => statuses.includes('polling'));
-    expect(FakeSocket.all.length).toBe(2);
+    // Two failures, a REST answer, one more failure: sockets are blocked.
+    expect(FakeSocket.all.length).toBe(3);
     expect(conn.transport).toBe('poll');
     conn.send({ clientMessageId: 'p1', text: '停水' });
     await until(() => results.length === 1);
     // The reply (seq 3) came with the POST; the user's own message (seq 2) arrives by polling: nothing is missing.
     await until(() => timeline.contiguous === 3);
     expect(timeline.tail(5).map((m) => m.text)).toEqual(['m1', '停水', 're:停水']);
+    conn.stop();
+  });
+
+  it('goes back to the socket once one opens again', async () => {
+    const { conn, statuses } = setup({ upgradeIntervalMs: 20 });
+    FakeSocket.refuse = true;
+    conn.start();
+    await until(() => conn.transport === 'poll');
+    FakeSocket.refuse = false;
+    const n = FakeSocket.all.length;
+    await until(() => FakeSocket.all.length > n);
+    FakeSocket.all.at(-1)!.open();
+    await until(() => FakeSocket.all.length > n + 1);
+    const main = FakeSocket.all.at(-1)!;
+    expect(FakeSocket.all[n]!.closed).toBe(true);
+    main.open();
+    expect(conn.transport).toBe('socket');
+    expect(statuses.at(-1)).toBe('online');
     conn.stop();
   });
 

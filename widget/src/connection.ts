@@ -35,6 +35,8 @@ export interface ConnectionOptions {
   pollWait?: number;
   /** Pause between polls of a server that answers at once instead of holding the request, in ms. */
   pollIdleMs?: number;
+  /** While long polling, how often to try a socket again (the proxy or the server may allow it by now), in ms. */
+  upgradeIntervalMs?: number;
   /** Time a socket send may go unanswered before it is retried over REST, in ms. */
   ackTimeoutMs?: number;
 }
@@ -48,6 +50,8 @@ interface OutboxEntry {
 /** Socket failures (without ever opening) after which a working REST API means sockets are blocked: poll instead. */
 const SOCKET_FAILURES_BEFORE_POLLING = 2;
 const MAX_REST_ATTEMPTS = 8;
+/** A socket that lived this long without any data still counts as having worked. */
+const HEALTHY_SOCKET_MS = 5000;
 
 /**
  * The widget's link to one conversation: a WebSocket with catch-up by seq and reconnect with backoff, long polling
@@ -68,10 +72,13 @@ export class Connection {
   /** The server echoes the user's own messages over the socket (then an echo, not any reply, acknowledges a send). */
   private echoes = false;
   private status: ConnectionStatus = 'connecting';
+  private probe: WebSocket | null = null;
+  /** The REST API answered after the last socket failure. */
+  private restAnswered = false;
 
   constructor(opts: ConnectionOptions) {
     const WS = opts.WebSocket ?? (typeof WebSocket === 'undefined' ? undefined : WebSocket);
-    this.o = { transport: 'auto', backoff: new Backoff(), retryDelays: () => new Backoff(800, 10_000), pollWait: 25, pollIdleMs: 2000, ackTimeoutMs: 20_000, ...opts, WebSocket: WS };
+    this.o = { transport: 'auto', backoff: new Backoff(), retryDelays: () => new Backoff(800, 10_000), pollWait: 25, pollIdleMs: 2000, upgradeIntervalMs: 60_000, ackTimeoutMs: 20_000, ...opts, WebSocket: WS };
     this.mode = this.o.transport === 'poll' || !WS ? 'poll' : 'socket';
   }
 
@@ -86,6 +93,7 @@ export class Connection {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     this.pollAbort?.abort();
+    this.probe?.close();
     for (const e of this.outbox.values()) clearTimeout(e.timer);
     this.outbox.clear();
     if (this.ws) {
@@ -188,6 +196,8 @@ export class Connection {
     const WS = this.o.WebSocket!;
     this.setStatus('connecting');
     let opened = false;
+    let openedAt = 0;
+    let data = false;
     let ws: WebSocket;
     try {
       ws = new WS(this.o.api.socketUrl(this.o.conversation, this.o.after()));
@@ -197,18 +207,22 @@ export class Connection {
     this.ws = ws;
     ws.onopen = () => {
       opened = true;
+      openedAt = Date.now();
       this.wsOpen = true;
-      this.socketFailures = 0;
-      this.o.backoff.reset();
       this.setStatus('online');
       this.flush();
     };
-    ws.onmessage = (ev) => this.onSocketData(ev.data);
+    ws.onmessage = (ev) => {
+      if (!data) (this.socketFailures = 0), this.o.backoff.reset();
+      data = true;
+      this.onSocketData(ev.data);
+    };
     ws.onclose = () => {
       if (this.ws !== ws) return;
       this.ws = null;
       this.wsOpen = false;
-      void this.socketDown(opened);
+      // A socket that a proxy accepts and drops at once, before any data, has failed as much as one never opened.
+      void this.socketDown(opened && (data || Date.now() - openedAt > HEALTHY_SOCKET_MS));
     };
   }
 
@@ -235,13 +249,11 @@ export class Connection {
 
   private acknowledgeByMessages(messages: Message[]): void {
     const inFlight = [...this.outbox.values()].filter((e) => e.state === 'socket');
-    if (!inFlight.length) return;
-    for (const m of messages.filter((x) => x.from === 'user')) {
-      this.echoes = true;
-      const e = inFlight.find((x) => ('text' in x.out ? x.out.text : x.out.postback) === m.text);
-      if (e) this.acknowledge(e.out.clientMessageId);
-    }
-    if (!this.echoes && messages.some((m) => m.from !== 'user')) this.acknowledge(inFlight[0]!.out.clientMessageId);
+    // The server echoes the user's messages in the order it ran them (masked, so not comparable by text).
+    const echoed = messages.filter((x) => x.from === 'user').length;
+    if (echoed) this.echoes = true;
+    const n = this.echoes ? echoed : messages.some((m) => m.from !== 'user') ? 1 : 0;
+    for (const e of inFlight.slice(0, n)) this.acknowledge(e.out.clientMessageId);
   }
 
   private onSocketError(code: string, message: string, clientMessageId?: string): void {
@@ -257,7 +269,10 @@ export class Connection {
     if (this.stopped) return;
     this.setStatus('offline');
     for (const e of this.outbox.values()) if (e.state === 'socket') (clearTimeout(e.timer), (e.state = 'queued'));
-    if (!opened) this.socketFailures++;
+    if (opened) this.socketFailures = 0;
+    else this.socketFailures++;
+    if (opened) this.restAnswered = false;
+    let delay = this.o.backoff.next();
     if (this.socketFailures >= SOCKET_FAILURES_BEFORE_POLLING || opened) {
       // Is it the socket or the server? A REST answer tells: catch up now, and poll if sockets keep failing.
       try {
@@ -265,32 +280,49 @@ export class Connection {
         if (this.stopped) return;
         this.o.events.onMessages(messages);
         if (!opened && this.o.transport === 'auto') {
-          this.mode = 'poll';
-          this.flush();
-          return void this.pollLoop();
+          // Only a socket failing while REST is known to answer means sockets are blocked (not a server just back).
+          if (this.restAnswered) return void this.startPolling();
+          this.restAnswered = true;
+          delay = 0;
         }
       } catch (err) {
         if (err instanceof ApiError && err.gone) return this.o.events.onGone();
+        this.restAnswered = false;
       }
     }
     if (this.stopped) return;
-    this.retryTimer = setTimeout(() => this.connectSocket(), this.o.backoff.next());
+    this.retryTimer = setTimeout(() => this.connectSocket(), delay);
+  }
+
+  private startPolling(): void {
+    this.mode = 'poll';
+    this.setStatus('polling');
+    this.flush();
+    void this.pollLoop();
   }
 
   private async pollLoop(): Promise<void> {
     const backoff = this.o.backoff;
-    while (!this.stopped) {
+    // The first read answers at once (catch-up and a working link), later ones are held by the server.
+    let first = true;
+    let upgradeAt = Date.now() + this.o.upgradeIntervalMs;
+    while (!this.stopped && this.mode === 'poll') {
+      if (Date.now() >= upgradeAt) {
+        upgradeAt = Date.now() + this.o.upgradeIntervalMs;
+        this.tryUpgrade();
+      }
       const started = Date.now();
       this.pollAbort = new AbortController();
       try {
-        const messages = await this.o.api.history(this.o.conversation, this.o.after(), { wait: this.o.pollWait, signal: this.pollAbort.signal });
+        const messages = await this.o.api.history(this.o.conversation, this.o.after(), { wait: first ? 0 : this.o.pollWait, signal: this.pollAbort.signal });
         if (this.stopped) return;
         backoff.reset();
         this.setStatus('polling');
         this.o.events.onMessages(messages);
         this.flush();
         // A server that does not hold the request answers at once: do not spin.
-        if (!messages.length && Date.now() - started < 1000) await sleep(this.o.pollIdleMs);
+        if (!first && !messages.length && Date.now() - started < 1000) await sleep(this.o.pollIdleMs);
+        first = false;
       } catch (err) {
         if (this.stopped) return;
         if (err instanceof ApiError && err.gone) return this.o.events.onGone();
@@ -299,6 +331,33 @@ export class Connection {
         await sleep(backoff.next());
       }
     }
+  }
+
+  /** While polling: a socket that opens means sockets work again; switch back to them. */
+  private tryUpgrade(): void {
+    const WS = this.o.WebSocket;
+    if (this.o.transport !== 'auto' || !WS || this.probe) return;
+    let probe: WebSocket;
+    try {
+      probe = new WS(this.o.api.socketUrl(this.o.conversation, this.o.after()));
+    } catch {
+      return;
+    }
+    this.probe = probe;
+    const done = () => {
+      probe.onopen = probe.onclose = probe.onmessage = null;
+      this.probe = null;
+    };
+    probe.onclose = done;
+    probe.onopen = () => {
+      done();
+      probe.close();
+      if (this.stopped || this.mode !== 'poll') return;
+      this.mode = 'socket';
+      this.socketFailures = 0;
+      this.pollAbort?.abort();
+      this.connectSocket();
+    };
   }
 }
 

@@ -8,8 +8,8 @@ import type { Lang, Message, QuickReply } from './types.js';
 export interface RenderContext {
   t: Strings;
   lang: Lang;
-  /** The title of the button a postback came from, to show "交水费" rather than `item:payment-channels`. */
-  titleOf(postback: string): string | undefined;
+  /** The title of the button a postback (sent as message `seq`) came from, to show "交水费" rather than `item:payment-channels`. */
+  titleOf(postback: string, seq: number): string | undefined;
 }
 
 /** Who wrote a message, as shown above it: agents by name ("人工客服 王芳"). */
@@ -30,7 +30,7 @@ export function renderMessage(m: Message, ctx: RenderContext): HTMLElement {
   if (lang) node.lang = htmlLang(lang);
   const visibleWho = m.from === 'agent' || m.from === 'system';
   node.append(el('span', { class: visibleWho ? 'who' : 'who sr-only' }, authorLabel(m, ctx.t)));
-  node.append(m.from === 'user' ? userBody(ctx.titleOf(m.text) ?? m.text) : richBody(m, ctx));
+  node.append(m.from === 'user' ? userBody(ctx.titleOf(m.text, m.seq) ?? m.text) : richBody(m, ctx));
   const time = clock(m.at);
   if (time && m.from !== 'system') node.append(el('time', { attrs: { datetime: m.at } }, time));
   return node;
@@ -57,7 +57,9 @@ function richBody(m: Message, ctx: RenderContext): DocumentFragment {
     return frag;
   }
   const body = el('div', { class: 'body' }, renderLight(document, m.text));
-  if (card) body.append(card);
+  // The reference number is what the resident must keep: the application card comes before the next steps.
+  if (card && m.card?.type === 'application') body.prepend(card);
+  else if (card) body.append(card);
   frag.append(body);
   return frag;
 }

@@ -183,10 +183,22 @@ export class Shell {
     setTimeout(() => (this.announcer.textContent = text), 30);
   }
 
-  /** Scrolls the log to the newest message when the reader is at (or near) the end already. */
-  scrollToEnd(force = true): void {
+  /** Scrolls the log to its end. */
+  scrollToEnd(): void {
+    this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  /** True when the reader is at (or near) the end of the log, so new messages should come into view. */
+  get following(): boolean {
     const l = this.log;
-    if (force || l.scrollHeight - l.scrollTop - l.clientHeight < 120) l.scrollTop = l.scrollHeight;
+    return l.scrollHeight - l.scrollTop - l.clientHeight < 80;
+  }
+
+  /** Brings new messages into view: the end, or the start of the first one when they are taller than the log. */
+  reveal(first: HTMLElement): void {
+    const l = this.log;
+    const top = first.getBoundingClientRect().top - l.getBoundingClientRect().top + l.scrollTop - 8;
+    l.scrollTop = l.scrollHeight - top > l.clientHeight ? top : l.scrollHeight;
   }
 
   /** The element that has the focus inside the shadow root. */

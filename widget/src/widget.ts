@@ -28,9 +28,9 @@ const TYPING_TIMEOUT_MS = 20_000;
 /** A sent message the server has not yet echoed with a seq. */
 interface Unbound {
   el: HTMLElement;
-  /** What the transcript will hold: the text, or the postback. */
-  stored: string;
   out: Outgoing;
+  /** The highest seq seen when it was sent: its own seq is higher. */
+  after: number;
 }
 
 /** The chat widget: one conversation, its transcript on screen, and the connection that keeps it current. */
@@ -161,16 +161,19 @@ export class ChatWidget {
   private onMessages(messages: Message[]): void {
     const fresh = this.timeline.add(messages);
     if (!fresh.length) return this.catchUpIfGap();
+    const follow = this.shell.following;
     let replied = false;
+    let first: HTMLElement | undefined;
     for (const m of fresh) {
-      for (const q of m.quickReplies ?? []) this.titles.set(q.postback, q.title);
       if (m.from === 'user' && this.bind(m)) continue;
-      this.insert(renderMessage(m, this.context()), m.seq);
+      const node = renderMessage(m, this.context());
+      this.insert(node, m.seq);
+      first ??= node;
       if (m.from !== 'user') replied = true;
     }
     if (replied) this.setTyping(false);
     this.refreshQuickReplies();
-    this.shell.scrollToEnd(false);
+    if (follow && first) this.shell.reveal(first);
     if (!this.shell.isOpen && replied) {
       this.unread += fresh.filter((m) => m.from === 'bot' || m.from === 'agent').length;
       this.shell.setUnread(this.unread);
@@ -179,12 +182,21 @@ export class ChatWidget {
     this.catchUpIfGap();
   }
 
-  /** A user message the server stored: if it is one shown as pending, it takes the seq instead of a second copy. */
+  /**
+   * A user message the server stored: the oldest message sent from here and not yet matched takes its seq
+   * instead of showing twice. Typed text is shown as stored, with personal numbers masked as in the transcript.
+   */
   private bind(m: Message): boolean {
-    const i = this.unbound.findIndex((u) => u.stored === m.text);
+    const i = this.unbound.findIndex((u) => m.seq > u.after && !u.el.classList.contains('failed'));
     if (i < 0) return false;
     const [u] = this.unbound.splice(i, 1);
     u!.el.dataset.seq = String(m.seq);
+    const body = u!.el.querySelector('.body');
+    if (body && 'text' in u!.out) body.textContent = m.text;
+    // Something stored before it (an agent's message while it waited to be sent) goes above it, as in the transcript.
+    const focusWasIn = u!.el.contains(this.shell.focused);
+    this.insert(u!.el, m.seq);
+    if (focusWasIn) this.shell.input.focus();
     return true;
   }
 
@@ -224,18 +236,18 @@ export class ChatWidget {
     const trimmed = text.trim();
     if (!trimmed) return;
     if ([...trimmed].length > MAX_TEXT) return this.notice(this.t.tooLong);
-    this.dispatch({ clientMessageId: uuid(), text: trimmed }, trimmed, trimmed);
+    this.dispatch({ clientMessageId: uuid(), text: trimmed }, trimmed);
   }
 
   private sendPostback(q: QuickReply): void {
     this.titles.set(q.postback, q.title);
-    this.dispatch({ clientMessageId: uuid(), postback: q.postback }, q.title, q.postback);
+    this.dispatch({ clientMessageId: uuid(), postback: q.postback }, q.title);
     this.shell.input.focus();
   }
 
-  private dispatch(out: Outgoing, shown: string, stored: string): void {
+  private dispatch(out: Outgoing, shown: string): void {
     const node = renderPending(shown, this.context());
-    this.unbound.push({ el: node, stored, out });
+    this.unbound.push({ el: node, out, after: this.timeline.last });
     this.shell.log.append(node);
     this.refreshQuickReplies(true);
     this.shell.scrollToEnd();
@@ -269,14 +281,29 @@ export class ChatWidget {
   // ---- rendering ---------------------------------------------------------------------------------------------
 
   private context(): RenderContext {
-    return { t: this.t, lang: this.lang, titleOf: (p) => this.titles.get(p) };
+    return { t: this.t, lang: this.lang, titleOf: (p, seq) => this.titleFor(p, seq) };
+  }
+
+  /** The button a postback came from: the nearest earlier message offering it (the same postback, `yes`, has many titles). */
+  private titleFor(postback: string, seq: number): string | undefined {
+    const earlier = this.timeline.tail(KEPT_MESSAGES * 5).filter((m) => m.seq < seq && m.quickReplies?.length);
+    for (let i = earlier.length - 1; i >= 0; i--) {
+      const q = earlier[i]!.quickReplies!.find((x) => x.postback === postback);
+      if (q) return q.title;
+    }
+    return this.titles.get(postback) ?? (postback === 'handoff' ? this.t.handoff : undefined);
   }
 
   /** Puts a message at its place by seq (a caught-up message may be older than what is shown). */
   private insert(node: HTMLElement, seq: number): void {
     const log = this.shell.log;
-    const after = [...log.children].find((c) => Number((c as HTMLElement).dataset.seq) > seq);
-    log.insertBefore(node, after ?? null);
+    const others = (Array.from(log.children) as HTMLElement[]).filter((c) => c !== node);
+    const next = others.find((c) => Number(c.dataset.seq) > seq);
+    if (next) return void log.insertBefore(node, next);
+    if (node.parentNode !== log) return void log.append(node);
+    // Already shown (a sent message taking its seq): it moves only if a message stored before it is below it.
+    const prev = others.filter((c) => Number(c.dataset.seq) < seq).at(-1);
+    if (prev && prev.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_PRECEDING) prev.after(node);
   }
 
   /** Renders the whole log again (first paint, a language switch, a new conversation). */
@@ -284,7 +311,6 @@ export class ChatWidget {
     this.shell.log.replaceChildren();
     this.quickFor = 0;
     const messages = this.timeline.tail(KEPT_MESSAGES * 5);
-    for (const m of messages) for (const q of m.quickReplies ?? []) this.titles.set(q.postback, q.title);
     for (const m of messages) this.shell.log.append(renderMessage(m, this.context()));
     for (const u of this.unbound) this.shell.log.append(u.el);
     this.refreshQuickReplies();

@@ -12,10 +12,11 @@ export const codePoints: Measure = (s) => {
 export const utf8Bytes: Measure = (s) => Buffer.byteLength(s, 'utf8');
 
 /**
- * Splits text into parts of at most `max` by `measure`, preferring paragraph, then line, then sentence
- * breaks, and never cutting a code point (emoji stay whole). Empty text gives no parts.
+ * Splits text into parts of at most `max` by `measure`, preferring paragraph, then line, then sentence breaks,
+ * never cutting a code point (emoji stay whole). Empty text gives no parts. (The shared render-text splitter
+ * counts characters; WeChat's limits are in bytes.)
  */
-export function splitText(text: string, max: number, measure: Measure): string[] {
+export function splitMeasured(text: string, max: number, measure: Measure): string[] {
   const parts: string[] = [];
   let rest = text.trim();
   while (rest) {

@@ -39,6 +39,8 @@ export type TelegramChannel = ChannelAdapter<TelegramMessage> & { readonly bot: 
 
 const WEBHOOK_PATH = '/telegram/webhook';
 const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
+/** getMe at start-up: grammY retries network errors until this signal aborts. */
+const INIT_TIMEOUT_MS = 5_000;
 const NON_TEXT = '请用文字描述您的问题，我暂时看不懂图片、语音和文件。';
 const STALE_BUTTON = '该按钮已失效，请重新提问。';
 /** Store failures a later retry can fix: in webhook mode Telegram redelivers the update. */
@@ -59,13 +61,15 @@ export function createTelegramChannel(opts: TelegramChannelOptions): TelegramCha
   if (opts.mode === 'webhook' && !opts.webhookSecret) throw new Error('Telegram webhook mode needs TELEGRAM_WEBHOOK_SECRET');
   const { service, logger } = opts;
   const log = logger.child({ channel: 'telegram' });
-  const bot = new Bot(opts.token, { client: { apiRoot: opts.apiRoot ?? 'https://api.telegram.org' } });
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: opts.maxRetryDelaySeconds ?? 60 }));
+  // 60 s per call: above getUpdates' 30 s long poll, far below grammY's 500 s default that would stall a chat's queue.
+  const bot = new Bot(opts.token, { client: { apiRoot: opts.apiRoot ?? 'https://api.telegram.org', timeoutSeconds: 60 } });
+  // Network errors are rethrown: auto-retry would otherwise retry them forever, holding the chat's queue.
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: opts.maxRetryDelaySeconds ?? 60, rethrowHttpErrors: true }));
   const codec = new CallbackCodec(opts.stores.sessions);
   const queue = new KeyedQueue();
   let init: Promise<void> | undefined;
   const ready = () =>
-    (init ??= bot.init().catch((err: unknown) => {
+    (init ??= bot.init(AbortSignal.timeout(INIT_TIMEOUT_MS) as Parameters<Bot['init']>[0]).catch((err: unknown) => {
       init = undefined;
       throw err;
     }));
@@ -150,7 +154,8 @@ export function createTelegramChannel(opts: TelegramChannelOptions): TelegramCha
       if (opts.mode !== 'webhook') return;
       const secret = opts.webhookSecret!;
       await app.register(async (scope) => {
-        scope.post(WEBHOOK_PATH, { bodyLimit: 256 * 1024 }, async (req, reply) => {
+        // Every update comes from Telegram's few addresses: a per-IP limit would throttle all users at once; the secret check is first and cheap.
+        scope.post(WEBHOOK_PATH, { bodyLimit: 256 * 1024, config: { rateLimit: false } }, async (req, reply) => {
           if (!sameSecret(req.headers['x-telegram-bot-api-secret-token'], secret)) {
             throw new AppError('UNAUTHORIZED', 'Telegram 回调密钥不正确');
           }

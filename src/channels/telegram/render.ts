@@ -1,5 +1,6 @@
 import type { QuickReply, Reply } from '../../core/index.js';
-import { codePoints, splitText } from '../push/index.js';
+import { codePoints } from '../push/index.js';
+import { renderText } from '../render-text.js';
 
 /** Telegram's limit on one message's text, in characters. */
 export const TELEGRAM_MAX_TEXT = 4096;
@@ -25,20 +26,14 @@ function rows(quickReplies: QuickReply[]): QuickReply[][] {
 }
 
 /**
- * Core replies → Telegram messages: plain text (no parse mode, so nothing a user or agent typed is ever
- * interpreted as markup), cards as their text fallback, long text split under 4,096 characters, agent
- * messages signed with the agent's name.
+ * Core replies → Telegram messages through the shared text renderer: plain text (no parse mode, so nothing a
+ * user or agent typed is ever read as markup), cards as text, long text split under 4,096 characters, the
+ * buttons on the last part, agent messages signed with the agent's name.
  */
 export function renderTelegram(replies: Reply[]): TelegramMessage[] {
-  const out: TelegramMessage[] = [];
-  for (const r of replies) {
-    const body = r.author ? `${r.author}：${r.text}` : r.text;
-    const parts = splitText(body, TELEGRAM_MAX_TEXT, codePoints);
-    if (!parts.length && r.quickReplies?.length) parts.push('请选择：');
-    parts.forEach((text, i) => {
-      const last = i === parts.length - 1;
-      out.push(last && r.quickReplies?.length ? { text, buttons: rows(r.quickReplies) } : { text });
-    });
-  }
-  return out;
+  const signed = replies.map((r) => (r.author ? { ...r, text: `${r.author}：${r.text}` } : r));
+  return renderText(signed, { maxTextChars: TELEGRAM_MAX_TEXT, buttons: true, cards: false })
+    .map((m) => ({ text: m.text.trim(), quickReplies: m.quickReplies }))
+    .filter((m) => m.text || m.quickReplies?.length)
+    .map((m) => ({ text: m.text || '请选择：', ...(m.quickReplies?.length ? { buttons: rows(m.quickReplies) } : {}) }));
 }

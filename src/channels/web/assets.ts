@@ -18,19 +18,20 @@ const DEFAULT_WIDGET_DIR = fileURLToPath(new URL('../../../widget', import.meta.
 /** A file read once per change of its mtime, with a strong ETag of its bytes. */
 interface CachedFile {
   mtimeMs: number;
+  size: number;
   body: Buffer;
   etag: string;
 }
 
-/** Reads a file, reusing the last read while its mtime is unchanged; null when it does not exist. */
+/** Reads a file, reusing the last read while its mtime and size are unchanged; null when it does not exist. */
 function fileCache(path: string): () => Promise<CachedFile | null> {
   let cached: CachedFile | null = null;
   return async () => {
     const s = await stat(path).catch(() => null);
     if (!s) return null;
-    if (cached && cached.mtimeMs === s.mtimeMs) return cached;
+    if (cached && cached.mtimeMs === s.mtimeMs && cached.size === s.size) return cached;
     const body = await readFile(path);
-    cached = { mtimeMs: s.mtimeMs, body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+    cached = { mtimeMs: s.mtimeMs, size: s.size, body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
     return cached;
   };
 }
@@ -72,6 +73,7 @@ export function demoPage(utility: Utility): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${name} · 网上营业厅</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/demo.css">
 </head>
 <body>

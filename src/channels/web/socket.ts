@@ -9,6 +9,8 @@ import { MAX_TEXT, parse } from './routes.js';
 
 const PAGE = 500;
 const HEARTBEAT_MS = 30_000;
+/** Client events one socket may have waiting; more is a flood. */
+const MAX_QUEUED = 8;
 
 const socketQuery = z.object({ token: z.string().min(1).max(200), after: z.coerce.number().int().min(0).default(0) });
 const clientEvent = z.discriminatedUnion('type', [
@@ -29,6 +31,8 @@ class Connection {
   private last: number;
   private chain: Promise<void> = Promise.resolve();
   private alive = true;
+  private inbox: Promise<void> = Promise.resolve();
+  private queued = 0;
 
   constructor(
     private readonly socket: WebSocket,
@@ -67,8 +71,15 @@ class Connection {
     this.emit({ type: 'messages', messages: fresh });
   }
 
+  /** Queues a client event: one socket's messages run in the order sent; a flooding client gets RATE_LIMITED. */
+  receive(raw: string): void {
+    if (this.queued >= MAX_QUEUED) return this.error(new AppError('RATE_LIMITED'));
+    this.queued++;
+    this.inbox = this.inbox.then(() => this.onEvent(raw)).finally(() => void this.queued--);
+  }
+
   /** Runs one client event: a message for the pipeline, or a ping. */
-  async onEvent(raw: string): Promise<void> {
+  private async onEvent(raw: string): Promise<void> {
     let event: z.infer<typeof clientEvent>;
     try {
       event = parse(clientEvent, JSON.parse(raw));
@@ -123,13 +134,8 @@ export async function socketRoute(app: FastifyInstance, opts: SocketRouteOptions
   timer.unref();
   const connections = new WeakMap<WebSocket, Connection>();
 
-  app.addHook('preClose', async () => {
-    clearInterval(timer);
-    for (const s of open) {
-      connections.get(s)?.emit({ type: 'reconnect' });
-      s.close(1012, 'server restarting');
-    }
-  });
+  // The server's websocket preClose tells every socket to reconnect and closes it.
+  app.addHook('onClose', async () => clearInterval(timer));
 
   app.get(
     '/api/v1/conversations/:id/socket',
@@ -156,7 +162,7 @@ export async function socketRoute(app: FastifyInstance, opts: SocketRouteOptions
       void conn.deliver('catch-up');
       socket.on('message', (data, isBinary) => {
         if (isBinary) return conn.emit({ type: 'error', code: 'BAD_REQUEST', message: ERRORS.BAD_REQUEST.message });
-        void conn.onEvent(data.toString());
+        conn.receive(data.toString());
       });
       socket.on('pong', () => conn.pong());
       socket.on('close', () => {

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { XMLParser } from 'fast-xml-parser';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createWechatChannel, wechatSignature, type WechatChannel } from '../../src/channels/wechat/index.js';
+import { createConversationService, type ConversationService } from '../../src/conversation/index.js';
+import { createLogger } from '../../src/core/index.js';
+import { loadKnowledge } from '../../src/knowledge/index.js';
+import { createClassifier } from '../../src/nlu/index.js';
+import { buildServer } from '../../src/server/index.js';
+import { createRedisStores, type Stores } from '../../src/store/index.js';
+import { FakeWechatApi } from '../fakes/wechat-api.js';
+import { redisSuite } from '../helpers/redis.js';
+
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `wsa-test-wx-${process.pid}-${randomUUID().slice(0, 8)}`;
+const TOKEN = 'twoInstances';
+const APP_ID = 'wxtwoinstances01';
+const logger = createLogger('silent');
+const reader = new XMLParser({ parseTagValue: false, processEntities: false });
+
+interface Instance {
+  stores: Stores;
+  service: ConversationService;
+  channel: WechatChannel;
+  app: FastifyInstance;
+}
+
+let wx: FakeWechatApi;
+const instances: Instance[] = [];
+let msgId = 9_000_000;
+
+function post(i: Instance, openid: string, content: string, id = ++msgId) {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const nonce = String(id);
+  const xml = `<xml><ToUserName><![CDATA[gh_two]]></ToUserName><FromUserName><![CDATA[${openid}]]></FromUserName><CreateTime>${timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${content}]]></Content><MsgId>${id}</MsgId></xml>`;
+  return i.app.inject({ method: 'POST', url: `/wechat?signature=${wechatSignature(TOKEN, timestamp, nonce)}&timestamp=${timestamp}&nonce=${nonce}`, headers: { 'content-type': 'text/xml' }, payload: xml });
+}
+
+async function deletePrefix(): Promise<void> {
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 200 })) if (keys.length) await client.del(keys);
+  await client.close();
+}
+
+const suite = await redisSuite('WeChat on two instances', url, prefix);
+
+suite('WeChat on two instances sharing Redis', () => {
+  beforeAll(async () => {
+    wx = await new FakeWechatApi(APP_ID, 'two-secret').listen();
+    const kb = loadKnowledge('knowledge', 'flows');
+    const classifier = createClassifier(kb);
+    for (let n = 0; n < 2; n++) {
+      const stores = await createRedisStores(url, { prefix });
+      const service = createConversationService({ kb, classifier, stores, logger });
+      const channel = createWechatChannel({ service, token: TOKEN, appId: APP_ID, appSecret: 'two-secret', apiBase: wx.url, logger, stores });
+      const app = await buildServer({ service, stores, logger });
+      await channel.register!(app);
+      await app.ready();
+      instances.push({ stores, service, channel, app });
+    }
+  });
+
+  afterAll(async () => {
+    for (const i of instances) {
+      await i.app.close();
+      await i.stores.close();
+    }
+    await wx?.close();
+    await deletePrefix();
+  });
+
+  it('shares one access_token between instances', async () => {
+    const [a, b] = instances as [Instance, Instance];
+    await a.channel.send('wechat:oTwo', [{ seq: 1, from: 'agent', at: new Date().toISOString(), text: '来自实例 A' }]);
+    await b.channel.send('wechat:oTwo', [{ seq: 2, from: 'agent', at: new Date().toISOString(), text: '来自实例 B' }]);
+    expect(wx.messages.map((m) => m.content)).toEqual(['来自实例 A', '来自实例 B']);
+    expect(wx.tokenRequests).toHaveLength(1);
+    expect(wx.messages[1]!.token).toBe(wx.messages[0]!.token);
+  });
+
+  it('answers a MsgId retried on the other instance with the stored reply, one turn', async () => {
+    const [a, b] = instances as [Instance, Instance];
+    const id = ++msgId;
+    const [r1, r2] = await Promise.all([post(a, 'oRetry', '水费怎么交', id), post(b, 'oRetry', '水费怎么交', id)]);
+    expect(reader.parse(r1.body).xml.Content).toContain('户号');
+    expect(reader.parse(r2.body).xml.Content).toBe(reader.parse(r1.body).xml.Content);
+    const users = (await a.service.history('wechat:oRetry')).filter((m) => m.from === 'user');
+    expect(users.map((m) => m.text)).toEqual(['水费怎么交']);
+  });
+
+  it('keeps the numbered menu across instances: B answers the number of A\'s menu', async () => {
+    const [a, b] = instances as [Instance, Instance];
+    const guide = reader.parse((await post(a, 'oMenu', '过户要带什么')).body).xml.Content as string;
+    const line = guide.split('\n').find((l) => /^\d+\. 多久办好$/.test(l));
+    expect(line, guide).toBeDefined();
+    await post(b, 'oMenu', line!.split('.')[0]!);
+    const users = (await b.service.history('wechat:oMenu')).filter((m) => m.from === 'user');
+    expect(users.at(-1)!.text).toMatch(/^item:[\w-]+:timeLimit$/);
+  });
+});

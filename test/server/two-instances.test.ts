@@ -1,0 +1,97 @@
+/**
+ * Two instances on one Redis (stores and delivery bus under one prefix), like two processes behind a load
+ * balancer: a widget socket held by instance A sees what instance B appends, and the conversation continues
+ * whichever instance handles the next message.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createWebChannel } from '../../src/channels/web/index.js';
+import { createConversationService, type ConversationService } from '../../src/conversation/index.js';
+import { createLogger } from '../../src/core/index.js';
+import { createRedisBus, type MessageBus } from '../../src/delivery/index.js';
+import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js';
+import { createClassifier, type Classifier } from '../../src/nlu/index.js';
+import { buildServer } from '../../src/server/index.js';
+import { createRedisStores, type Stores } from '../../src/store/index.js';
+import { redisSuite } from '../helpers/redis.js';
+import { listen, Widget } from './web-helpers.js';
+
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `wsa-test-two-${process.pid}-${randomUUID().slice(0, 8)}`;
+
+async function deletePrefix(): Promise<void> {
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 200 })) if (keys.length) await client.del(keys);
+  await client.close();
+}
+
+const suite = await redisSuite('two instances on Redis', url, prefix);
+
+suite('two instances on Redis', () => {
+  let kb: KnowledgeBase;
+  let classifier: Classifier;
+  type Instance = { app: FastifyInstance; base: string; service: ConversationService; stores: Stores; bus: MessageBus };
+  const instances: Instance[] = [];
+  const sockets: Widget[] = [];
+
+  async function instance(): Promise<Instance> {
+    const stores = await createRedisStores(url, { prefix });
+    const bus = await createRedisBus(url, { prefix });
+    const logger = createLogger('silent');
+    const service = createConversationService({ kb, classifier, stores, logger, bus });
+    const app = await buildServer({ service, stores, logger, channels: [createWebChannel({ service, bus })] });
+    const it = { app, base: await listen(app), service, stores, bus };
+    instances.push(it);
+    return it;
+  }
+
+  beforeAll(() => {
+    kb = loadKnowledge('knowledge', 'flows');
+    classifier = createClassifier(kb);
+  });
+
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    for (const i of instances) {
+      await i.app.close();
+      await i.bus.close();
+      await i.stores.close();
+    }
+    await deletePrefix();
+  });
+
+  it('a message sent on instance B reaches the widget socket held on instance A, and the flow continues across them', async () => {
+    const [a, b] = [await instance(), await instance()];
+    const res = await fetch(`${b.base}/api/v1/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const { conversationId: id, token } = await res.json();
+    const widget = await Widget.open(a.base, id, token);
+    sockets.push(widget);
+    await widget.untilSeq(1);
+    // The subscription reaches Redis asynchronously; a real widget is connected long before the next message.
+    await new Promise((r) => setTimeout(r, 150));
+
+    const post = (input: object) => fetch(`${b.base}/api/v1/conversations/${id}/messages`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(input) }).then((r) => r.json());
+    const started = await post({ postback: 'flow:demolition', clientMessageId: 'm1' });
+    expect(started.state).toEqual({ mode: 'flow', flowId: 'demolition' });
+    await widget.untilSeq(started.messages.at(-1).seq);
+    expect(widget.messages.slice(1).map((m) => m.seq)).toEqual([2, ...started.messages.map((m: { seq: number }) => m.seq)]);
+    expect(widget.messages.at(-1)!.text).toContain('户号');
+
+    // The next answer goes through the socket on A: the engine state written by B is there.
+    widget.send({ type: 'send', text: '1002345678', clientMessageId: 'm2' });
+    await widget.until((w) => w.messages.some((m) => m.from === 'bot' && /名字/.test(m.text)));
+
+    // An agent message appended on B reaches A's socket.
+    await b.service.post(id, [{ from: 'agent', text: '我是人工客服，正在查看您的申请', author: '人工客服 小王' }]);
+    await widget.until((w) => w.messages.some((m) => m.from === 'agent'));
+
+    const all = await a.service.history(id);
+    expect(widget.messages).toEqual(all);
+    expect(new Set(widget.messages.map((m) => m.seq)).size).toBe(widget.messages.length);
+    expect(all.find((m) => m.from === 'user' && m.seq > 2)!.text).toBe('10******78');
+  });
+});
