@@ -54,7 +54,7 @@ export async function buildPacketParts(input: SummaryInput): Promise<PacketParts
         .filter((s) => d.flow!.answers && s.id in d.flow!.answers!)
         .map((s) => {
           const value = String(d.flow!.answers![s.id]);
-          if (s.sensitive || s.type === 'mobile' || s.type === 'id-card' || s.type === 'uscc') {
+          if (s.sensitive || s.type === 'mobile' || s.type === 'id-card' || s.type === 'uscc' || s.type === 'account-number') {
             const name = `flow.${s.id}`;
             secrets.push({ name, label: s.label, masked: maskValue(value, 3, 4) });
             raw[name] = value;
