@@ -34,6 +34,7 @@ export interface PacketParts {
   raw: Record<string, string>;
 }
 
+const POSTBACK = /^[a-z][a-z-]*(:[\w.-]+)+$/;
 const clip = (s: string, n: number) => ([...s].length > n ? `${[...s].slice(0, n).join('')}…` : s);
 
 /** Builds the one-paragraph summary an agent reads before answering, so the user need not repeat themselves. */
@@ -42,7 +43,8 @@ export async function buildPacketParts(input: SummaryInput): Promise<PacketParts
   const d = (input.dialogue ?? {}) as DialogueView;
   const history = await stores.transcripts.list(input.conversationId).catch((): Message[] => []);
   const asked = [...history.filter((m) => m.from === 'user').map((m) => m.text), ...(input.current ? [input.current] : [])]
-    .filter((t) => t.trim() && !t.includes(':'))
+    // Button presses are stored as their postback (`item:<id>`, `handoff:none`): not something the user wrote.
+    .filter((t) => t.trim() && !POSTBACK.test(t.trim()))
     .slice(0, 3)
     .map((t) => `“${clip(t, 60)}”`);
   const guides = [...new Set(history.flatMap((m) => (m.from === 'bot' && m.card?.type === 'guide' ? [m.card.title] : [])))];
