@@ -159,16 +159,17 @@ async function main(): Promise<void> {
   const assistant = await startServer('assistant');
   let messages: Run;
   try {
-    const ids: string[] = [];
+    const ids: Conversation[] = [];
     for (let i = 0; i < CONVERSATIONS; i++) {
       const res = await fetch(`${assistant.address}/api/v1/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
       if (res.status !== 201) throw new Error(`creating a conversation answered ${res.status}: ${await res.text()}`);
-      ids.push(((await res.json()) as { conversationId: string }).conversationId);
+      const { conversationId: id, token } = (await res.json()) as { conversationId: string; token: string };
+      ids.push({ id, token });
     }
     // Warm the JIT and the classifier caches a little before measuring.
     await run({ url: assistant.address, connections: 10, amount: 500, requests: [messageRequest(ids)] });
     messages = await run({ url: assistant.address, connections: CONNECTIONS, duration: DURATION_S, timeout: 10, requests: [messageRequest(ids)] });
-    const sample = await fetch(`${assistant.address}/api/v1/conversations/${ids[0]}/messages`);
+    const sample = await fetch(`${assistant.address}/api/v1/conversations/${ids[0]!.id}/messages`, { headers: { authorization: `Bearer ${ids[0]!.token}` } });
     if (sample.status !== 200) throw new Error(`transcript read answered ${sample.status}`);
   } finally {
     await stopServer(assistant.child);
@@ -197,12 +198,20 @@ async function main(): Promise<void> {
   if (process.env.BENCH_CPU_PROF) console.log(`CPU profile of the assistant server written to ${PROFILE_DIR}`);
 }
 
+/** A conversation and its token. */
+interface Conversation {
+  id: string;
+  token: string;
+}
+
 /** One POST per call, to a random conversation with a random realistic text. */
-function messageRequest(ids: string[]): autocannon.Request {
+function messageRequest(ids: Conversation[]): autocannon.Request {
   return {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    setupRequest: (req) => ({ ...req, path: `/api/v1/conversations/${pick(ids)}/messages`, body: JSON.stringify({ text: pick(TEXTS) }) }),
+    setupRequest: (req) => {
+      const c = pick(ids);
+      return { ...req, path: `/api/v1/conversations/${c.id}/messages`, headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}` }, body: JSON.stringify({ text: pick(TEXTS) }) };
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
@@ -350,5 +351,94 @@ suite('the web widget in Chromium', () => {
     await expect.poll(async () => (await shown(p)).filter((m) => m.from === 'system').length, { timeout: 15_000 }).toBe(1);
     const seqs = (await shown(p)).map((m) => m.seq);
     expect(seqs).toEqual((await service.history(id, 0, 500)).map((m: Message) => m.seq));
+  });
+
+  it('starts a new conversation when the kept one has expired or its token is wrong', async () => {
+    const p = await newPage();
+    await p.goto(base());
+    await p.evaluate((api) => {
+      localStorage.setItem(`water-assistant:v1:${api}`, JSON.stringify({ conversationId: 'gone-0000', token: 'nope', messages: [{ seq: 1, from: 'bot', at: '2026-01-01T00:00:00.000Z', text: '旧的对话' }], large: false, open: true }));
+    }, base());
+    await p.reload();
+    await expect.poll(async () => (await p.locator('.notice').allInnerTexts()).join(' '), { timeout: 15_000 }).toContain('已过期');
+    await expect.poll(() => botCount(p)).toBe(1);
+    expect((await shown(p))[0]!.text).toContain(kb.utility.hotline);
+    expect(await conversationOf(p)).not.toBe('gone-0000');
+    await ask(p, '水表过户');
+  });
+
+  it('needs no inline script or style: it works under a strict Content-Security-Policy', async () => {
+    const p = await newPage();
+    const violations: string[] = [];
+    p.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+    await p.route(`${base()}/`, async (route) => {
+      const res = await route.fetch();
+      await route.fulfill({ response: res, headers: { ...res.headers(), 'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:" } });
+    });
+    await p.goto(base());
+    await p.locator('.bubble').click();
+    await expect.poll(() => botCount(p)).toBe(1);
+    await ask(p, '水表过户');
+    // The shadow root's styles applied: the bubble is the widget's blue, the panel fixed in the corner.
+    expect(await p.locator('.panel').evaluate((e) => getComputedStyle(e).position)).toBe('fixed');
+    expect(violations).toEqual([]);
+    // The policy is in force: an inline script is refused.
+    const ran = await p.evaluate(() => {
+      const s = document.createElement('script');
+      s.textContent = 'window.inlineRan = true';
+      document.head.append(s);
+      return (window as unknown as { inlineRan?: boolean }).inlineRan ?? false;
+    });
+    expect(ran).toBe(false);
+  });
+
+  it('says so when the assistant cannot be reached, and the retry button starts the conversation', async () => {
+    const p = await newPage();
+    let refuse = true;
+    await p.route(`${base()}/api/v1/conversations`, (route) =>
+      refuse ? route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'STORE_UNAVAILABLE', message: '服务暂时不可用' } }) }) : route.continue(),
+    );
+    await p.goto(base());
+    await p.locator('.bubble').click();
+    await expect.poll(async () => (await p.locator('.notice').allInnerTexts()).join(' ')).toContain(kb.utility.hotline);
+    expect(await botCount(p)).toBe(0);
+    refuse = false;
+    await p.locator('.notice button').click();
+    await expect.poll(() => botCount(p)).toBe(1);
+    expect(await p.locator('.notice').count()).toBe(0);
+  });
+
+  it('embeds on another site that WIDGET_ALLOWED_ORIGINS names, and is refused on one it does not', async () => {
+    let api = '';
+    const site: Server = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end(`<!doctype html><html lang="zh-CN"><body><h1>街道便民服务</h1><script src="${api}/widget.js" data-api="${api}" defer></script></body></html>`);
+    });
+    await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
+    const sitePort = (site.address() as AddressInfo).port;
+    const allowed = `http://localhost:${sitePort}`;
+    // A second instance of the assistant, on the same service, that allows that one site.
+    const other = await buildServer({ service, stores, logger: createLogger('silent'), channels: [createWebChannel({ service, bus, utility: kb.utility, allowedOrigins: [allowed] })] });
+    try {
+      await other.listen({ port: 0, host: '127.0.0.1' });
+      api = `http://127.0.0.1:${(other.server.address() as AddressInfo).port}`;
+      const p = await newPage();
+      await p.goto(`${allowed}/`);
+      await p.locator('.bubble').click();
+      await expect.poll(() => botCount(p)).toBe(1);
+      await ask(p, '水表过户');
+      await expect.poll(() => p.locator('.root').getAttribute('data-status')).toBe('online');
+      // The same page from another origin (127.0.0.1 is not localhost): the API refuses it, the widget says so.
+      const q = await newPage();
+      await q.goto(`http://127.0.0.1:${sitePort}/`);
+      await q.locator('.bubble').click();
+      await expect.poll(async () => (await q.locator('.notice').allInnerTexts()).join(' ')).toContain('暂时无法连接客服');
+      expect(await botCount(q)).toBe(0);
+    } finally {
+      await other.close();
+      await new Promise((r) => site.close(r));
+    }
   });
 });

@@ -273,6 +273,16 @@ describe('Telegram rendering and proactive delivery', () => {
     expect(await userMessages(32)).toHaveLength(1);
   });
 
+  it('splits by Telegram\'s UTF-16 count: 5,000 emoji never make a part over 4,096 units', () => {
+    const text = '💧'.repeat(5000);
+    const parts = channel.render([{ text, quickReplies: [{ title: '是', postback: 'yes' }] }]);
+    expect(parts.length).toBeGreaterThanOrEqual(3);
+    for (const p of parts) expect(p.text.length).toBeLessThanOrEqual(4096);
+    expect(parts.map((p) => p.text).join('')).toBe(text);
+    expect(parts.at(-1)!.buttons).toEqual([[{ title: '是', postback: 'yes' }]]);
+    expect(parts.slice(0, -1).every((p) => !p.buttons)).toBe(true);
+  });
+
   it('renders cards as their text and keeps user text unformatted', () => {
     const out = channel.render([{ text: '<b>不是粗体</b> & 办件编号：WS20260930-0001', card: { type: 'handoff', reason: 'user-request' }, quickReplies: [{ title: '是', postback: 'yes' }, { title: '否', postback: 'no' }] }]);
     expect(out).toEqual([{ text: '<b>不是粗体</b> & 办件编号：WS20260930-0001', buttons: [[{ title: '是', postback: 'yes' }, { title: '否', postback: 'no' }]] }]);

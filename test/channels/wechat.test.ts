@@ -389,6 +389,19 @@ describe('WeChat 5-second rule', () => {
     expect(await userTexts('oSlow')).toEqual(['水费怎么交', '停水了怎么办', '过户要带什么']);
   });
 
+  it('keeps one user\'s order when slow turns queue up: each reply is pushed before the next turn runs', async () => {
+    await setup({ slowMs: 250, budgetMs: 50 });
+    const first = post(textXml('oOrder', '水费怎么交'));
+    await sleep(10);
+    const second = post(textXml('oOrder', '过户要带什么材料'));
+    expect((await first).body).toBe('success');
+    expect((await second).body).toBe('success');
+    const [a, b] = await wx.waitForMessages(2);
+    expect(a!.content).toContain('户号');
+    expect(b!.content).toContain('过户');
+    expect(await userTexts('oOrder')).toEqual(['水费怎么交', '过户要带什么材料']);
+  });
+
   it('without an AppSecret waits for the turn, and a retried MsgId gets the stored reply', async () => {
     await setup({ appSecret: false, slowMs: 300, budgetMs: 100 });
     const xml = textXml('oNoSecret', '水费怎么交');

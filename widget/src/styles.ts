@@ -64,7 +64,8 @@ header.bar .sub a { color: #fff; }
 .quick button, .notice button, .retry { padding: 6px 12px; border: 1px solid var(--blue); border-radius: 16px; background: #fff; color: var(--blue-dark); }
 .quick button:hover, .notice button:hover { background: #e8f1fb; }
 
-.card { margin-top: 2px; border: 1px solid var(--line); border-radius: 10px; background: #fff; overflow: hidden; }
+.body > .card:first-child { margin: 0 0 .6em; }
+.card { margin-top: .6em; border: 1px solid var(--line); border-radius: 10px; background: #fff; overflow: hidden; }
 .card-title { margin: 0; padding: 7px 12px; font-size: .95em; background: #eaf2fa; color: var(--blue-dark); }
 .card .rows { margin: 0; padding: 6px 12px 8px; }
 .card .row { display: grid; grid-template-columns: minmax(4.5em, auto) 1fr; gap: 8px; padding: 3px 0; border-bottom: 1px dashed #e5ebf1; }
@@ -98,7 +99,7 @@ details.text .plain { margin-top: 4px; color: var(--ink); }
 @media (prefers-reduced-motion: reduce) { .dots i { animation: none; opacity: .6; } }
 
 form.composer { display: flex; align-items: flex-end; gap: 6px; padding: 8px; border-top: 1px solid var(--line); background: #fff; }
-.composer textarea { flex: 1; min-width: 0; min-height: 40px; max-height: 8em; padding: 8px 10px; border: 1px solid #aab7c4; border-radius: 10px; resize: none; }
+.composer textarea { flex: 1; min-width: 0; min-height: 40px; font-size: max(16px, 1em); max-height: 8em; padding: 8px 10px; border: 1px solid #aab7c4; border-radius: 10px; resize: none; }
 .composer .handoff { flex-shrink: 0; min-height: 40px; padding: 6px 10px; border: 1px solid #0d5223; border-radius: 10px; background: #f1faf3; color: #0d5223; font-weight: 600; }
 .composer .send { flex-shrink: 0; min-height: 40px; padding: 6px 14px; border: 0; border-radius: 10px; background: var(--blue); color: #fff; font-weight: 600; }
 .composer .send:disabled { opacity: .5; cursor: default; }

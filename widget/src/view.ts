@@ -132,14 +132,14 @@ export class Shell {
     return !this.panel.hidden;
   }
 
-  /** Shows the panel and puts the focus in the input. */
-  open(): void {
+  /** Shows the panel; the focus goes to the input unless the page has just loaded (focus is not taken from the page). */
+  open(focus = true): void {
     this.panel.hidden = false;
     this.bubble.hidden = true;
     this.bubble.setAttribute('aria-expanded', 'true');
     this.setUnread(0);
     this.scrollToEnd();
-    this.input.focus();
+    if (focus) this.input.focus();
   }
 
   /** Hides the panel and gives the focus back to the bubble. */

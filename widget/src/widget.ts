@@ -80,18 +80,20 @@ export class ChatWidget {
       this.conversation = { conversationId: this.saved.conversationId, token: this.saved.token };
       this.connect();
     }
-    if (this.opts.open || this.saved.open) this.open();
+    if (this.opts.open || this.saved.open) this.open(false);
     window.addEventListener('online', () => this.connection?.nudge());
     document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && this.connection?.nudge());
   }
 
-  open(): void {
-    this.shell.open();
+  /** Opens the panel (and starts the conversation if there is none yet). */
+  open(focus = true): void {
+    this.shell.open(focus);
     this.unread = 0;
     this.persist({ open: true });
     void this.ensureConversation();
   }
 
+  /** Closes the panel; the focus returns to the bubble. */
   close(): void {
     this.shell.close();
     this.persist({ open: false });
@@ -115,7 +117,7 @@ export class ChatWidget {
       this.connect();
       return this.conversation;
     } catch (err) {
-      this.notice(`${this.t.startFailed}${this.opts.hotline ? ` ${this.opts.hotline}` : ''}。`, { label: this.t.retry, run: () => void this.ensureConversation() });
+      this.notice(`${this.t.startFailed}${this.opts.hotline ? ` ${this.opts.hotline}` : ''}${this.lang === 'en' ? '.' : '。'}`, { label: this.t.retry, run: () => void this.ensureConversation() });
       if (!(err instanceof ApiError)) console.error(err);
       return null;
     }
@@ -212,9 +214,15 @@ export class ChatWidget {
     );
   }
 
+  private get connected(): boolean {
+    const s = this.connection?.current;
+    return s === 'online' || s === 'polling';
+  }
+
   private onStatus(s: ConnectionStatus): void {
     if (s === 'offline' || (s === 'connecting' && this.wasDown)) {
       this.wasDown = true;
+      this.setTyping(false);
       this.shell.setBanner(this.t.offline);
     } else if (s === 'online' || s === 'polling') {
       if (this.wasDown) this.shell.setBanner(this.t.restored, true);
@@ -251,7 +259,8 @@ export class ChatWidget {
     this.shell.log.append(node);
     this.refreshQuickReplies(true);
     this.shell.scrollToEnd();
-    this.setTyping(true);
+    // "Typing" while offline would promise an answer that cannot come yet; the banner says why instead.
+    if (this.connected || !this.conversation) this.setTyping(true);
     void this.ensureConversation().then((c) => c && this.connection?.send(out));
   }
 

@@ -1,9 +1,11 @@
 import type { QuickReply, Reply } from '../../core/index.js';
-import { codePoints } from '../push/index.js';
+import { codePoints, splitMeasured, type Measure } from '../push/index.js';
 import { renderText } from '../render-text.js';
 
 /** Telegram's limit on one message's text, in characters. */
 export const TELEGRAM_MAX_TEXT = 4096;
+/** Telegram counts UTF-16 code units: an emoji is two. */
+const utf16: Measure = (s) => s.length;
 /** Telegram's limit on an inline button's callback_data, in bytes. */
 export const TELEGRAM_MAX_CALLBACK_BYTES = 64;
 
@@ -33,7 +35,10 @@ function rows(quickReplies: QuickReply[]): QuickReply[][] {
 export function renderTelegram(replies: Reply[]): TelegramMessage[] {
   const signed = replies.map((r) => (r.author ? { ...r, text: `${r.author}：${r.text}` } : r));
   return renderText(signed, { maxTextChars: TELEGRAM_MAX_TEXT, buttons: true, cards: false })
-    .map((m) => ({ text: m.text.trim(), quickReplies: m.quickReplies }))
+    .flatMap((m) => {
+      const parts = utf16(m.text) > TELEGRAM_MAX_TEXT ? splitMeasured(m.text, TELEGRAM_MAX_TEXT, utf16) : [m.text];
+      return parts.map((text, i) => ({ text: text.trim(), quickReplies: i === parts.length - 1 ? m.quickReplies : undefined }));
+    })
     .filter((m) => m.text || m.quickReplies?.length)
     .map((m) => ({ text: m.text || '请选择：', ...(m.quickReplies?.length ? { buttons: rows(m.quickReplies) } : {}) }));
 }

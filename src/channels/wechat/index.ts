@@ -121,22 +121,43 @@ export function createWechatChannel(opts: WechatChannelOptions): WechatChannel {
     return renderWechat(replies);
   }
 
-  /** The turn, with errors turned into a polite text. */
-  const run = (f: WechatFields) =>
-    queue.run(f.FromUserName!, () =>
-      handle(f).catch((err: unknown) => {
-        log.error({ err, openid: f.FromUserName, msgType: f.MsgType }, 'wechat message failed');
-        return renderWechat([system(ERRORS[err instanceof AppError ? err.code : 'INTERNAL'].message)]);
-      }),
-    );
+  /** The turn's parts, with errors turned into a polite text. */
+  const answer = (f: WechatFields) =>
+    handle(f).catch((err: unknown) => {
+      log.error({ err, openid: f.FromUserName, msgType: f.MsgType }, 'wechat message failed');
+      return renderWechat([system(ERRORS[err instanceof AppError ? err.code : 'INTERNAL'].message)]);
+    });
 
-  /** Sends parts through the 客服消息 API, in order; failures are logged (the transcript has them). */
+  /** Sends parts through the 客服消息 API, in order. */
   async function push(openid: string, parts: string[]): Promise<void> {
     if (!parts.length) return;
     if (!api) throw new Error('WeChat proactive messages need WECHAT_APP_SECRET');
     for (const p of parts) await api.sendText(openid, p);
   }
-  const pushLater = (openid: string, parts: string[]) => void push(openid, parts).catch((err: unknown) => log.error({ err, openid }, 'wechat 客服消息 delivery failed'));
+
+  /**
+   * Runs a push in the user's queue and settles the 5-second rule: `passive` resolves with the parts when they are
+   * ready within the budget (the first goes in the HTTP answer), or null when the budget ran out. Whatever the
+   * answer cannot carry is pushed through 客服消息 before the user's next message runs, so the order holds.
+   */
+  function settle(f: WechatFields): Promise<string[] | null> {
+    const openid = f.FromUserName!;
+    let ready!: (parts: string[]) => void;
+    const parts = new Promise<string[]>((r) => (ready = r));
+    // Without the 客服消息 API the answer can only be passive: wait, and WeChat's retry of this MsgId gets the stored replies.
+    const decision: Promise<string[] | null> = api ? Promise.race([parts, sleep(budget, null, { ref: false })]) : parts;
+    void queue.run(openid, async () => {
+      const out = await answer(f);
+      ready(out);
+      const passive = await decision;
+      const rest = passive ? out.slice(1) : out;
+      if (passive === null) log.info({ openid, budgetMs: budget }, 'turn slower than the reply window: answered through 客服消息');
+      if (!rest.length) return;
+      if (!api) return log.warn({ openid, dropped: rest.length }, 'reply longer than one WeChat message and no WECHAT_APP_SECRET to send the rest');
+      await push(openid, rest).catch((err: unknown) => log.error({ err, openid }, 'wechat 客服消息 delivery failed'));
+    });
+    return decision;
+  }
 
   /** The passive reply XML for one text, encrypted in 安全模式. */
   function passive(f: WechatFields, content: string, encrypted: boolean): string {
@@ -171,20 +192,8 @@ export function createWechatChannel(opts: WechatChannelOptions): WechatChannel {
 
   async function onPush(req: FastifyRequest, reply: FastifyReply) {
     const { fields, encrypted } = readPush(req);
-    const openid = fields.FromUserName!;
-    const work = run(fields);
-    // Without the 客服消息 API the answer can only be passive: wait, and WeChat's retry of this MsgId gets the stored replies.
-    const parts = api ? await Promise.race([work, sleep(budget, null, { ref: false })]) : await work;
-    if (parts === null) {
-      log.info({ openid, budgetMs: budget }, 'turn slower than the reply window: answering through 客服消息');
-      work.then((late) => pushLater(openid, late), () => undefined);
-      return reply.type('text/plain').send('success');
-    }
-    if (!parts.length) return reply.type('text/plain').send('success');
-    if (parts.length > 1) {
-      if (api) pushLater(openid, parts.slice(1));
-      else log.warn({ openid, dropped: parts.length - 1 }, 'reply longer than one WeChat message and no WECHAT_APP_SECRET to send the rest');
-    }
+    const parts = await settle(fields);
+    if (!parts?.length) return reply.type('text/plain').send('success');
     return reply.type('application/xml; charset=utf-8').send(passive(fields, parts[0]!, encrypted));
   }
 
