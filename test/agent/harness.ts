@@ -45,6 +45,8 @@ export interface InstanceOptions {
   sweepMs?: number;
   heartbeatMs?: number;
   loginRateMax?: number;
+  /** The server-wide rate limit (RATE_LIMIT_MAX); unset: off. */
+  rateLimitMax?: number;
 }
 
 /** Starts an instance listening on a random port. */
@@ -61,7 +63,7 @@ export async function startInstance(opts: InstanceOptions = {}): Promise<Instanc
   channels.add(createWebChannel({ service, bus, utility: kb.utility }));
   if (opts.telegram) channels.add(createTelegramChannel({ service, token: opts.telegram.token, webhookSecret: opts.telegram.secret, apiRoot: opts.telegram.apiRoot, mode: 'webhook', logger, stores }));
   const plugin = agentConsole({ handoff: handoff.service, kb, classifier, stores, bus, sessionSecret: 'a-test-secret-of-at-least-32-characters!', sessionTtlS: 3600, secureCookie: false, loginRateMax: opts.loginRateMax ?? 20, heartbeatMs: opts.heartbeatMs ?? 200, pollMs: 100 });
-  const app = await buildServer({ service, stores, logger, channels: channels.list(), plugins: [plugin] });
+  const app = await buildServer({ service, stores, logger, channels: channels.list(), plugins: [plugin], ...(opts.rateLimitMax ? { rateLimitMax: opts.rateLimitMax } : {}) });
   await handoff.start();
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

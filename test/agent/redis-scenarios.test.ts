@@ -81,7 +81,17 @@ suite('handoff scenarios on Redis', () => {
     expect(new Set(seqs).size).toBe(seqs.length);
     const seen = user.received.filter((m) => /^(用户|坐席)\d$/.test(m.text)).map((m) => m.text);
     expect(seen).toEqual(['用户1', '坐席1', '用户2', '坐席2', '用户3', '坐席3', '用户4', '坐席4']);
+    // The console drops; the user goes on; the new socket resyncs by seq: exactly the missed messages, once.
+    const last = Math.max(...ws.messages(item.id).map((m) => m.seq));
     ws.close();
+    await user.say('断线期间1');
+    await user.say('断线期间2');
+    const again = await agent.socket();
+    again.send({ type: 'watch', handoffId: item.id, after: last });
+    await again.until((e) => e.type === 'messages' && e.messages.some((m: any) => m.text === '断线期间2'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(again.messages(item.id).map((m) => m.text)).toEqual(['断线期间1', '断线期间2']);
+    again.close();
     user.close();
   });
 

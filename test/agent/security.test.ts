@@ -77,16 +77,19 @@ suite('agent API security on Redis', () => {
   });
 
   it('wrong passwords get 401 LOGIN_FAILED and logins are rate limited', async () => {
-    const b = await startInstance({ redis: { url, prefix: keys.prefix }, loginRateMax: 4 });
-    try {
-      const agent = new AgentClient(b.url);
-      const codes: number[] = [];
-      for (let i = 0; i < 4; i++) codes.push((await agent.login('agent.a', `wrong-${i}`)).status);
-      expect(codes.slice(0, 2)).toEqual([401, 401]);
-      const limited = await agent.call('POST', '/api/v1/agent/login', { login: 'agent.a', password: 'password-a-1' });
-      expect([limited.status, limited.body.error.code]).toEqual([429, 'RATE_LIMITED']);
-    } finally {
-      await b.close();
+    // Also with the server-wide limiter on (as in production), whose loopback exemption must not cover logins.
+    for (const rateLimitMax of [undefined, 1000]) {
+      const b = await startInstance({ redis: { url, prefix: keys.prefix }, loginRateMax: 4, ...(rateLimitMax ? { rateLimitMax } : {}) });
+      try {
+        const agent = new AgentClient(b.url);
+        const codes: number[] = [];
+        for (let i = 0; i < 4; i++) codes.push((await agent.login('agent.a', `wrong-${i}`)).status);
+        expect(codes.slice(0, 2)).toEqual([401, 401]);
+        const limited = await agent.call('POST', '/api/v1/agent/login', { login: 'agent.a', password: 'password-a-1' });
+        expect([limited.status, limited.body.error.code]).toEqual([429, 'RATE_LIMITED']);
+      } finally {
+        await b.close();
+      }
     }
   });
 
