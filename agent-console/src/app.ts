@@ -67,7 +67,10 @@ function shell(me: Me, fromClick: boolean): void {
   };
   const state = el('select', { attrs: { id: 'agent-state', 'aria-label': '状态' } }, ...(['online', 'busy', 'away'] as const).map((s) => el('option', { attrs: { value: s } }, { online: '在线', busy: '忙碌', away: '离开' }[s])));
   state.value = me.agent.state;
-  state.addEventListener('change', () => void api('POST', 'state', { state: state.value }));
+  state.addEventListener('change', () => {
+    me.agent.state = state.value;
+    void api('POST', 'state', { state: state.value });
+  });
   const logout = async () => {
     await api('POST', 'logout').catch(() => undefined);
     socket.stop();

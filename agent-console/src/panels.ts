@@ -56,7 +56,8 @@ export class QueueView {
     this.alerts += 1;
     document.body.dataset.alerts = String(this.alerts);
     const ctx = this.audio;
-    if (!ctx) return;
+    // Urgent arrivals are offered to online agents: a busy or away agent sees the highlight without the sound.
+    if (!ctx || this.me.agent.state !== 'online') return;
     const osc = ctx.createOscillator();
     const gain = ctx.createGain();
     osc.frequency.value = 880;
