@@ -71,6 +71,17 @@ export function renderQuickReplies(replies: QuickReply[], label: string, onPick:
   return group;
 }
 
+/** The title of the button a postback came from: the nearest message before `seq` offering it (`yes` has many titles). */
+export function buttonTitle(messages: readonly Message[], postback: string, seq: number): string | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.seq >= seq || !m.quickReplies) continue;
+    const q = m.quickReplies.find((x) => x.postback === postback);
+    if (q) return q.title;
+  }
+  return undefined;
+}
+
 /** HH:MM in the reader's time zone, or '' for a bad timestamp. */
 function clock(iso: string): string {
   const d = new Date(iso);

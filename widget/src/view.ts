@@ -124,7 +124,6 @@ export class Shell {
     this.input.title = t.inputHint;
     this.handoffBtn.textContent = t.handoff;
     this.handoffBtn.title = t.handoffHint;
-    this.handoffBtn.setAttribute('aria-label', t.handoffHint);
     this.sendBtn.textContent = t.send;
   }
 

@@ -2,7 +2,8 @@ import { Api, ApiError, type Conversation } from './api.js';
 import { Connection, type ConnectionStatus } from './connection.js';
 import { button, el } from './dom.js';
 import { strings, type Strings } from './i18n.js';
-import { renderMessage, renderPending, renderQuickReplies, type RenderContext } from './messages.js';
+import { LogView } from './log-view.js';
+import { buttonTitle, renderMessage, renderPending, type RenderContext } from './messages.js';
 import { KEPT_MESSAGES, WidgetStorage, type Saved } from './storage.js';
 import { Timeline } from './timeline.js';
 import type { Lang, Message, Outgoing, QuickReply } from './types.js';
@@ -45,10 +46,13 @@ export class ChatWidget {
   private conversation: Conversation | null = null;
   private connection: Connection | null = null;
   private starting: Promise<Conversation | null> | null = null;
+  /** Sent messages without a seq yet, oldest first. */
   private readonly unbound: Unbound[] = [];
+  /** Sent messages the connection has not yet reported on, by clientMessageId (bound or not). */
+  private readonly sending = new Map<string, Unbound>();
   private readonly titles = new Map<string, string>();
+  private readonly log: LogView;
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
-  private quickFor = 0;
   private unread = 0;
   private wasDown = false;
   private catchingUpFrom = -1;
@@ -70,6 +74,7 @@ export class ChatWidget {
     });
     this.shell.applyStrings(this.t, this.lang);
     this.shell.setLarge(this.saved.large);
+    this.log = new LogView(this.shell.log, () => this.shell.input.focus(), () => this.shell.focused);
   }
 
   /** Adds the widget to the page; a kept conversation reconnects at once (agent messages arrive while closed). */
@@ -141,7 +146,7 @@ export class ChatWidget {
     });
     this.connection.start();
     // Messages typed before the conversation existed, or left unanswered by a previous connection.
-    for (const u of this.unbound) if (u.el.classList.contains('pending')) this.connection.send(u.out);
+    for (const u of this.sending.values()) this.connection.send(u.out);
   }
 
   /** Drops the current conversation and starts a new one (expired, or a new reply language). */
@@ -150,6 +155,7 @@ export class ChatWidget {
     this.connection = null;
     this.conversation = null;
     this.unbound.length = 0;
+    this.sending.clear();
     this.timeline = new Timeline();
     this.saved = { ...this.saved, conversationId: undefined, token: undefined, messages: [] };
     this.storage.save(this.saved);
@@ -169,7 +175,7 @@ export class ChatWidget {
     for (const m of fresh) {
       if (m.from === 'user' && this.bind(m)) continue;
       const node = renderMessage(m, this.context());
-      this.insert(node, m.seq);
+      this.log.insert(node, m.seq);
       first ??= node;
       if (m.from !== 'user') replied = true;
     }
@@ -193,11 +199,14 @@ export class ChatWidget {
     if (i < 0) return false;
     const [u] = this.unbound.splice(i, 1);
     u!.el.dataset.seq = String(m.seq);
+    // Stored means sent, whether or not the answer to the send has come back yet.
+    u!.el.classList.remove('pending');
+    u!.el.querySelector('.state')?.remove();
     const body = u!.el.querySelector('.body');
     if (body && 'text' in u!.out) body.textContent = m.text;
     // Something stored before it (an agent's message while it waited to be sent) goes above it, as in the transcript.
     const focusWasIn = u!.el.contains(this.shell.focused);
-    this.insert(u!.el, m.seq);
+    this.log.insert(u!.el, m.seq);
     if (focusWasIn) this.shell.input.focus();
     return true;
   }
@@ -255,8 +264,10 @@ export class ChatWidget {
 
   private dispatch(out: Outgoing, shown: string): void {
     const node = renderPending(shown, this.context());
-    this.unbound.push({ el: node, out, after: this.timeline.last });
-    this.shell.log.append(node);
+    const u = { el: node, out, after: this.timeline.last };
+    this.unbound.push(u);
+    this.sending.set(out.clientMessageId, u);
+    this.log.node.append(node);
     this.refreshQuickReplies(true);
     this.shell.scrollToEnd();
     // "Typing" while offline would promise an answer that cannot come yet; the banner says why instead.
@@ -265,8 +276,9 @@ export class ChatWidget {
   }
 
   private onSendResult(id: string, error?: { code: string; message: string }): void {
-    const u = this.unbound.find((x) => x.out.clientMessageId === id);
+    const u = this.sending.get(id);
     if (!u) return;
+    this.sending.delete(id);
     u.el.classList.remove('pending');
     u.el.querySelector('.state')?.remove();
     this.refreshQuickReplies();
@@ -279,6 +291,7 @@ export class ChatWidget {
           state.remove();
           u.el.classList.remove('failed');
           u.el.classList.add('pending');
+          this.sending.set(u.out.clientMessageId, u);
           this.setTyping(true);
           this.connection?.send(u.out);
         })
@@ -293,76 +306,24 @@ export class ChatWidget {
     return { t: this.t, lang: this.lang, titleOf: (p, seq) => this.titleFor(p, seq) };
   }
 
-  /** The button a postback came from: the nearest earlier message offering it (the same postback, `yes`, has many titles). */
+  /** The button a postback came from, in the transcript, else one pressed here (the 转人工 button). */
   private titleFor(postback: string, seq: number): string | undefined {
-    const earlier = this.timeline.tail(KEPT_MESSAGES * 5).filter((m) => m.seq < seq && m.quickReplies?.length);
-    for (let i = earlier.length - 1; i >= 0; i--) {
-      const q = earlier[i]!.quickReplies!.find((x) => x.postback === postback);
-      if (q) return q.title;
-    }
-    return this.titles.get(postback) ?? (postback === 'handoff' ? this.t.handoff : undefined);
-  }
-
-  /** Puts a message at its place by seq (a caught-up message may be older than what is shown). */
-  private insert(node: HTMLElement, seq: number): void {
-    const log = this.shell.log;
-    const others = (Array.from(log.children) as HTMLElement[]).filter((c) => c !== node);
-    const next = others.find((c) => Number(c.dataset.seq) > seq);
-    if (next) return void log.insertBefore(node, next);
-    if (node.parentNode !== log) return void log.append(node);
-    // Already shown (a sent message taking its seq): it moves only if a message stored before it is below it.
-    const prev = others.filter((c) => Number(c.dataset.seq) < seq).at(-1);
-    if (prev && prev.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_PRECEDING) prev.after(node);
+    return buttonTitle(this.timeline.tail(KEPT_MESSAGES * 5), postback, seq) ?? this.titles.get(postback) ?? (postback === 'handoff' ? this.t.handoff : undefined);
   }
 
   /** Renders the whole log again (first paint, a language switch, a new conversation). */
   private renderAll(): void {
-    this.shell.log.replaceChildren();
-    this.quickFor = 0;
-    const messages = this.timeline.tail(KEPT_MESSAGES * 5);
-    for (const m of messages) this.shell.log.append(renderMessage(m, this.context()));
-    for (const u of this.unbound) this.shell.log.append(u.el);
+    this.log.renderAll(this.timeline.tail(KEPT_MESSAGES * 5), this.unbound.map((u) => u.el), this.context());
     this.refreshQuickReplies();
   }
 
-  /** Buttons are shown only under the newest message that has them, and only until the user answers. */
   private refreshQuickReplies(userAnswered = false): void {
-    const messages = this.timeline.tail(50);
-    let target: Message | undefined;
-    if (!userAnswered && !this.unbound.some((u) => u.el.classList.contains('pending'))) {
-      for (let i = messages.length - 1; i >= 0; i--) {
-        const m = messages[i]!;
-        if (m.from === 'user') break;
-        if (m.quickReplies?.length) {
-          target = m;
-          break;
-        }
-      }
-    }
-    const seq = target?.seq ?? 0;
-    if (seq === this.quickFor) return;
-    const hadFocus = this.shell.focused?.closest('.quick') != null;
-    this.shell.log.querySelectorAll('.quick').forEach((q) => q.remove());
-    this.quickFor = seq;
-    if (target) {
-      const node = this.shell.log.querySelector(`.msg[data-seq="${seq}"]`);
-      node?.append(renderQuickReplies(target.quickReplies!, this.t.quickReplies, (q) => this.sendPostback(q)));
-    }
-    if (hadFocus) this.shell.input.focus();
+    const answering = userAnswered || this.unbound.some((u) => u.el.classList.contains('pending'));
+    this.log.refreshQuickReplies(this.timeline.tail(50), answering, this.t.quickReplies, (q) => this.sendPostback(q));
   }
 
-  /** A local line in the log (not part of the transcript), with an optional action button. */
   private notice(text: string, action?: { label: string; run: () => void }): void {
-    const node = el('div', { class: 'notice' }, el('p', {}, text));
-    if (action)
-      node.append(
-        button(action.label, 'retry', () => {
-          node.remove();
-          action.run();
-        }),
-      );
-    this.shell.log.append(node);
-    this.shell.scrollToEnd();
+    this.log.notice(text, action);
     this.setTyping(false);
   }
 
