@@ -265,7 +265,7 @@ export class HandoffService extends EventEmitter {
     await this.db.put('handoff-rating', h.conversationId, h.id);
     this.deps.logger.info({ handoffId: id, agent: login, resolution }, 'handoff closed');
     const t = this.deps.texts.texts;
-    await this.post(h.conversationId, [{ from: 'system', text: t.closed, quickReplies: [1, 2, 3, 4, 5].map((n) => ({ title: `${n} 分`, postback: `rate:${n}` })) }]);
+    await this.notify(h.conversationId, [{ from: 'system', text: t.closed, quickReplies: [1, 2, 3, 4, 5].map((n) => ({ title: `${n} 分`, postback: `rate:${n}` })) }]);
     this.changed();
     return h;
   }
@@ -347,6 +347,11 @@ export class HandoffService extends EventEmitter {
       }
     }
     for (const q of await this.queue()) {
+      if (q.status === 'queued' && !(await this.deps.stores.sessions.get(q.conversationId))) {
+        // The conversation expired while waiting: nobody is left to answer.
+        await this.leave(q.id, 'cancelled');
+        continue;
+      }
       if (q.status !== 'queued' || q.waitingS < this.deps.settings.maxWaitS) continue;
       const h = await this.get(q.id);
       if (!h || h.callbackOffered) continue;
@@ -359,7 +364,7 @@ export class HandoffService extends EventEmitter {
   /** Sends the callback offer with its buttons. */
   async offerCallback(conversationId: string, text: string): Promise<void> {
     const b = this.deps.texts.buttons;
-    await this.post(conversationId, [{ from: 'system', text: fill(text, this.vars()), quickReplies: [{ title: b.callback, postback: 'handoff:callback' }, { title: b.wait, postback: 'handoff:wait' }, { title: b.cancel, postback: 'handoff:cancel' }] }]);
+    await this.notify(conversationId, [{ from: 'system', text: fill(text, this.vars()), quickReplies: [{ title: b.callback, postback: 'handoff:callback' }, { title: b.wait, postback: 'handoff:wait' }, { title: b.cancel, postback: 'handoff:cancel' }] }]);
   }
 
   /** Tells each waiting user whose place changed their new place and estimated wait. */
@@ -386,9 +391,14 @@ export class HandoffService extends EventEmitter {
     return { hotline: this.deps.kb.utility.hotline, hours: this.deps.kb.utility.hotlineHours ?? '' };
   }
 
-  private async system(conversationId: string, text: string): Promise<void> {
+  private system(conversationId: string, text: string): Promise<void> {
+    return this.notify(conversationId, [{ from: 'system', text }]);
+  }
+
+  /** Posts a notice; a conversation that is gone (expired) or a store that fails is logged, never thrown into the caller. */
+  private async notify(conversationId: string, messages: Parameters<Poster>[1]): Promise<void> {
     try {
-      await this.post(conversationId, [{ from: 'system', text }]);
+      await this.post(conversationId, messages);
     } catch (err) {
       this.deps.logger.warn({ err: (err as Error).message, conversationId }, 'handoff notice not delivered');
     }

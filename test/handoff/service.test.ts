@@ -158,3 +158,23 @@ describe('embedded mode (SQLite under HANDOFF_DATA_DIR)', () => {
     expect((await second.service.send(c1.conversationId, { text: '还在吗' })).messages).toEqual([]);
   });
 });
+
+describe('robustness', () => {
+  it('a queued conversation that expired leaves the queue at the next sweep; closing one that expired still closes', async () => {
+    const { service, handoff, stores } = await setup();
+    await handoff.service.agents.add('agent.a', '甲', 'password-a-1');
+    const gone = await service.start();
+    await service.send(gone.conversationId, { text: '转人工' });
+    const held = await service.start();
+    await service.send(held.conversationId, { text: '转人工' });
+    const h2 = (await handoff.service.activeFor(held.conversationId))!;
+    await handoff.service.claim(h2.id, 'agent.a');
+    const h1 = (await handoff.service.activeFor(gone.conversationId))!;
+    await stores.sessions.delete(gone.conversationId);
+    await stores.sessions.delete(held.conversationId);
+    await handoff.service.sweep();
+    expect((await handoff.service.get(h1.id))!.status).toBe('cancelled');
+    expect((await handoff.service.close(h2.id, 'agent.a', 'no-response')).status).toBe('closed');
+    expect(await handoff.service.queue()).toEqual([]);
+  });
+});
