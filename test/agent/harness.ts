@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { agentConsole } from '../../src/agent/index.js';
 import { createChannelRegistry } from '../../src/channels/registry.js';
 import { createTelegramChannel } from '../../src/channels/telegram/index.js';
+import { createWechatChannel } from '../../src/channels/wechat/index.js';
 import { createWebChannel } from '../../src/channels/web/index.js';
 import { createConversationService, maskerFor, type ConversationService } from '../../src/conversation/index.js';
 import { createLogger, type Message } from '../../src/core/index.js';
@@ -42,6 +43,7 @@ export interface InstanceOptions {
   redis?: { url: string; prefix: string };
   settings?: Partial<HandoffSettings>;
   telegram?: { token: string; apiRoot: string; secret: string };
+  wechat?: { token: string; appId: string; appSecret: string; apiBase: string };
   sweepMs?: number;
   heartbeatMs?: number;
   loginRateMax?: number;
@@ -62,6 +64,7 @@ export async function startInstance(opts: InstanceOptions = {}): Promise<Instanc
   handoff.attach(service);
   channels.add(createWebChannel({ service, bus, utility: kb.utility }));
   if (opts.telegram) channels.add(createTelegramChannel({ service, token: opts.telegram.token, webhookSecret: opts.telegram.secret, apiRoot: opts.telegram.apiRoot, mode: 'webhook', logger, stores }));
+  if (opts.wechat) channels.add(createWechatChannel({ service, ...opts.wechat, logger, stores }));
   const plugin = agentConsole({ handoff: handoff.service, kb, classifier, stores, bus, sessionSecret: 'a-test-secret-of-at-least-32-characters!', sessionTtlS: 3600, secureCookie: false, loginRateMax: opts.loginRateMax ?? 20, heartbeatMs: opts.heartbeatMs ?? 200, pollMs: 100 });
   const app = await buildServer({ service, stores, logger, channels: channels.list(), plugins: [plugin], ...(opts.rateLimitMax ? { rateLimitMax: opts.rateLimitMax } : {}) });
   await handoff.start();
