@@ -20,12 +20,22 @@ export async function connectHandoffRedis(url: string): Promise<Client> {
   return client;
 }
 
+/** Longest wait for one Redis command: a hung Redis fails the call instead of holding it. */
+const COMMAND_TIMEOUT_MS = 2_000;
+
+/** Runs Redis work, turning failures and hangs into STORE_UNAVAILABLE (503) with the cause kept. */
 async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer in ${COMMAND_TIMEOUT_MS} ms`)), COMMAND_TIMEOUT_MS);
+  });
   try {
-    return await work();
+    return await Promise.race([work(), timeout]);
   } catch (err) {
     if (err instanceof AppError) throw err;
     throw new AppError('STORE_UNAVAILABLE', undefined, { cause: err });
+  } finally {
+    clearTimeout(timer);
   }
 }
 
