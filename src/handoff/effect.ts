@@ -42,7 +42,7 @@ export function queueHandoffEffect(deps: HandoffEffectDeps): EffectHandler<'hand
       // A bare "转人工" says nothing about the problem; a longer message (or an urgent one) does.
       const typed = 'text' in turn.input ? turn.input.text.trim() : '';
       const current = typed && (priority !== 'asked' || [...typed].length > 8) ? mask(typed) : undefined;
-      const parts = await buildPacketParts({ kb, stores, mask, conversationId: turn.conversationId, dialogue: turn.session?.dialogue, current, reasonLabel: handoff.reasonLabel(reason), note: effect.summary });
+      const parts = await buildPacketParts({ kb, stores, mask, conversationId: turn.conversationId, dialogue: turn.session?.dialogue, current, reasonLabel: handoff.reasonLabel(reason), note: effect.summary, seen: await handoff.seenItems(turn.conversationId) });
       const h = await handoff.enqueue({ conversationId: turn.conversationId, channel: turn.channel, reason, priority, ...parts });
       const { ahead, minutes } = await handoff.position(h.id);
       await handoff.told(h.id, ahead);

@@ -103,6 +103,15 @@ export function agentHoldsStage(handoff: HandoffService, mask: Masker): TurnMidd
       return next();
     }
     backToBot(turn);
-    return next();
+    const before = itemOf(turn.session!.dialogue);
+    await next();
+    const after = turn.handled === 'engine' ? itemOf(turn.session?.dialogue) : undefined;
+    if (after && after !== before) await handoff.noteSeen(turn.conversationId, after).catch(() => undefined);
   };
+}
+
+/** The guide the engine is discussing (read loosely: the engine's state is its own). */
+function itemOf(dialogue: unknown): string | undefined {
+  const id = (dialogue as { itemId?: unknown } | undefined)?.itemId;
+  return typeof id === 'string' ? id : undefined;
 }

@@ -22,6 +22,8 @@ export interface SummaryInput {
   reasonLabel: string;
   /** The engine's own note on the effect. */
   note?: string;
+  /** Items whose guide the bot answered in this conversation. */
+  seen?: string[];
 }
 
 /** The summary paragraph, the item, flow and application, and the revealable personal numbers. */
@@ -47,7 +49,10 @@ export async function buildPacketParts(input: SummaryInput): Promise<PacketParts
     .filter((t) => t.trim() && !POSTBACK.test(t.trim()))
     .slice(0, 3)
     .map((t) => `“${clip(t, 60)}”`);
-  const guides = [...new Set(history.flatMap((m) => (m.from === 'bot' && m.card?.type === 'guide' ? [m.card.title] : [])))];
+  const guides = [...new Set([
+    ...(input.seen ?? []).flatMap((id) => (kb.items.get(id) ? [kb.items.get(id)!.title] : [])),
+    ...history.flatMap((m) => (m.from === 'bot' && m.card?.type === 'guide' ? [m.card.title] : [])),
+  ])];
   const flow = d.flow ? kb.flows.get(d.flow.id) : undefined;
   const secrets: SecretField[] = [];
   const raw: Record<string, string> = {};

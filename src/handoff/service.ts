@@ -163,6 +163,17 @@ export class HandoffService extends EventEmitter {
     return h;
   }
 
+  /** Remembers a guide the bot answered in a conversation, for the packet's "guides already seen". */
+  async noteSeen(conversationId: string, itemId: string): Promise<void> {
+    const seen = (await this.db.get<string[]>('handoff-seen', conversationId)) ?? [];
+    if (!seen.includes(itemId)) await this.db.put('handoff-seen', conversationId, [...seen, itemId].slice(-20), 7 * 86_400);
+  }
+
+  /** The guides the bot answered in a conversation, oldest first. */
+  async seenItems(conversationId: string): Promise<string[]> {
+    return (await this.db.get<string[]>('handoff-seen', conversationId)) ?? [];
+  }
+
   /** Waiting handoffs in the order they are offered (urgent first, then oldest), then the claimed ones. */
   async queue(): Promise<QueueItem[]> {
     const t = this.now().getTime();

@@ -38,6 +38,7 @@ suite('handoff round trip on Redis', () => {
     const claim = await agent.call('POST', `/api/v1/agent/handoffs/${item.id}/claim`);
     expect(claim.status).toBe(200);
     expect(claim.body.handoff.summary).toMatch(/事项：.*过户/);
+    expect(claim.body.handoff.summary).toMatch(/已看过指南：.*过户/);
     expect(claim.body.messages.map((m: any) => m.text)).toContain('过户要带什么材料');
     expect(claim.body.reasonLabel).toBe('用户要求转人工');
     await user.until((m) => m.from === 'system' && m.text.includes('王芳') && m.text.includes('已接入'));
