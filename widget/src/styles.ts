@@ -33,8 +33,10 @@ header.bar .sub a { color: #fff; }
 .tools { display: flex; gap: 4px; flex-shrink: 0; }
 .tool { min-width: 36px; min-height: 36px; padding: 4px 8px; border: 1px solid rgba(255,255,255,.55); border-radius: 8px; background: transparent; color: #fff; font-size: .85em; }
 .tool[aria-pressed="true"] { background: #fff; color: var(--blue-dark); }
-.tool:hover { background: rgba(255,255,255,.15); }
-.tool[aria-pressed="true"]:hover { background: #eef4fb; }
+@media (hover: hover) {
+  .tool:hover { background: rgba(255,255,255,.15); }
+  .tool[aria-pressed="true"]:hover { background: #eef4fb; }
+}
 
 .banner { padding: 6px 12px; font-size: .85em; background: #fff4ce; color: #5c4400; border-bottom: 1px solid #f0dc9a; }
 .banner.ok { background: #e6f4ea; color: #0d5223; border-color: #b7dfc3; }
@@ -103,4 +105,8 @@ form.composer { display: flex; align-items: flex-end; gap: 6px; padding: 8px; bo
 .composer .handoff { flex-shrink: 0; min-height: 40px; padding: 6px 10px; border: 1px solid #0d5223; border-radius: 10px; background: #f1faf3; color: #0d5223; font-weight: 600; }
 .composer .send { flex-shrink: 0; min-height: 40px; padding: 6px 14px; border: 0; border-radius: 10px; background: var(--blue); color: #fff; font-weight: 600; }
 .composer .send:disabled { opacity: .5; cursor: default; }
+@media (max-width: 520px) {
+  .msg { max-width: 96%; }
+  .from-user { max-width: 85%; }
+}
 `;
