@@ -15,7 +15,9 @@ import { loadHandoffTexts } from './texts.js';
 import type { HandoffDb, HandoffQueue } from './types.js';
 
 export * from './types.js';
-export { HandoffService, publicHandoff, type HandoffSettings, type QueueItem, type Dashboard, type Poster } from './service.js';
+export { HandoffService, publicHandoff, type HandoffSettings, type QueueItem, type Poster } from './service.js';
+export { buildDashboard, type Dashboard } from './dashboard.js';
+export { CallbackBook } from './callbacks.js';
 export { AgentDirectory, LOGIN_PATTERN } from './agents.js';
 export { hashPassword, verifyPassword } from './passwords.js';
 export { loadHandoffTexts, fill, type HandoffTexts } from './texts.js';

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { AppError, maskValue, type Logger, type Message, type Reply } from '../core/index.js';
+import { AppError, type Logger, type Message, type Reply } from '../core/index.js';
 import { isoDay } from '../dialogue/index.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
 import type { Stores } from '../store/index.js';
 import { AgentDirectory } from './agents.js';
+import { CallbackBook } from './callbacks.js';
+import { buildDashboard, type Dashboard } from './dashboard.js';
 import { fill, type HandoffTexts } from './texts.js';
-import { CALLBACK_STATUSES, PRIORITIES, type CallbackStatus, type CallbackTicket, type Handoff, type HandoffDb, type HandoffQueue, type Priority, type RevealAudit, type SecretField } from './types.js';
+import { type CallbackStatus, type CallbackTicket, type Handoff, type HandoffDb, type HandoffQueue, type Priority, type RevealAudit, type SecretField } from './types.js';
 
 /** Messages the handoff posts to a conversation (agent and system lines): ConversationService.post. */
 export type Poster = (conversationId: string, messages: Array<Reply & { from: 'agent' | 'system' }>) => Promise<Message[]>;
@@ -83,13 +85,13 @@ export class HandoffService extends EventEmitter {
   private post: Poster = async () => [];
   private readonly now: () => Date;
   private readonly db: HandoffDb;
-  private readonly cb: HandoffDb;
+  private readonly book: CallbackBook;
 
   constructor(private readonly deps: HandoffServiceDeps) {
     super();
     this.now = deps.now ?? (() => new Date());
     this.db = deps.dbs.handoffs;
-    this.cb = deps.dbs.callbacks;
+    this.book = new CallbackBook(deps.dbs.callbacks, deps.logger, this.now, () => this.changed());
     this.agents = new AgentDirectory(deps.dbs.agents, deps.settings.sessionTtlS, this.now);
   }
 
@@ -416,78 +418,34 @@ export class HandoffService extends EventEmitter {
   }
 
   /** Creates a callback ticket (from a chat, or by an agent from a phone call). */
-  async createCallback(input: { mobile: string; slot: string; handoffId?: string; conversationId?: string; createdBy?: string; note?: string }): Promise<CallbackTicket> {
-    const at = this.now();
-    const day = isoDay(at).replace(/-/g, '');
-    const n = await this.cb.incr('callback-seq', day, 3 * 86_400);
-    const ticket: CallbackTicket = { id: `CB${day}-${String(n).padStart(4, '0')}`, ...input, status: 'open', createdAt: at.toISOString(), updatedAt: at.toISOString(), history: [{ status: 'open', ...(input.createdBy ? { agent: input.createdBy } : {}), at: at.toISOString() }] };
-    await this.cb.put('callback', ticket.id, ticket);
-    await this.cb.index('callbacks', ticket.id, at.getTime());
-    this.deps.logger.info({ ticket: ticket.id, handoffId: input.handoffId }, 'callback ticket created');
-    this.changed();
-    return ticket;
+  createCallback(input: Parameters<CallbackBook['create']>[0]): Promise<CallbackTicket> {
+    return this.book.create(input);
   }
 
   /** Callback tickets, newest first, mobile masked. */
-  async callbacks(): Promise<(CallbackTicket & { mobileMasked: string })[]> {
-    const ids = (await this.cb.range('callbacks')).reverse();
-    const all = await Promise.all(ids.map((id) => this.cb.get<CallbackTicket>('callback', id)));
-    return all.filter((c): c is CallbackTicket => c !== null).map(({ mobile, ...c }) => ({ ...c, mobile: maskValue(mobile, 3, 4), mobileMasked: maskValue(mobile, 3, 4) }));
+  callbacks(): ReturnType<CallbackBook['list']> {
+    return this.book.list();
   }
 
   /** Sets a callback ticket's status (called, resolved, not reachable). */
-  async setCallbackStatus(id: string, status: CallbackStatus, login: string, note?: string): Promise<CallbackTicket> {
-    if (!CALLBACK_STATUSES.includes(status)) throw new AppError('BAD_REQUEST');
-    return this.cb.withLock(`callback:${id}`, async () => {
-      const c = /^CB\d{8}-\d{4,}$/.test(id) ? await this.cb.get<CallbackTicket>('callback', id) : null;
-      if (!c) throw new AppError('CALLBACK_NOT_FOUND');
-      const at = this.now().toISOString();
-      const next: CallbackTicket = { ...c, status, updatedAt: at, ...(note ? { note } : {}), history: [...c.history, { status, agent: login, at }] };
-      await this.cb.put('callback', id, next);
-      this.changed();
-      return next;
-    });
+  setCallbackStatus(id: string, status: CallbackStatus, login: string, note?: string): Promise<CallbackTicket> {
+    return this.book.setStatus(id, status, login, note);
   }
 
   /** Today's figures: handoffs by reason and priority, average and p90 wait, CSAT, callback backlog, agents online. */
   async dashboard(): Promise<Dashboard> {
     const start = Date.parse(`${isoDay(this.now())}T00:00:00+08:00`);
     const today = (await Promise.all((await this.db.range('handoffs', start)).map((id) => this.get(id)))).filter((h): h is Handoff => h !== null);
-    const count = (key: (h: Handoff) => string) => today.reduce<Record<string, number>>((acc, h) => ({ ...acc, [key(h)]: (acc[key(h)] ?? 0) + 1 }), {});
-    const waits = today.filter((h) => h.claimedAt).map((h) => (Date.parse(h.claimedAt!) - Date.parse(h.createdAt)) / 1000).sort((a, b) => a - b);
-    const scores = today.map((h) => h.rating?.score).filter((s): s is number => typeof s === 'number');
-    const callbacks = await this.callbacks();
-    return {
+    return buildDashboard({
       day: isoDay(this.now()),
-      total: today.length,
-      byReason: count((h) => h.reason),
-      byPriority: Object.fromEntries(PRIORITIES.map((p) => [p, today.filter((h) => h.priority === p).length])),
-      waitAvgS: waits.length ? Math.round(waits.reduce((a, b) => a + b, 0) / waits.length) : null,
-      waitP90S: waits.length ? Math.round(waits[Math.min(waits.length - 1, Math.ceil(0.9 * waits.length) - 1)]!) : null,
-      csatAvg: scores.length ? Math.round((scores.reduce((a, b) => a + b, 0) / scores.length) * 100) / 100 : null,
-      ratings: scores.length,
-      callbackBacklog: callbacks.filter((c) => c.status === 'open' || c.status === 'unreachable').length,
+      today,
+      callbacks: await this.callbacks(),
       agentsOnline: (await this.agents.available()).length,
       waiting: (await this.queue()).filter((q) => q.status === 'queued').length,
-    };
+    });
   }
 
   private changed(): void {
     this.emit('changed');
   }
-}
-
-/** The console dashboard's figures. */
-export interface Dashboard {
-  day: string;
-  total: number;
-  byReason: Record<string, number>;
-  byPriority: Record<string, number>;
-  waitAvgS: number | null;
-  waitP90S: number | null;
-  csatAvg: number | null;
-  ratings: number;
-  callbackBacklog: number;
-  agentsOnline: number;
-  waiting: number;
 }
