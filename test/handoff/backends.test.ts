@@ -25,7 +25,7 @@ afterAll(async () => {
 const dbs: [string, () => HandoffDb][] = [
   ['memory', () => createMemoryHandoffDb()],
   ['sqlite', () => createSqliteHandoffDb(join(dir, `db-${Math.random()}.sqlite`))],
-  ...(redis ? ([['redis', () => createRedisHandoffDb(redis, `${keys.prefix}-${Math.random().toString(36).slice(2)}`)]] as [string, () => HandoffDb][]) : []),
+  ...(redis ? ([['redis', () => createRedisHandoffDb(redis, `${keys.prefix}:${Math.random().toString(36).slice(2)}`)]] as [string, () => HandoffDb][]) : []),
 ];
 
 describe.each(dbs)('HandoffDb on %s', (_name, make) => {
@@ -70,7 +70,7 @@ describe.each(dbs)('HandoffDb on %s', (_name, make) => {
 
 const queues: [string, () => HandoffQueue][] = [
   ['memory', () => createMemoryHandoffQueue()],
-  ...(redis ? ([['redis streams', () => createRedisHandoffQueue(redis, `${keys.prefix}-${Math.random().toString(36).slice(2)}`)]] as [string, () => HandoffQueue][]) : []),
+  ...(redis ? ([['redis streams', () => createRedisHandoffQueue(redis, `${keys.prefix}:${Math.random().toString(36).slice(2)}`)]] as [string, () => HandoffQueue][]) : []),
 ];
 
 describe.each(queues)('HandoffQueue on %s', (_name, make) => {
