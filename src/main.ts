@@ -3,7 +3,7 @@ import { loadConfig, type Config } from './config.js';
 import { addConfiguredChannels, createChannelRegistry, reportChannels, type ChannelRegistry } from './channels/index.js';
 import { createConversationService, maskerFor, type ConversationService } from './conversation/index.js';
 import { agentConsole } from './agent/index.js';
-import { createHandoff, type Handoff } from './handoff/index.js';
+import { createHandoff, type HandoffArea } from './handoff/index.js';
 import { createLogger, type Logger } from './core/index.js';
 import { createBus, type MessageBus } from './delivery/index.js';
 import { loadKnowledge, type KnowledgeBase } from './knowledge/index.js';
@@ -21,7 +21,7 @@ export interface Assistant {
   bus: MessageBus;
   service: ConversationService;
   channels: ChannelRegistry;
-  handoff: Handoff;
+  handoff: HandoffArea;
 }
 
 /** The composition root: builds the assistant from configuration. */

@@ -46,7 +46,7 @@ export interface HandoffOptions {
 }
 
 /** The handoff area: its service, the pipeline middleware and effect handler it adds, and its background sweep. */
-export interface Handoff {
+export interface HandoffArea {
   service: HandoffService;
   middleware: PipelineMiddleware;
   effects: EffectHandler[];
@@ -78,7 +78,7 @@ export async function openAgentDirectory(backend: HandoffBackend, sessionTtlS = 
 }
 
 /** Builds the handoff area on its backend. */
-export async function createHandoff(opts: HandoffOptions): Promise<Handoff> {
+export async function createHandoff(opts: HandoffOptions): Promise<HandoffArea> {
   const { dbs, queue, persistentQueue, close } = await open(opts.backend);
   const service = new HandoffService({ dbs, queue, kb: opts.kb, texts: loadHandoffTexts(opts.knowledgeDir), stores: opts.stores, logger: opts.logger.child({ area: 'handoff' }), settings: opts.settings, ...(opts.now ? { now: opts.now } : {}) });
   const publish = async (id: string, messages: Parameters<MessageBus['publish']>[1]) => opts.bus?.publish(id, messages);

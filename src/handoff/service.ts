@@ -158,7 +158,8 @@ export class HandoffService extends EventEmitter {
     await this.db.put('handoff', h.id, h);
     await this.db.put('handoff-active', req.conversationId, h.id);
     await this.db.index('handoffs', h.id, at.getTime());
-    await this.db.index('handoffs-open', h.id, at.getTime());
+    // Joining order, exact even within one millisecond: the queue is rebuilt in it after a restart (embedded mode).
+    await this.db.index('handoffs-open', h.id, await this.db.incr('handoff-seq', 'all'));
     await this.deps.queue.add(h.id, h.priority);
     this.deps.logger.info({ handoffId: h.id, conversationId: h.conversationId, reason: h.reason, priority: h.priority }, 'handoff queued');
     this.changed();

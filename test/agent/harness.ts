@@ -11,7 +11,7 @@ import { createWebChannel } from '../../src/channels/web/index.js';
 import { createConversationService, maskerFor, type ConversationService } from '../../src/conversation/index.js';
 import { createLogger, type Message } from '../../src/core/index.js';
 import { createBus, type MessageBus } from '../../src/delivery/index.js';
-import { createHandoff, type Handoff, type HandoffSettings } from '../../src/handoff/index.js';
+import { createHandoff, type HandoffArea, type HandoffSettings } from '../../src/handoff/index.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js';
 import { createClassifier, type Classifier } from '../../src/nlu/index.js';
 import { buildServer } from '../../src/server/index.js';
@@ -32,7 +32,7 @@ export interface Instance {
   app: FastifyInstance;
   url: string;
   service: ConversationService;
-  handoff: Handoff;
+  handoff: HandoffArea;
   stores: Stores;
   bus: MessageBus;
   close(): Promise<void>;

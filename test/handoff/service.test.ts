@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createConversationService, maskerFor, type ConversationService } from '../../src/conversation/index.js';
 import { createLogger } from '../../src/core/index.js';
 import { createMemoryBus } from '../../src/delivery/index.js';
-import { createHandoff, priorityOf, type Handoff, type HandoffBackend } from '../../src/handoff/index.js';
+import { createHandoff, priorityOf, type HandoffArea, type HandoffBackend } from '../../src/handoff/index.js';
 import { createMemoryStores, type Stores } from '../../src/store/index.js';
 import { knowledge } from '../agent/harness.js';
 
@@ -13,12 +13,12 @@ const dir = mkdtempSync(join(tmpdir(), 'wsa-handoff-svc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Setup {
-  handoff: Handoff;
+  handoff: HandoffArea;
   service: ConversationService;
   stores: Stores;
 }
 
-const opened: Handoff[] = [];
+const opened: HandoffArea[] = [];
 afterEach(async () => {
   for (const h of opened.splice(0)) await h.close();
 });
