@@ -229,6 +229,27 @@ suite('the web widget in Chromium: languages, fallbacks, failures, embedding, CS
     expect(lookalike).toEqual({ position: 'static', display: 'block' });
   }, 60_000);
 
+  it('asks a question again in a new conversation when the one it was sent to has expired meanwhile', async () => {
+    const p = await h.newPage();
+    await p.goto(h.base());
+    await p.locator('.bubble').click();
+    await eventually(() => botCount(p)).toBe(1);
+    await eventually(() => p.locator('.root').getAttribute('data-status')).toBe('online');
+    const old = await conversationOf(p);
+    // The session expires on the server (TTL) while the page stays open.
+    await h.stores.sessions.delete(old);
+    await p.locator('textarea').fill('水表过户');
+    await p.locator('textarea').press('Enter');
+    await eventually(async () => (await p.locator('.notice').allInnerTexts()).join(' ')).toContain('已过期');
+    await eventually(async () => (await shown(p)).filter((m) => m.from === 'user' && m.seq > 0).map((m) => m.text)).toEqual(['水表过户']);
+    await eventually(() => botCount(p)).toBe(2);
+    // Shown once: no copy left behind from the expired conversation.
+    expect((await shown(p)).filter((m) => m.from === 'user')).toHaveLength(1);
+    const now = await conversationOf(p);
+    expect(now).not.toBe(old);
+    expect((await h.service.history(now, 0, 500)).filter((m: Message) => m.from === 'user').map((m: Message) => m.text)).toEqual(['水表过户']);
+  }, 60_000);
+
   it('raised no page error and opened no dialog in any of the tests above', () => {
     expect(h.pageErrors).toEqual([]);
     expect(h.dialogs).toEqual([]);

@@ -60,7 +60,7 @@ function application(card: Extract<Card, { type: 'application' }>, t: Strings, l
     'div',
     { class: 'app-head' },
     el('div', { class: 'app-ref' }, el('span', { class: 'label' }, t.reference), el('strong', { class: 'ref', attrs: { 'data-ref': card.ref } }, card.ref)),
-    el('div', { class: 'app-meta' }, el('span', {}, `${t.status}：${statusName(card.status, lang)}`), el('span', {}, `${t.dueDate}：${card.dueDate}`)),
+    el('div', { class: 'app-meta' }, el('span', {}, `${t.status}${t.colon}${statusName(card.status, lang)}`), el('span', {}, `${t.dueDate}${t.colon}${card.dueDate}`)),
   );
   return frame('application', card.title, el('div', {}, head, card.fields.length ? rows(card.fields) : null));
 }

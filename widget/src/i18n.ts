@@ -44,6 +44,7 @@ const zh = {
   call: '拨打热线',
   log: '对话记录',
   tooLong: '消息过长，请分几次发送',
+  colon: '：',
 } as const;
 
 type Strings = { [K in keyof typeof zh]: string };
@@ -92,6 +93,7 @@ const en: Strings = {
   call: 'Call',
   log: 'Conversation',
   tooLong: 'The message is too long; please split it',
+  colon: ': ',
 };
 
 /** The interface strings of a language. */

@@ -151,6 +151,10 @@ export class ChatWidget {
 
   /** Drops the current conversation and starts a new one (expired, or a new reply language). */
   private async restart(notice?: string): Promise<void> {
+    // Several requests may learn at once that the conversation is gone: one restart.
+    if (!this.conversation && this.starting) return;
+    // Typed questions not yet answered are asked again in the new conversation (buttons belonged to the old one).
+    const carried = [...this.sending.values()].flatMap((u) => ('text' in u.out ? [u.out.text] : []));
     this.connection?.stop();
     this.connection = null;
     this.conversation = null;
@@ -161,7 +165,7 @@ export class ChatWidget {
     this.storage.save(this.saved);
     this.renderAll();
     if (notice) this.notice(notice);
-    await this.ensureConversation();
+    if ((await this.ensureConversation()) && carried.length) for (const text of carried) this.sendText(text);
   }
 
   // ---- incoming ----------------------------------------------------------------------------------------------
