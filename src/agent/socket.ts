@@ -61,7 +61,7 @@ class Watch {
 /** `GET /api/v1/agent/socket`: the live queue, and the transcripts of the handoffs the agent watches (resync by seq). */
 export async function consoleSocket(app: FastifyInstance, opts: ConsoleSocketOptions): Promise<void> {
   const { handoff, stores, bus } = opts;
-  const sockets = new Set<{ socket: WebSocket; login: string; last: string; watches: Map<string, Watch> }>();
+  const sockets = new Set<{ socket: WebSocket; login: string; sid: string; watches: Map<string, Watch> }>();
   const send = (socket: WebSocket, e: ConsoleEvent) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(e));
   let snapshot = '';
 
@@ -81,6 +81,12 @@ export async function consoleSocket(app: FastifyInstance, opts: ConsoleSocketOpt
   const poll = setInterval(() => void pushQueue().catch(() => undefined), opts.pollMs ?? 1_000);
   const beat = setInterval(() => {
     for (const login of new Set([...sockets].map((s) => s.login))) void handoff.heartbeat(login).catch(() => undefined);
+    // A session ended on the server (logout elsewhere, expiry) closes its sockets too.
+    for (const s of sockets) {
+      void handoff.agents.session(s.sid).then((alive) => {
+        if (!alive) s.socket.close(4401, 'session ended');
+      }, () => undefined);
+    }
   }, opts.heartbeatMs ?? 5_000);
   poll.unref();
   beat.unref();
@@ -104,7 +110,7 @@ export async function consoleSocket(app: FastifyInstance, opts: ConsoleSocketOpt
     },
     (socket, req) => {
       const login = req.agent!.login;
-      const entry = { socket, login, last: '', watches: new Map<string, Watch>() };
+      const entry = { socket, login, sid: req.agentSessionId!, watches: new Map<string, Watch>() };
       sockets.add(entry);
       const emit = (e: ConsoleEvent) => send(socket, e);
       void handoff.heartbeat(login).catch(() => undefined);

@@ -71,7 +71,10 @@ suite('agent API security on Redis', () => {
     await agent.login('agent.b', 'password-b-1');
     expect(agent.cookie).not.toContain('agent.b');
     const stolen = agent.cookie;
+    const ws = await agent.socket();
+    const closed = new Promise<number>((r) => ws.ws.once('close', (code) => r(code)));
     expect((await agent.call('POST', '/api/v1/agent/logout')).status).toBe(200);
+    expect(await closed, 'the open console socket ends with the session').toBe(4401);
     const replay = Object.assign(new AgentClient(a.url), { cookie: stolen, csrf: agent.csrf });
     expect((await replay.call('GET', '/api/v1/agent/me')).status).toBe(401);
   });
