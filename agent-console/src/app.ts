@@ -107,6 +107,7 @@ function shell(me: Me, fromClick: boolean): void {
       status.textContent = up ? '已连接' : '重连中';
       status.classList.toggle('down', !up);
     },
+    () => void login(),
   );
   socket.connect();
   setInterval(() => socket.send({ type: 'ping' }), 20_000);

@@ -7,6 +7,7 @@ export class ConsoleSocket {
     private readonly onEvent: (e: any) => void,
     private readonly onOpen: () => void,
     private readonly onState: (up: boolean) => void,
+    private readonly onEnded: () => void = () => {},
   ) {}
 
   connect(): void {
@@ -25,9 +26,14 @@ export class ConsoleSocket {
         // a frame that is not JSON is ignored
       }
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       this.onState(false);
       if (this.stopped) return;
+      // The server ended the session (logout elsewhere, expiry): log in again instead of retrying.
+      if (ev.code === 4401) {
+        this.stopped = true;
+        return this.onEnded();
+      }
       const delay = Math.min(10_000, 500 * 2 ** this.attempt++) + Math.random() * 300;
       setTimeout(() => this.connect(), delay);
     };
