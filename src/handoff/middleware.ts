@@ -47,7 +47,14 @@ export function agentHoldsStage(handoff: HandoffService, mask: Masker): TurnMidd
     if (h.callbackStage === 'mobile' && !postback?.startsWith('handoff:')) {
       const m = checkMobile(text);
       if (!m.ok) return reply(turn, 'bot', t.texts.badMobile);
-      await handoff.mutate(h.id, (x) => ({ ...x, callbackStage: 'slot', callbackMobile: String(m.value) }));
+      const mobile = String(m.value);
+      await handoff.mutate(h.id, (x) => ({
+        ...x,
+        callbackStage: 'slot',
+        callbackMobile: mobile,
+        secrets: [...x.secrets.filter((f) => f.name !== 'callback.mobile'), { name: 'callback.mobile', label: '回电手机号', masked: maskValue(mobile, 3, 4) }],
+        raw: { ...x.raw, 'callback.mobile': mobile },
+      }));
       return reply(turn, 'bot', t.texts.askSlot, slotButtons());
     }
     if (h.callbackStage === 'slot' && h.callbackMobile) {

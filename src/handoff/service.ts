@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { AppError, type Logger, type Message, type Reply } from '../core/index.js';
+import { AppError, maskValue, type Logger, type Message, type Reply } from '../core/index.js';
 import { isoDay } from '../dialogue/index.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
 import type { Stores } from '../store/index.js';
@@ -72,8 +72,8 @@ const TRANSCRIPT_TAIL = 20;
 
 /** Drops the raw personal numbers before a handoff leaves the service. */
 export function publicHandoff(h: Handoff): Omit<Handoff, 'raw'> {
-  const { raw: _raw, ...rest } = h;
-  return rest;
+  const { raw: _raw, callbackMobile, ...rest } = h;
+  return { ...rest, ...(callbackMobile ? { callbackMobile: maskValue(callbackMobile, 3, 4) } : {}) };
 }
 
 /**

@@ -178,3 +178,21 @@ describe('robustness', () => {
     expect(await handoff.service.queue()).toEqual([]);
   });
 });
+
+describe('callback mobile in the packet', () => {
+  it('a mobile given for a callback is masked in the packet and revealable (audited) once the handoff is claimed', async () => {
+    const { service, handoff } = await setup();
+    await handoff.service.agents.add('agent.a', '甲', 'password-a-1');
+    const { conversationId } = await service.start();
+    await service.send(conversationId, { text: '转人工' });
+    await service.send(conversationId, { postback: 'handoff:callback' });
+    await service.send(conversationId, { text: '13712345678' });
+    const h = (await handoff.service.activeFor(conversationId))!;
+    const claimed = await handoff.service.claim(h.id, 'agent.a');
+    const packet = await handoff.service.packet(claimed);
+    expect(JSON.stringify(packet)).not.toContain('13712345678');
+    expect(packet.handoff.secrets).toEqual([{ name: 'callback.mobile', label: '回电手机号', masked: '137****5678' }]);
+    expect((await handoff.service.reveal(h.id, 'agent.a', 'callback.mobile')).value).toBe('13712345678');
+    expect(await handoff.service.auditOf(h.id)).toEqual([expect.objectContaining({ agent: 'agent.a', field: 'callback.mobile' })]);
+  });
+});
