@@ -367,10 +367,13 @@ export class HandoffService extends EventEmitter {
         continue;
       }
       if (q.status !== 'queued' || q.waitingS < this.deps.settings.maxWaitS) continue;
-      const h = await this.get(q.id);
-      if (!h || h.callbackOffered) continue;
-      await this.mutate(h.id, (x) => ({ ...x, callbackOffered: true }));
-      await this.offerCallback(h.conversationId, this.deps.texts.texts.waitedTooLong);
+      // Decided under the handoff's lock, so two instances sweeping at once send one offer.
+      let first = false;
+      const h = await this.mutate(q.id, (x) => {
+        first = !x.callbackOffered && x.status === 'queued';
+        return { ...x, callbackOffered: true };
+      });
+      if (first) await this.offerCallback(h.conversationId, this.deps.texts.texts.waitedTooLong);
     }
     await this.tellPositions();
   }
@@ -385,11 +388,13 @@ export class HandoffService extends EventEmitter {
   async tellPositions(): Promise<void> {
     const waiting = (await this.queue()).filter((q) => q.status === 'queued');
     for (const q of waiting) {
-      const h = await this.get(q.id);
-      if (!h) continue;
       const ahead = (q.position ?? 1) - 1;
-      if (h.toldPosition === undefined || h.toldPosition === ahead) continue;
-      await this.mutate(h.id, (x) => ({ ...x, toldPosition: ahead }));
+      let changed = false;
+      const h = await this.mutate(q.id, (x) => {
+        changed = x.status === 'queued' && x.toldPosition !== undefined && x.toldPosition !== ahead;
+        return changed ? { ...x, toldPosition: ahead } : x;
+      }).catch(() => null);
+      if (!h || !changed) continue;
       const { minutes } = await this.position(h.id);
       await this.system(h.conversationId, fill(this.deps.texts.texts.position, { ahead, minutes }));
     }
