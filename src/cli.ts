@@ -5,13 +5,15 @@ import { renderText } from './channels/render-text.js';
 import { formatIssue, lintKnowledge, loadCatalog, loadKnowledge, unverifiedFigures } from './knowledge/index.js';
 import { createClassifier } from './nlu/index.js';
 import { createAssistant } from './main.js';
+import { addAgent } from './agent/cli.js';
 
 const USAGE = `usage: npm run -s cli -- <command>
   classify            read {"id","text"} JSON lines on stdin, write one decision per line
   ask "<text>"        print the reply a user would see to a first message
   chat                chat in the terminal (same engine, in-memory stores)
   kb lint [--catalog FILE]  check the knowledge base; prints file: field: problem
-  kb lint --unverified      list every figure the source does not give (file: field: text), for the utility to confirm`;
+  kb lint --unverified      list every figure the source does not give (file: field: text), for the utility to confirm
+  agent add <login> --name <display name>   create or update a 96510 agent (password prompted, or one line on stdin)`;
 
 
 async function classify(): Promise<void> {
@@ -68,6 +70,7 @@ async function run(argv: string[]): Promise<number> {
   else if (cmd === 'ask' && rest.length) await ask(rest.join(' '));
   else if (cmd === 'chat') await chat();
   else if (cmd === 'kb' && rest[0] === 'lint') return lint(rest.slice(1));
+  else if (cmd === 'agent' && rest[0] === 'add' && rest[1]) return addAgent(rest.slice(1));
   else {
     console.error(USAGE);
     return 2;

@@ -65,6 +65,22 @@ const schema = z.object({
     .transform((v): boolean | number | string[] => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v.split(',').map((s) => s.trim()).filter(Boolean))),
 
   // ---- handoff and agent console (issue 10); add this area's variables below this line
+  /** Longest wait in the queue before the user is offered a callback ticket, in seconds. */
+  HANDOFF_MAX_WAIT_S: z.coerce.number().int().min(10).default(300),
+  /** How long a claimed conversation survives its agent's console being disconnected, in seconds. */
+  HANDOFF_CLAIM_GRACE_S: z.coerce.number().int().min(1).default(60),
+  /** Average handling time of one conversation, for the estimated wait told to users, in seconds. */
+  HANDOFF_AVG_HANDLE_S: z.coerce.number().int().min(10).default(240),
+  /** Embedded mode (no REDIS_URL): folder of the handoff's SQLite files (handoffs, agents, callbacks). */
+  HANDOFF_DATA_DIR: z.string().default('.data'),
+  /** Key material of the console's session cookie, at least 32 characters; unset: generated once and kept in the store. */
+  AGENT_SESSION_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  /** Console session lifetime, in seconds (a shift by default). */
+  AGENT_SESSION_TTL_S: z.coerce.number().int().min(60).default(12 * 3600),
+  /** Send the console cookie over HTTPS only (set true behind TLS). */
+  AGENT_COOKIE_SECURE: bool.default(false),
+  /** Console login attempts per minute per client address. */
+  AGENT_LOGIN_RATE_MAX: z.coerce.number().int().min(1).default(10),
 
   // ---- operations: metrics, back office (issue 11); add this area's variables below this line
 

@@ -2,6 +2,8 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig, type Config } from './config.js';
 import { addConfiguredChannels, createChannelRegistry, reportChannels, type ChannelRegistry } from './channels/index.js';
 import { createConversationService, maskerFor, type ConversationService } from './conversation/index.js';
+import { agentConsole } from './agent/index.js';
+import { createHandoff, type HandoffArea } from './handoff/index.js';
 import { createLogger, type Logger } from './core/index.js';
 import { createBus, type MessageBus } from './delivery/index.js';
 import { loadKnowledge, type KnowledgeBase } from './knowledge/index.js';
@@ -20,6 +22,7 @@ export interface Assistant {
   bus: MessageBus;
   service: ConversationService;
   channels: ChannelRegistry;
+  handoff: HandoffArea;
 }
 
 /** The composition root: builds the assistant from configuration. */
@@ -34,10 +37,16 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
   const stores = await openStores(config, logger);
   const bus = await createBus({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
   const channels = createChannelRegistry();
-  const service = createConversationService({ kb, classifier, stores, logger, dense, bus, channels });
+  const handoff = await createHandoff({
+    backend: config.REDIS_URL ? { kind: 'redis', url: config.REDIS_URL, prefix: config.REDIS_PREFIX } : { kind: 'sqlite', dir: config.HANDOFF_DATA_DIR },
+    kb, knowledgeDir: config.KNOWLEDGE_DIR, stores, bus, logger, mask: maskerFor(kb),
+    settings: { maxWaitS: config.HANDOFF_MAX_WAIT_S, claimGraceS: config.HANDOFF_CLAIM_GRACE_S, avgHandleS: config.HANDOFF_AVG_HANDLE_S, sessionTtlS: config.AGENT_SESSION_TTL_S },
+  });
+  const service = createConversationService({ kb, classifier, stores, logger, dense, bus, channels, middleware: handoff.middleware, effects: handoff.effects });
+  handoff.attach(service);
   addConfiguredChannels(channels, { config, service, bus, stores, logger, kb });
   logger.info({ items: kb.items.size, flows: kb.flows.size, store: stores.backend }, 'assistant ready');
-  return { config, logger, kb, classifier, stores, bus, service, channels };
+  return { config, logger, kb, classifier, stores, bus, service, channels, handoff };
 }
 
 /** The stores the configuration names (Redis, SQLite or memory), with personal data encrypted under DATA_KEY. */
@@ -61,8 +70,10 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
 
 async function main(): Promise<void> {
   const assistant = await createAssistant();
-  const { config, logger, stores, service, channels, bus, kb } = assistant;
-  const app = await buildServer({ service, stores, logger, rateLimitMax: config.RATE_LIMIT_MAX, channels: channels.list(), trustProxy: config.TRUST_PROXY, hotline: kb.utility.hotline });
+  const { config, logger, stores, service, channels, bus, kb, handoff, classifier } = assistant;
+  const consolePlugin = agentConsole({ handoff: handoff.service, kb, classifier, stores, bus, sessionSecret: config.AGENT_SESSION_SECRET, sessionTtlS: config.AGENT_SESSION_TTL_S, secureCookie: config.AGENT_COOKIE_SECURE, loginRateMax: config.AGENT_LOGIN_RATE_MAX, heartbeatMs: Math.min(5_000, (config.HANDOFF_CLAIM_GRACE_S * 1000) / 3) });
+  const app = await buildServer({ service, stores, logger, rateLimitMax: config.RATE_LIMIT_MAX, channels: channels.list(), plugins: [consolePlugin], trustProxy: config.TRUST_PROXY, hotline: kb.utility.hotline });
+  await handoff.start();
   reportChannels(channels, logger);
   const stopPurge = startPurgeJob(stores, config.PURGE_INTERVAL_MS, logger);
   let closing = false;
@@ -72,6 +83,7 @@ async function main(): Promise<void> {
     stopPurge();
     await channels.stopAll(logger);
     await app.close();
+    await handoff.close();
     await bus.close();
     await stores.close();
     process.exit(0);

@@ -14,6 +14,16 @@ export const ERRORS = {
   RATE_LIMITED: { status: 429, message: '请求过于频繁，请稍后再试' },
   STORE_UNAVAILABLE: { status: 503, message: '系统繁忙，请稍后再试或拨打 {hotline}' },
   NOT_FOUND: { status: 404, message: '接口不存在' },
+  AGENT_LOGIN_REQUIRED: { status: 401, message: '请先登录坐席控制台' },
+  LOGIN_FAILED: { status: 401, message: '账号或密码错误' },
+  CSRF_INVALID: { status: 403, message: '缺少或错误的 CSRF 令牌，请刷新页面后重试' },
+  HANDOFF_NOT_YOURS: { status: 403, message: '该会话未由您接入' },
+  HANDOFF_NOT_FOUND: { status: 404, message: '转人工记录不存在' },
+  AGENT_NOT_FOUND: { status: 404, message: '坐席不存在' },
+  CALLBACK_NOT_FOUND: { status: 404, message: '回电工单不存在' },
+  HANDOFF_TAKEN: { status: 409, message: '该会话已被其他坐席接入' },
+  HANDOFF_CLOSED: { status: 409, message: '该会话已结束' },
+  INVALID_MOBILE: { status: 400, message: '手机号应为 11 位数字，以 1 开头' },
   INTERNAL: { status: 500, message: '服务内部错误，请稍后再试或拨打 {hotline}' },
 } as const;
 export type ErrorCode = keyof typeof ERRORS;

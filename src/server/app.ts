@@ -24,6 +24,8 @@ export interface ServerOptions {
   trustProxy?: boolean | number | string[];
   /** The utility's hotline (knowledge/utility.yaml), named in 5xx messages. */
   hotline?: string;
+  /** Further route plugins (the agent console). */
+  plugins?: Array<(app: FastifyInstance) => Promise<void>>;
 }
 
 /** Largest WebSocket frame a client may send (a message is at most 2000 characters). */
@@ -72,5 +74,6 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(healthRoutes, { stores: opts.stores });
   await app.register(applicationRoutes, { service: opts.service, attempts: opts.stores.attempts });
   for (const channel of opts.channels ?? [createWebChannel({ service: opts.service })]) await channel.register?.(app);
+  for (const plugin of opts.plugins ?? []) await plugin(app);
   return app;
 }

@@ -1,0 +1,42 @@
+/** A transcript message. */
+export interface Message {
+  seq: number;
+  from: 'user' | 'bot' | 'agent' | 'system';
+  at: string;
+  text: string;
+  author?: string;
+}
+
+/** A queue entry. */
+export interface QueueItem {
+  id: string;
+  conversationId: string;
+  channel: string;
+  reason: string;
+  reasonLabel: string;
+  priority: 'urgent' | 'complaint' | 'asked';
+  summary: string;
+  status: 'queued' | 'claimed';
+  agent?: string;
+  waitingS: number;
+  position?: number;
+}
+
+/** What /me returns. */
+export interface Me {
+  agent: { login: string; name: string; state: string };
+  csrfToken: string;
+  resolutions: { code: string; label: string }[];
+  canned: string[];
+  slots: string[];
+  hotline: string;
+  utility: string;
+}
+
+/** The handoff packet. */
+export interface Packet {
+  handoff: { id: string; conversationId: string; channel: string; reason: string; priority: string; summary: string; status: string; agent?: string; createdAt: string; applicationRef?: string; secrets: { name: string; label: string; masked: string }[]; transfers: { from: string; to: string; note: string }[] };
+  reasonLabel: string;
+  waitingS: number;
+  messages: Message[];
+}
