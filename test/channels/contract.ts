@@ -118,7 +118,7 @@ export function channelContract(label: string, factory: DriverFactory): void {
       const text = next.texts.join('\n');
       expect(text).not.toMatch(/户号是 10 位数字|没有完全理解/);
       expect(text.length).toBeGreaterThan(0);
-      expect(await userMessages(dr)).toEqual(['水表过户', 'flow:buy-house', '10******78']);
+      expect(await userMessages(dr)).toEqual(['水表过户', 'apply:transfer-ownership', '10******78']);
     });
 
     it('proactive send: an agent message reaches the user without a user message', async () => {

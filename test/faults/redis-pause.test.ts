@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConversationService } from '../../src/conversation/index.js';
 import { AppError, createLogger } from '../../src/core/index.js';
@@ -158,25 +159,30 @@ suite('a paused or lost Redis', () => {
 
   it('serves waiters from two instances in arrival order', async () => {
     const other = await createRedisStores(redis.url, { prefix, timeoutMs: TIMEOUT, lockLeaseMs: LEASE });
+    const probe = createClient({ url: redis.url });
+    await probe.connect();
     try {
       const key = `fair-${randomUUID()}`;
       const order: number[] = [];
       let open!: () => void;
       const gate = new Promise<void>((r) => (open = r));
+      // The lock's queue of tickets (`<prefix>:lock:<key>`): a caller has arrived once its ticket is in it.
+      const queued = () => probe.zCard(`${prefix}:lock:${key}`);
       const holder = stores.locks.withLock(key, () => gate);
-      await sleep(30);
+      await expect.poll(queued, { timeout: 5_000, interval: 5 }).toBe(1);
       const waiters: Promise<void>[] = [];
       for (let i = 0; i < 8; i++) {
         const s = i % 2 ? other : stores;
         waiters.push(s.locks.withLock(key, async () => void order.push(i)));
-        // Each waiter has its ticket before the next arrives.
-        await sleep(25);
+        // Each waiter has its ticket before the next arrives (a fixed sleep is not enough on a loaded machine).
+        await expect.poll(queued, { timeout: 5_000, interval: 5 }).toBe(i + 2);
       }
       open();
       await holder;
       await Promise.all(waiters);
       expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     } finally {
+      await probe.quit();
       await other.close();
     }
   });

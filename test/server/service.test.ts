@@ -52,10 +52,18 @@ describe('clientMessageId', () => {
   it('a retried submit stores one application, not two', async () => {
     const { svc, stores } = service();
     const { conversationId: id } = await svc.start();
-    const steps = [{ postback: 'flow:demolition' }, { text: '1002345678' }, { text: '张三' }, { text: idNumber('42010219850715003') }, { text: '13912345678' }, { postback: 'yes' }, { postback: 'no' }, { text: '明天' }, { postback: 'yes' }];
-    for (const s of steps) await svc.send(id, s);
-    const done = await svc.send(id, { postback: 'confirm' }, { clientMessageId: 'submit' });
-    const retry = await svc.send(id, { postback: 'confirm' }, { clientMessageId: 'submit' });
+    // Answer buttons carry p:<promptId>:<value>, so each is pressed from the message that showed it.
+    let last: Message[] = [];
+    const buttonOf = (title: string) => {
+      const postback = last.flatMap((m) => m.quickReplies ?? []).find((q) => q.title === title)?.postback;
+      expect(postback, `button ${title}`).toBeDefined();
+      return { postback: postback! };
+    };
+    const steps = [() => ({ postback: 'flow:demolition' }), () => ({ text: '1002345678' }), () => ({ text: '张三' }), () => ({ text: idNumber('42010219850715003') }), () => ({ text: '13912345678' }), () => buttonOf('是'), () => buttonOf('否'), () => ({ text: '明天' })];
+    for (const s of steps) last = (await svc.send(id, s())).messages;
+    const confirm = buttonOf('确认提交');
+    const done = await svc.send(id, confirm, { clientMessageId: 'submit' });
+    const retry = await svc.send(id, confirm, { clientMessageId: 'submit' });
     const ref = done.state.applicationRef!;
     expect(ref).toMatch(/^WS\d{8}-0001$/);
     expect(retry).toMatchObject({ duplicate: true, state: { applicationRef: ref } });
