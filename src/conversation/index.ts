@@ -14,7 +14,7 @@ export {
   type PublicApplication,
 } from './service.js';
 export { compose, type Turn, type TurnMiddleware, type EffectHandler, type AnyEffectHandler, type Session } from './pipeline.js';
-export { createApplicationEffect, lookupApplicationEffect, logHandoffEffect, defaultEffects, EffectRegistry } from './effects.js';
+export { createApplicationEffect, flowRunId, lookupApplicationEffect, logHandoffEffect, defaultEffects, EffectRegistry } from './effects.js';
 export {
   lockStage,
   dedupeStage,
