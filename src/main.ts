@@ -34,7 +34,7 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
   const stores = await openStores(config, logger);
   const bus = await createBus({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
   const channels = createChannelRegistry();
-  const service = createConversationService({ kb, classifier, stores, logger, dense, bus, channels });
+  const service = createConversationService({ kb, classifier, stores, logger, dense, bus, channels, flowAbandonMinutes: config.FLOW_ABANDON_MINUTES });
   addConfiguredChannels(channels, { config, service, bus, stores, logger, kb });
   logger.info({ items: kb.items.size, flows: kb.flows.size, store: stores.backend }, 'assistant ready');
   return { config, logger, kb, classifier, stores, bus, service, channels };

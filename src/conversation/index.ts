@@ -29,3 +29,4 @@ export {
   redactMessage,
   type TurnMetrics,
 } from './stages.js';
+export { abandonStaleFlow, FLOW_ABANDON_MINUTES, FLOW_ABANDONED_NOTICE, type AbandonResult } from './abandon.js';
