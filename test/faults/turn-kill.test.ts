@@ -80,6 +80,8 @@ async function history(server: Server, id: string, token: string): Promise<Messa
 
 /** What the kills hit, told by the retry: the turn had committed (duplicate) or not. */
 const tally = { killed: 0, committedBefore: 0, lost: 0 };
+/** How long the last whole request took: kills land at random within about that span, so most hit a running turn. */
+let turnMs = 20;
 
 /**
  * Sends one message; `kills` times the server is SIGKILLed a random few ms after the request left, restarted, and
@@ -88,13 +90,15 @@ const tally = { killed: 0, committedBefore: 0, lost: 0 };
 async function sendThroughKills(server: Server, id: string, token: string, step: Step, cmid: string, kills: number): Promise<Reply> {
   for (let k = 0; k < kills; k++) {
     const inflight = post(server, id, token, step, cmid).catch(() => null);
-    await sleep(Math.random() * 40);
+    await sleep(Math.random() * turnMs * 1.2);
     await server.kill();
     await inflight;
     await server.start();
     tally.killed++;
   }
+  const t0 = performance.now();
   const r = await post(server, id, token, step, cmid);
+  if (!kills) turnMs = Math.max(2, performance.now() - t0);
   if (kills) r.body.duplicate ? tally.committedBefore++ : tally.lost++;
   return r;
 }
