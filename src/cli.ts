@@ -15,6 +15,10 @@ const USAGE = `usage: npm run -s cli -- <command>
   kb lint --unverified      list every figure the source does not give (file: field: text), for the utility to confirm
   agent add <login> --name <display name>   create or update a 96510 agent (password prompted, or one line on stdin)`;
 
+/** The terminal commands run on memory stores: the SQLite file may be held by a running `npm start` (exclusive lock). */
+function cliConfig() {
+  return { ...loadConfig(), REDIS_URL: undefined, STORE: 'memory' as const, LOG_LEVEL: 'silent' as const };
+}
 
 async function classify(): Promise<void> {
   const classifier = createClassifier(loadKnowledge(process.env.KNOWLEDGE_DIR ?? 'knowledge', process.env.FLOWS_DIR ?? 'flows'));
@@ -34,7 +38,7 @@ async function classify(): Promise<void> {
 }
 
 async function ask(text: string): Promise<void> {
-  const { service, stores } = await createAssistant({ ...loadConfig(), REDIS_URL: undefined, LOG_LEVEL: 'silent' });
+  const { service, stores } = await createAssistant(cliConfig());
   const { conversationId } = await service.start();
   const r = await service.send(conversationId, { text });
   console.log(renderText(r.messages, { maxTextChars: 0 }).map((m) => m.text).join('\n\n'));
@@ -42,8 +46,8 @@ async function ask(text: string): Promise<void> {
 }
 
 async function chat(): Promise<void> {
-  const { service, stores, bus } = await createAssistant({ ...loadConfig(), REDIS_URL: undefined, LOG_LEVEL: 'silent' });
-  await createCliChannel({ service, input: process.stdin, output: process.stdout }).start();
+  const { service, stores, bus, kb } = await createAssistant(cliConfig());
+  await createCliChannel({ service, input: process.stdin, output: process.stdout, hotline: kb.utility.hotline }).start();
   await bus.close();
   await stores.close();
 }

@@ -58,6 +58,8 @@ const schema = z.object({
   /** Wrong mobiles per reference number before the lookup locks, and for how long. */
   LOOKUP_MAX_FAILURES: z.coerce.number().int().positive().default(5),
   LOOKUP_LOCK_MINUTES: z.coerce.number().positive().default(15),
+  /** Minutes an unfinished flow may sit idle before its raw answers are dropped from the session. */
+  FLOW_ABANDON_MINUTES: z.coerce.number().positive().default(60),
   /** Fastify trustProxy: `true`, `false`, a hop count, or comma-separated addresses/CIDRs of your reverse proxies. */
   TRUST_PROXY: z
     .string()

@@ -42,7 +42,7 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
     kb, knowledgeDir: config.KNOWLEDGE_DIR, stores, bus, logger, mask: maskerFor(kb),
     settings: { maxWaitS: config.HANDOFF_MAX_WAIT_S, claimGraceS: config.HANDOFF_CLAIM_GRACE_S, avgHandleS: config.HANDOFF_AVG_HANDLE_S, sessionTtlS: config.AGENT_SESSION_TTL_S },
   });
-  const service = createConversationService({ kb, classifier, stores, logger, dense, bus, channels, middleware: handoff.middleware, effects: handoff.effects });
+  const service = createConversationService({ kb, classifier, stores, logger, dense, bus, channels, middleware: handoff.middleware, effects: handoff.effects, flowAbandonMinutes: config.FLOW_ABANDON_MINUTES });
   handoff.attach(service);
   addConfiguredChannels(channels, { config, service, bus, stores, logger, kb });
   logger.info({ items: kb.items.size, flows: kb.flows.size, store: stores.backend }, 'assistant ready');

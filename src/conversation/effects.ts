@@ -1,15 +1,35 @@
+import { createHash } from 'node:crypto';
 import type { Application } from '../core/index.js';
 import { isoDay, type Effect } from '../dialogue/index.js';
 import type { Stores } from '../store/index.js';
 import type { AnyEffectHandler, EffectHandler, Turn } from './pipeline.js';
 
-/** Reserves the reference number; the application itself is written by the turn's commit. */
+/**
+ * One id per flow run, without engine support: the conversation, the flow, how many applications the conversation
+ * had submitted before (so a second, identical run is a new one) and the run's answers, hashed.
+ */
+export function flowRunId(draft: Pick<Application, 'conversationId' | 'flowId' | 'answers'>, submittedBefore: number): string {
+  const answers = Object.keys(draft.answers).sort().map((k) => [k, draft.answers[k]]);
+  const basis = JSON.stringify([draft.conversationId, draft.flowId, submittedBefore, answers]);
+  return `run-${createHash('sha256').update(basis).digest('base64url').slice(0, 32)}`;
+}
+
+/**
+ * Reserves the reference number; the application itself is written by the turn's commit. Idempotent per flow run:
+ * a run that already created an application (a turn retried without clientMessageId) gets that one back, same ref.
+ */
 export function createApplicationEffect(stores: Stores): EffectHandler<'create-application'> {
   return {
     type: 'create-application',
     async run(effect, turn) {
+      const runId = flowRunId(effect.draft, turn.session?.dialogue.applications?.length ?? 0);
+      const existing = await stores.applications.findByRun(runId);
+      if (existing) {
+        turn.log.info({ ref: existing.ref, flow: existing.flowId }, 'application of this flow run exists: reused');
+        return { kind: 'application-created', application: existing };
+      }
       const ref = await stores.applications.nextRef(isoDay(turn.now).replace(/-/g, ''));
-      const application: Application = { ref, ...effect.draft };
+      const application: Application = { ...effect.draft, ref, runId };
       turn.applications.push(application);
       turn.log.info({ ref, flow: application.flowId }, 'application submitted');
       return { kind: 'application-created', application };
@@ -17,13 +37,21 @@ export function createApplicationEffect(stores: Stores): EffectHandler<'create-a
   };
 }
 
-/** Looks an application up for a progress query; only the applicant's own mobile finds it. */
+/**
+ * Looks an application up for a progress query; only the applicant's own mobile finds it. Wrong mobiles count
+ * against the reference number (stores.attempts, as the HTTP lookup): once locked out, the right mobile gets the
+ * same "not found" as a wrong one, so the chat is no oracle either.
+ */
 export function lookupApplicationEffect(stores: Stores): EffectHandler<'lookup-application'> {
   return {
     type: 'lookup-application',
     async run(effect) {
-      const app = await stores.applications.get(effect.ref);
-      return { kind: 'lookup-result', application: app && app.mobile === effect.mobile ? app : null };
+      const key = effect.ref.trim().toUpperCase();
+      if (await stores.attempts.blocked(key)) return { kind: 'lookup-result', application: null };
+      const app = await stores.applications.get(key);
+      const found = app && app.mobile === effect.mobile ? app : null;
+      await (found ? stores.attempts.reset(key) : stores.attempts.fail(key));
+      return { kind: 'lookup-result', application: found };
     },
   };
 }

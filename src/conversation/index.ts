@@ -14,7 +14,7 @@ export {
   type PublicApplication,
 } from './service.js';
 export { compose, type Turn, type TurnMiddleware, type EffectHandler, type AnyEffectHandler, type Session } from './pipeline.js';
-export { createApplicationEffect, lookupApplicationEffect, logHandoffEffect, defaultEffects, EffectRegistry } from './effects.js';
+export { createApplicationEffect, flowRunId, lookupApplicationEffect, logHandoffEffect, defaultEffects, EffectRegistry } from './effects.js';
 export {
   lockStage,
   dedupeStage,
@@ -29,3 +29,4 @@ export {
   redactMessage,
   type TurnMetrics,
 } from './stages.js';
+export { abandonStaleFlow, FLOW_ABANDON_MINUTES, FLOW_ABANDONED_NOTICE, type AbandonResult } from './abandon.js';

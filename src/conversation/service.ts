@@ -86,6 +86,8 @@ export interface ConversationDeps {
   onTurn?: (m: TurnMetrics) => void;
   /** The masking function; by default the shared one with the utility's 户号 format. */
   mask?: Masker;
+  /** Minutes a flow may sit idle before its answers are dropped (FLOW_ABANDON_MINUTES, default 60). */
+  flowAbandonMinutes?: number;
 }
 
 /** Numbers the utility publishes itself (examples in prompts and guides): not personal. */
@@ -110,7 +112,7 @@ export function buildPipeline(deps: ConversationDeps, mask: Masker): TurnMiddlew
     ...(mw.around ?? []),
     lockStage(stores),
     dedupeStage(stores),
-    loadStage(stores),
+    loadStage(stores, deps.flowAbandonMinutes),
     ...(mw.beforeEngine ?? []),
     engineStage({ kb: deps.kb, classifier: deps.classifier, dense: deps.dense, effects }),
     redactStage(mask),

@@ -5,6 +5,7 @@ import type { MessageBus } from '../delivery/types.js';
 import type { Classifier, DenseIndex } from '../nlu/index.js';
 import type { NewMessage, Stores } from '../store/index.js';
 import { channelOf } from '../channels/types.js';
+import { abandonStaleFlow, FLOW_ABANDONED_NOTICE } from './abandon.js';
 import type { EffectRegistry } from './effects.js';
 import type { Session, Turn, TurnMiddleware } from './pipeline.js';
 
@@ -13,7 +14,10 @@ const MAX_EFFECT_ROUNDS = 4;
 
 /** Loads a session, migrated to the current schema; CONVERSATION_NOT_FOUND when there is none. */
 export async function loadSession(stores: Stores, conversationId: string): Promise<Session> {
-  const rec = await stores.sessions.get<Session>(conversationId);
+  return sessionOf(await stores.sessions.get<Session>(conversationId), conversationId);
+}
+
+function sessionOf(rec: { state: Session } | null, conversationId: string): Session {
   if (!rec) throw new AppError('CONVERSATION_NOT_FOUND');
   return { ...rec.state, channel: rec.state.channel ?? channelOf(conversationId), dialogue: migrate(rec.state.dialogue) };
 }
@@ -39,12 +43,22 @@ export function dedupeStage(stores: Stores): TurnMiddleware {
   };
 }
 
-/** Loads the session and queues the user's message first in `outgoing`. */
-export function loadStage(stores: Stores): TurnMiddleware {
+/**
+ * Loads the session and queues the user's message first in `outgoing`. A flow idle longer than `abandonMinutes`
+ * is dropped first (its raw answers leave the session), and the user is told so once, before the reply.
+ */
+export function loadStage(stores: Stores, abandonMinutes?: number): TurnMiddleware {
   return async (turn, next) => {
-    turn.session = await loadSession(stores, turn.conversationId);
+    const rec = await stores.sessions.get<Session>(turn.conversationId);
+    turn.session = sessionOf(rec, turn.conversationId);
     const text = 'text' in turn.input ? turn.input.text : turn.input.postback;
     turn.outgoing.push({ from: 'user', text, at: turn.now.toISOString() });
+    const stale = abandonStaleFlow(turn.session.dialogue, turn.now, { updatedAt: rec?.updatedAt, abandonMinutes });
+    if (stale.abandoned) {
+      turn.session = { ...turn.session, dialogue: stale.state };
+      turn.outgoing.push({ from: 'bot', text: FLOW_ABANDONED_NOTICE, at: turn.now.toISOString() });
+      turn.log.info('idle flow abandoned: its answers were dropped from the session');
+    }
     await next();
   };
 }

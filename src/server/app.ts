@@ -47,7 +47,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   registerErrorHandler(app, { hotline: opts.hotline });
   // The API speaks JSON: anything else is 415 (a channel needing XML registers its parser in its own plugin).
   app.removeContentTypeParser('text/plain');
-  await app.register(helmet, { global: true });
+  // Helmet's default policy, less upgrade-insecure-requests: over plain HTTP on a LAN address it rewrote the demo's
+  // widget.js and socket to an https:// nobody serves (TLS deployments get HSTS and have no mixed content to upgrade).
+  await app.register(helmet, { global: true, contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } } });
   // API responses carry transcripts and application records: never cached by browsers or proxies.
   app.addHook('onSend', async (req, reply) => {
     if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');

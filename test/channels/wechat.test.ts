@@ -285,12 +285,12 @@ describe('WeChat when the store fails', () => {
       middleware: { beforeEngine: [async (_turn, next) => { if (failures-- > 0) throw new AppError('STORE_UNAVAILABLE'); await next(); }] },
     });
     service = flaky;
-    const wechat = createWechatChannel({ service: flaky, token: TOKEN, appId: APP_ID, logger, stores });
+    const wechat = createWechatChannel({ service: flaky, token: TOKEN, appId: APP_ID, logger, stores, hotline: kb.utility.hotline });
     await app.close();
     app = await buildServer({ service: flaky, stores, logger });
     await wechat.register!(app);
     const xml = textXml('oFlaky', '水费怎么交');
-    expect((await exchange(xml)).Content).toBe(ERRORS.STORE_UNAVAILABLE.message);
+    expect((await exchange(xml)).Content).toBe(ERRORS.STORE_UNAVAILABLE.message.replace('{hotline}', kb.utility.hotline));
     expect((await exchange(xml)).Content).toContain('户号');
     expect(await userTexts('oFlaky')).toEqual(['水费怎么交']);
   });

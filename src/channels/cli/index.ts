@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { Message, Reply } from '../../core/index.js';
+import { fillMessage, type Message, type Reply } from '../../core/index.js';
 import type { ConversationService } from '../../conversation/index.js';
 import { lastQuickReplies, pickNumbered, renderText } from '../render-text.js';
 import type { ChannelAdapter, ChannelCapabilities } from '../types.js';
@@ -19,6 +19,8 @@ export interface CliChannelOptions {
   output: Writable;
   /** The conversation to continue; a new `cli:<uuid>` by default. */
   conversationId?: string;
+  /** Fills `{hotline}` in error lines (STORE_UNAVAILABLE, INTERNAL). */
+  hotline?: string;
 }
 
 /** The terminal chat as a channel, with its read–answer loop. */
@@ -59,7 +61,7 @@ export function createCliChannel(opts: CliChannelOptions): CliChannel {
       transcript.push({ seq: (r.messages[0]?.seq ?? 1) - 1, from: 'user', text, at: new Date().toISOString() });
       print(r.messages);
     } catch (err) {
-      output.write(`\n（出错了：${(err as Error).message}）\n`);
+      output.write(`\n（出错了：${fillMessage((err as Error).message, { hotline: opts.hotline })}）\n`);
     }
   }
 

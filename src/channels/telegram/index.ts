@@ -3,7 +3,7 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import { Bot, GrammyError, type Context } from 'grammy';
 import type { InlineKeyboardButton } from 'grammy/types';
 import type { FastifyInstance } from 'fastify';
-import { AppError, ERRORS, type Logger, type Message } from '../../core/index.js';
+import { AppError, ERRORS, fillMessage, type Logger, type Message } from '../../core/index.js';
 import type { Stores } from '../../store/index.js';
 import { KeyedQueue, MAX_USER_TEXT, repliesOf, sendOrOpen, type ChannelInput, type ChannelService } from '../push/index.js';
 import type { ChannelAdapter } from '../types.js';
@@ -30,6 +30,8 @@ export interface TelegramChannelOptions {
   logger: Logger;
   /** The session store keeps long button payloads behind short keys. */
   stores: Pick<Stores, 'sessions'>;
+  /** Fills `{hotline}` in error replies (STORE_UNAVAILABLE, INTERNAL), from knowledge/utility.yaml. */
+  hotline?: string;
   /** Longest 429 retry_after honoured, in seconds (default 60); longer waits fail the request. */
   maxRetryDelaySeconds?: number;
 }
@@ -136,7 +138,7 @@ export function createTelegramChannel(opts: TelegramChannelOptions): TelegramCha
         const code = err instanceof AppError ? err.code : 'INTERNAL';
         if (opts.mode === 'webhook' && RETRYABLE.has(code)) throw err;
         log.error({ err, chatId, updateId: ctx.update.update_id }, 'telegram update failed');
-        if (!(err instanceof GrammyError)) await say(chatId, ERRORS[code].message).catch(() => undefined);
+        if (!(err instanceof GrammyError)) await say(chatId, fillMessage(ERRORS[code].message, { hotline: opts.hotline })).catch(() => undefined);
       }
     });
   };

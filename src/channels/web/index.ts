@@ -57,7 +57,7 @@ export function createWebChannel(opts: WebChannelOptions): ChannelAdapter<Reply>
           });
           api.addHook('preClose', async () => waits.closeAll());
           await api.register(conversationRoutes, { service: opts.service, bus: opts.bus, waits });
-          await socketRoute(api, { service: opts.service, bus: opts.bus, check: () => {} });
+          await socketRoute(api, { service: opts.service, bus: opts.bus, check: () => {}, hotline: opts.utility?.hotline });
         });
       });
     },

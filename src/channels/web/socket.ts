@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify
 import '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
-import { AppError, ERRORS, type Message } from '../../core/index.js';
+import { AppError, ERRORS, fillMessage, type Message } from '../../core/index.js';
 import type { ConversationService } from '../../conversation/index.js';
 import type { MessageBus } from '../../delivery/types.js';
 import { MAX_TEXT, parse } from './routes.js';
@@ -40,6 +40,7 @@ class Connection {
     after: number,
     private readonly service: ConversationService,
     private readonly log: FastifyBaseLogger,
+    private readonly hotline?: string,
   ) {
     this.last = after;
   }
@@ -103,7 +104,7 @@ class Connection {
   private error(err: unknown, clientMessageId?: string): void {
     const e = err instanceof AppError ? err : new AppError('INTERNAL', undefined, { cause: err });
     if (e.status >= 500) this.log.error({ err: e.cause ?? e, code: e.code }, 'socket turn failed');
-    this.emit({ type: 'error', code: e.code, message: e.message || ERRORS[e.code].message, ...(clientMessageId ? { clientMessageId } : {}) });
+    this.emit({ type: 'error', code: e.code, message: fillMessage(e.message || ERRORS[e.code].message, { hotline: this.hotline }), ...(clientMessageId ? { clientMessageId } : {}) });
   }
 
   /** Pings the client; a client that did not answer the last ping is gone. */
@@ -124,6 +125,8 @@ export interface SocketRouteOptions {
   bus?: MessageBus;
   /** Checks the request before the upgrade (Origin); throws an AppError to refuse. */
   check: (req: FastifyRequest) => void;
+  /** Fills `{hotline}` in error messages (STORE_UNAVAILABLE, INTERNAL). */
+  hotline?: string;
 }
 
 /** `GET /api/v1/conversations/:id/socket?token=&after=`: catch-up, then every published message; sends go through the pipeline. */
@@ -155,7 +158,7 @@ export async function socketRoute(app: FastifyInstance, opts: SocketRouteOptions
       const { id } = req.params as { id: string };
       const { after } = parse(socketQuery, req.query);
       const log = req.log.child({ conversationId: id, socket: true });
-      const conn = new Connection(socket, id, after, service, log);
+      const conn = new Connection(socket, id, after, service, log, opts.hotline);
       connections.set(socket, conn);
       open.add(socket);
       const off = bus ? bus.subscribe(id, (messages) => void conn.deliver(messages)) : () => {};
