@@ -67,8 +67,23 @@ const schema = z.object({
   // ---- handoff and agent console (issue 10); add this area's variables below this line
 
   // ---- operations: metrics, back office (issue 11); add this area's variables below this line
+  /** Bearer token that /metrics on the main port requires; unset with METRICS_PORT unset: /metrics is not served. */
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  /** Serve /metrics on this internal port instead of the public one (not routed by the reverse proxy). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Address the metrics port binds. */
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  /** On SIGTERM, how long in-flight turns and shutdown hooks may take before the process exits anyway. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  /** Watch knowledge/ and flows/ and swap in a valid edit without a restart. */
+  KNOWLEDGE_WATCH: bool.default(true),
+  /** Quiet time after the last file change before a reload runs. */
+  KNOWLEDGE_RELOAD_DEBOUNCE_MS: z.coerce.number().int().min(10).max(60_000).default(500),
 
 });
+
+/** Every environment variable the configuration reads (deployment files are checked against it). */
+export const CONFIG_NAMES: readonly string[] = Object.keys(schema.shape);
 
 /** Typed, validated configuration from the environment. */
 export type Config = z.infer<typeof schema>;
