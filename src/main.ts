@@ -1,14 +1,20 @@
 import { pathToFileURL } from 'node:url';
+import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config.js';
 import { addConfiguredChannels, createChannelRegistry, reportChannels, type ChannelRegistry } from './channels/index.js';
 import { createConversationService, maskerFor, type ConversationService } from './conversation/index.js';
 import { createLogger, type Logger } from './core/index.js';
 import { createBus, type MessageBus } from './delivery/index.js';
 import { loadKnowledge, type KnowledgeBase } from './knowledge/index.js';
-import { createClassifier, createEmbedder, DenseIndex, denseDocs, type Classifier } from './nlu/index.js';
+import { createRedisKnowledgeSync, watchKnowledge, type KnowledgeWatcher } from './knowledge/reload.js';
+import { createClassifier, createEmbedder, DenseIndex, denseDocs, type Classifier, type Embedder } from './nlu/index.js';
+import { createInFlightTurns, metrics as processMetrics, metricsRoutes, observedClassifier, observeTurn, outcomeCounter, startMetricsServer, type InFlightTurns, type Metrics } from './observability/index.js';
 import { buildServer } from './server/index.js';
 import { loadFieldCipher } from './privacy/index.js';
 import { createStores, startPurgeJob, type Stores } from './store/index.js';
+
+/** A step of the graceful shutdown, run after in-flight turns finished and before Redis closes (e.g. release handoff claims). */
+export type ShutdownHook = () => Promise<void> | void;
 
 /** Everything the assistant is made of, wired together. */
 export interface Assistant {
@@ -20,24 +26,53 @@ export interface Assistant {
   bus: MessageBus;
   service: ConversationService;
   channels: ChannelRegistry;
+  metrics: Metrics;
+  /** Turns in progress (the shutdown waits for them). */
+  inFlight: InFlightTurns;
+  /** Steps the graceful shutdown runs after in-flight turns, in order, each bounded by the grace. */
+  readonly shutdownHooks: ShutdownHook[];
+  /** Adds a shutdown step (the handoff module releases its claims here). */
+  onShutdown(hook: ShutdownHook): void;
+  /** Builds the classifier (and dense index) for an already validated knowledge base and swaps it into the service. */
+  swapKnowledge(kb: KnowledgeBase): Promise<void>;
 }
 
 /** The composition root: builds the assistant from configuration. */
-export async function createAssistant(config: Config = loadConfig(), given?: Logger): Promise<Assistant> {
+export async function createAssistant(config: Config = loadConfig(), given?: Logger, metrics: Metrics = processMetrics): Promise<Assistant> {
   const kb = loadKnowledge(config.KNOWLEDGE_DIR, config.FLOWS_DIR);
   // Built after the knowledge, so log lines mask 户号 in the utility's own format too.
   const logger = given ?? createLogger(config.LOG_LEVEL, { mask: maskerFor(kb) });
-  const classifier = createClassifier(kb);
+  const classifier = observedClassifier(createClassifier(kb), metrics);
   const embedder = await createEmbedder({ model: config.EMBEDDING_MODEL, allowDownload: config.EMBEDDING_ALLOW_DOWNLOAD, cacheDir: config.EMBEDDING_CACHE_DIR, log: (m) => logger.info(m) });
-  const dense = embedder ? await DenseIndex.build(embedder, denseDocs(kb), { dir: config.EMBEDDING_CACHE_DIR, knowledgeHash: kb.hash }) : undefined;
+  const dense = await denseIndexFor(embedder, kb, config);
   if (embedder) logger.info({ model: embedder.model }, 'dense retrieval fused with lexical ranking');
   const stores = await openStores(config, logger);
   const bus = await createBus({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
   const channels = createChannelRegistry();
-  const service = createConversationService({ kb, classifier, stores, logger, dense, bus, channels });
+  const inFlight = createInFlightTurns();
+  const service = createConversationService({
+    kb, classifier, stores, logger, dense, bus, channels,
+    middleware: { around: [inFlight.middleware], beforeEngine: [outcomeCounter(metrics)] },
+    onTurn: observeTurn(metrics),
+  });
   addConfiguredChannels(channels, { config, service, bus, stores, logger, kb });
-  logger.info({ items: kb.items.size, flows: kb.flows.size, store: stores.backend }, 'assistant ready');
-  return { config, logger, kb, classifier, stores, bus, service, channels };
+  const shutdownHooks: ShutdownHook[] = [];
+  const assistant: Assistant = {
+    config, logger, kb, classifier, stores, bus, service, channels, metrics, inFlight, shutdownHooks,
+    onShutdown: (hook) => void shutdownHooks.push(hook),
+    async swapKnowledge(next) {
+      const nextClassifier = observedClassifier(createClassifier(next), metrics);
+      service.reload({ kb: next, classifier: nextClassifier, dense: await denseIndexFor(embedder, next, config) });
+      assistant.kb = next;
+      assistant.classifier = nextClassifier;
+    },
+  };
+  logger.info({ items: kb.items.size, flows: kb.flows.size, store: stores.backend, knowledgeHash: kb.hash }, 'assistant ready');
+  return assistant;
+}
+
+async function denseIndexFor(embedder: Embedder | null, kb: KnowledgeBase, config: Config): Promise<DenseIndex | undefined> {
+  return embedder ? DenseIndex.build(embedder, denseDocs(kb), { dir: config.EMBEDDING_CACHE_DIR, knowledgeHash: kb.hash }) : undefined;
 }
 
 /** The stores the configuration names (Redis, SQLite or memory), with personal data encrypted under DATA_KEY. */
@@ -59,22 +94,93 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
   });
 }
 
+/** Starts the knowledge watcher (KNOWLEDGE_WATCH), announcing reloads to the other instances in Redis mode. */
+export async function startKnowledgeWatch(assistant: Assistant): Promise<KnowledgeWatcher | undefined> {
+  const { config, logger, metrics } = assistant;
+  if (!config.KNOWLEDGE_WATCH) return undefined;
+  const sync = config.REDIS_URL ? await createRedisKnowledgeSync(config.REDIS_URL, config.REDIS_PREFIX, logger).catch((err: Error) => (logger.warn({ err: err.message }, 'knowledge sync off: Redis unreachable'), undefined)) : undefined;
+  return watchKnowledge({
+    knowledgeDir: config.KNOWLEDGE_DIR,
+    flowsDir: config.FLOWS_DIR,
+    debounceMs: config.KNOWLEDGE_RELOAD_DEBOUNCE_MS,
+    currentHash: () => assistant.kb.hash,
+    apply: (kb) => assistant.swapKnowledge(kb),
+    log: logger,
+    sync,
+    onOutcome: (o) => {
+      if (o.status !== 'unchanged') metrics.knowledgeReload(o.status);
+    },
+  });
+}
+
+/** /metrics: on its own internal port (METRICS_PORT), or on the main port behind METRICS_TOKEN; otherwise not served. */
+async function serveMetrics(assistant: Assistant, app: FastifyInstance): Promise<FastifyInstance | undefined> {
+  const { config, logger, metrics } = assistant;
+  if (config.METRICS_PORT !== undefined) {
+    const m = await startMetricsServer({ registry: metrics.registry, token: config.METRICS_TOKEN, port: config.METRICS_PORT, host: config.METRICS_HOST });
+    logger.info(`metrics listening on ${m.address}/metrics`);
+    return m.app;
+  }
+  if (config.METRICS_TOKEN) await app.register(metricsRoutes, { registry: metrics.registry, token: config.METRICS_TOKEN });
+  else logger.info('metrics off: set METRICS_PORT (internal port) or METRICS_TOKEN (bearer token on the main port)');
+  return undefined;
+}
+
+/** Bounds a shutdown step, so one that hangs cannot keep the process alive past the grace. */
+async function step(logger: Logger, name: string, fn: () => Promise<unknown> | unknown, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([Promise.resolve().then(fn), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))]);
+  } catch (err) {
+    logger.warn({ step: name, err: (err as Error).message }, 'shutdown step failed');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The graceful shutdown: stop pulling platform updates; stop accepting (fastify answers 503 on kept-alive connections,
+ * sockets get {"type":"reconnect"} and close 1012) while in-flight requests finish; wait for in-flight turns;
+ * run the shutdown hooks (handoff claims); close the watcher, the metrics port, the bus and the stores.
+ */
+export function gracefulShutdown(assistant: Assistant, parts: { app: FastifyInstance; metricsApp?: FastifyInstance; watcher?: KnowledgeWatcher; stopPurge: () => void }): () => Promise<void> {
+  const { config, logger, channels, bus, stores, inFlight } = assistant;
+  const grace = config.SHUTDOWN_GRACE_MS;
+  return async () => {
+    const started = Date.now();
+    logger.info({ inFlight: inFlight.count(), graceMs: grace }, 'shutting down');
+    const left = () => Math.max(100, grace - (Date.now() - started));
+    parts.stopPurge();
+    await step(logger, 'channels', () => channels.stopAll(logger), left());
+    await step(logger, 'http', () => parts.app.close(), left());
+    const drained = await inFlight.drain(left());
+    if (!drained) logger.warn({ inFlight: inFlight.count() }, 'shutdown grace over with turns still running');
+    for (const [i, hook] of assistant.shutdownHooks.entries()) await step(logger, `hook ${i}`, hook, left());
+    await step(logger, 'knowledge watch', () => parts.watcher?.close(), left());
+    await step(logger, 'metrics', () => parts.metricsApp?.close(), left());
+    await step(logger, 'bus', () => bus.close(), left());
+    await step(logger, 'stores', () => stores.close(), left());
+    logger.info({ ms: Date.now() - started }, 'shut down');
+  };
+}
+
 async function main(): Promise<void> {
   const assistant = await createAssistant();
-  const { config, logger, stores, service, channels, bus, kb } = assistant;
+  const { config, logger, stores, service, channels, kb } = assistant;
   const app = await buildServer({ service, stores, logger, rateLimitMax: config.RATE_LIMIT_MAX, channels: channels.list(), trustProxy: config.TRUST_PROXY, hotline: kb.utility.hotline });
+  const metricsApp = await serveMetrics(assistant, app);
   reportChannels(channels, logger);
   const stopPurge = startPurgeJob(stores, config.PURGE_INTERVAL_MS, logger);
+  const watcher = await startKnowledgeWatch(assistant);
+  const shutdown = gracefulShutdown(assistant, { app, metricsApp, watcher, stopPurge });
   let closing = false;
-  const close = async () => {
+  const close = (signal: string) => {
     if (closing) return;
     closing = true;
-    stopPurge();
-    await channels.stopAll(logger);
-    await app.close();
-    await bus.close();
-    await stores.close();
-    process.exit(0);
+    logger.info({ signal }, 'signal received');
+    // A last resort: whatever hangs, the process is gone shortly after the grace.
+    setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_MS + 2_000).unref();
+    shutdown().then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', close);
   process.on('SIGTERM', close);
