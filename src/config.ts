@@ -79,6 +79,16 @@ const schema = z.object({
   KNOWLEDGE_WATCH: bool.default(true),
   /** Quiet time after the last file change before a reload runs. */
   KNOWLEDGE_RELOAD_DEBOUNCE_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /** The utility's business system: outbox entries (applications, callbacks, handoff outcomes) are POSTed here, signed. */
+  BACKOFFICE_WEBHOOK_URL: z.string().url().optional(),
+  /** HMAC-SHA256 secret shared with the back office: signs what we send and checks its status updates. */
+  BACKOFFICE_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  /** Failed deliveries of one entry before it goes to the dead-letter list. */
+  BACKOFFICE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  /** First retry delay; it doubles per attempt (with jitter) up to 10 minutes. */
+  BACKOFFICE_RETRY_BASE_MS: z.coerce.number().int().min(10).max(600_000).default(2_000),
+  /** Bearer token of the outbox admin and analytics routes and of the /agent/analytics page (until the console login guards them). */
+  BACKOFFICE_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
 
 });
 

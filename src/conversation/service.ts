@@ -186,6 +186,7 @@ export function createConversationService(deps: ConversationDeps): ConversationS
         now: now(),
         log: logger.child({ turnId: id, conversationId }),
         applications: [],
+        outbox: [],
         outgoing: [],
       };
       await run(turn);

@@ -65,6 +65,9 @@ export interface Application {
   commitment?: { accepted: boolean; dueBy?: string; text?: string };
   mobile: string;
   status: 'submitted' | 'accepted' | 'completed' | 'cancelled';
+  /** The back office's note with the latest status change, and when it came. */
+  statusNote?: string;
+  statusUpdatedAt?: string;
   submittedAt: string;
   dueDate: string;
   timeLimit: { value: number; unit: '工作日' | '自然日' };

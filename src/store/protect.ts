@@ -25,6 +25,7 @@ export function protectStores(inner: Stores, cipher: FieldCipher | undefined): S
       save: async (app) => openApplication(await applications.save(sealApplication(app, cipher)), cipher),
       get: async (ref) => open(await applications.get(ref)),
       findByRun: async (runId) => open(await applications.findByRun(runId)),
+      updateStatus: async (ref, status, note) => open(await applications.updateStatus(ref, status, note)),
     },
     commitTurn: (c) =>
       inner.commitTurn({
