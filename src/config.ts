@@ -75,6 +75,8 @@ const schema = z.object({
   METRICS_HOST: z.string().default('127.0.0.1'),
   /** On SIGTERM, how long in-flight turns and shutdown hooks may take before the process exits anyway. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  /** On SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes (longer than the proxy's health interval). */
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /** Watch knowledge/ and flows/ and swap in a valid edit without a restart. */
   KNOWLEDGE_WATCH: bool.default(true),
   /** Quiet time after the last file change before a reload runs. */

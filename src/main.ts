@@ -1,3 +1,5 @@
+import { Server as NetServer } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config.js';
@@ -138,6 +140,24 @@ async function step(logger: Logger, name: string, fn: () => Promise<unknown> | u
   }
 }
 
+/** Time for connections accepted just before the listener closed to deliver their request (else they count as idle and are cut). */
+const SETTLE_MS = 250;
+
+/**
+ * Stops listening without cutting connections already accepted (http's close() would also drop those whose request
+ * has not arrived yet); resolves when the last connection has ended, reaping keep-alive connections as they go idle.
+ */
+function stopAccepting(server: HttpServer): { settled: Promise<void>; drained: Promise<void> } {
+  let reaper: NodeJS.Timeout | undefined;
+  const drained = new Promise<void>((resolve) => {
+    NetServer.prototype.close.call(server, () => resolve());
+  }).finally(() => clearInterval(reaper));
+  const settled = new Promise<void>((resolve) => setTimeout(resolve, SETTLE_MS)).then(() => {
+    reaper = setInterval(() => server.closeIdleConnections(), 50);
+  });
+  return { settled, drained };
+}
+
 /**
  * The graceful shutdown: stop pulling platform updates; stop accepting (fastify answers 503 on kept-alive connections,
  * sockets get {"type":"reconnect"} and close 1012) while in-flight requests finish; wait for in-flight turns;
@@ -146,13 +166,24 @@ async function step(logger: Logger, name: string, fn: () => Promise<unknown> | u
 export function gracefulShutdown(assistant: Assistant, parts: { app: FastifyInstance; metricsApp?: FastifyInstance; watcher?: KnowledgeWatcher; stopPurge: () => void }): () => Promise<void> {
   const { config, logger, channels, bus, stores, inFlight } = assistant;
   const grace = config.SHUTDOWN_GRACE_MS;
+  let draining = false;
+  // While draining, /readyz says 503 so the reverse proxy stops sending new connections here; requests are still served.
+  parts.app.addHook('onRequest', async (req, reply) => {
+    if (draining && req.url.split('?')[0] === '/readyz') return reply.status(503).send({ status: 'draining', store: stores.backend });
+  });
   return async () => {
     const started = Date.now();
-    logger.info({ inFlight: inFlight.count(), graceMs: grace }, 'shutting down');
+    logger.info({ inFlight: inFlight.count(), graceMs: grace, drainMs: config.SHUTDOWN_DRAIN_MS }, 'shutting down');
     const left = () => Math.max(100, grace - (Date.now() - started));
     parts.stopPurge();
+    draining = true;
+    if (config.SHUTDOWN_DRAIN_MS) await new Promise((r) => setTimeout(r, Math.min(config.SHUTDOWN_DRAIN_MS, left())));
     await step(logger, 'channels', () => channels.stopAll(logger), left());
+    const http = stopAccepting(parts.app.server);
+    await http.settled;
+    // Sockets get {"type":"reconnect"}; a request on a kept-alive connection now gets 503 with Connection: close.
     await step(logger, 'http', () => parts.app.close(), left());
+    await step(logger, 'in-flight requests', () => http.drained, left());
     const drained = await inFlight.drain(left());
     if (!drained) logger.warn({ inFlight: inFlight.count() }, 'shutdown grace over with turns still running');
     for (const [i, hook] of assistant.shutdownHooks.entries()) await step(logger, `hook ${i}`, hook, left());
