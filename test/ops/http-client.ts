@@ -1,7 +1,7 @@
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 
 /** How one request ended. */
-export type Outcome = { kind: 'ok'; status: number; body: unknown } | { kind: 'status'; status: number; body: unknown } | { kind: 'refused' } | { kind: 'reset'; code: string };
+export type Outcome = { kind: 'ok'; status: number; body: unknown; headers: IncomingHttpHeaders } | { kind: 'status'; status: number; body: unknown; headers: IncomingHttpHeaders } | { kind: 'refused' } | { kind: 'reset'; code: string };
 
 /** One JSON request on a fresh connection (no keep-alive reuse, so a closing server can only refuse or answer). */
 export function call(url: string, method: 'GET' | 'POST', body?: unknown, headers: Record<string, string> = {}, timeoutMs = 20_000): Promise<Outcome> {
@@ -20,7 +20,7 @@ export function call(url: string, method: 'GET' | 'POST', body?: unknown, header
           // not JSON: keep the text
         }
         const status = res.statusCode ?? 0;
-        resolve(status >= 200 && status < 300 ? { kind: 'ok', status, body: parsed } : { kind: 'status', status, body: parsed });
+        resolve({ kind: status >= 200 && status < 300 ? 'ok' : 'status', status, body: parsed, headers: res.headers } as Outcome);
       });
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
