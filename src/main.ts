@@ -162,6 +162,7 @@ function stopAccepting(server: HttpServer): { settled: Promise<void>; drained: P
  * The graceful shutdown: stop pulling platform updates; stop accepting (fastify answers 503 on kept-alive connections,
  * sockets get {"type":"reconnect"} and close 1012) while in-flight requests finish; wait for in-flight turns;
  * run the shutdown hooks (handoff claims); close the watcher, the metrics port, the bus and the stores.
+ * Call it before `app.listen()` (it adds the draining /readyz hook); it returns the function to run on SIGTERM.
  */
 export function gracefulShutdown(assistant: Assistant, parts: { app: FastifyInstance; metricsApp?: FastifyInstance; watcher?: KnowledgeWatcher; stopPurge: () => void }): () => Promise<void> {
   const { config, logger, channels, bus, stores, inFlight } = assistant;
