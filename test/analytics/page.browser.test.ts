@@ -26,7 +26,7 @@ suite('the /agent/analytics page in Chromium', () => {
   let page: Page;
   const problems: string[] = [];
 
-  const rows = (table: string) => page.$$eval(`${table} tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+  const rows = (table: string) => page.$$eval(`${table} tbody tr`, (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')));
   const kpi = (k: string) => page.textContent(`[data-kpi="${k}"]`);
 
   beforeAll(async () => {
