@@ -2,6 +2,8 @@ import { Server as NetServer } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { analyticsMiddleware, mountAnalytics } from './analytics/index.js';
+import { mountBackoffice } from './backoffice/index.js';
 import { loadConfig, type Config } from './config.js';
 import { addConfiguredChannels, createChannelRegistry, reportChannels, type ChannelRegistry } from './channels/index.js';
 import { createConversationService, maskerFor, type ConversationService } from './conversation/index.js';
@@ -52,9 +54,10 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
   const bus = await createBus({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
   const channels = createChannelRegistry();
   const inFlight = createInFlightTurns();
+  const events = analyticsMiddleware({ events: stores.events, transcripts: stores.transcripts });
   const service = createConversationService({
     kb, classifier, stores, logger, dense, bus, channels,
-    middleware: { around: [inFlight.middleware], beforeEngine: [outcomeCounter(metrics)] },
+    middleware: { around: [inFlight.middleware], beforeEngine: [outcomeCounter(metrics), events.beforeEngine], afterCommit: [events.afterCommit] },
     onTurn: observeTurn(metrics),
   });
   addConfiguredChannels(channels, { config, service, bus, stores, logger, kb });
@@ -201,6 +204,9 @@ async function main(): Promise<void> {
   const { config, logger, stores, service, channels, kb } = assistant;
   const app = await buildServer({ service, stores, logger, rateLimitMax: config.RATE_LIMIT_MAX, channels: channels.list(), trustProxy: config.TRUST_PROXY, hotline: kb.utility.hotline });
   const metricsApp = await serveMetrics(assistant, app);
+  const dispatcher = await mountBackoffice(app, { config, stores, service, logger });
+  if (dispatcher) assistant.onShutdown(() => dispatcher.stop());
+  await mountAnalytics(app, { config, events: stores.events, knowledge: () => assistant.kb, logger });
   reportChannels(channels, logger);
   const stopPurge = startPurgeJob(stores, config.PURGE_INTERVAL_MS, logger);
   const watcher = await startKnowledgeWatch(assistant);
@@ -220,6 +226,7 @@ async function main(): Promise<void> {
   logger.info(`${kb.utility.shortName} assistant listening on ${address}: demo page at /, API at /api/v1/conversations`);
   // Long polling and webhook set-up run in the background: a platform that does not answer never blocks the server.
   void channels.startAll(logger);
+  dispatcher?.start();
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

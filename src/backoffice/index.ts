@@ -2,3 +2,4 @@ export { createDispatcher, backoffDelay, type Dispatcher, type DispatcherOptions
 export { backofficeRoutes, statusMessage, type BackofficeRouteOptions } from './routes.js';
 export { sign, signedHeaders, checkSignature, bearerMatches, sameSecret, SIGNATURE_TOLERANCE_SECONDS } from './signature.js';
 export { requireAdmin, cookieValue, ADMIN_COOKIE } from './admin-auth.js';
+export { mountBackoffice } from './setup.js';
