@@ -1,18 +1,31 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+/**
+ * The page's folder: next to this module (src/analytics/page, or dist/analytics/page when the image copies it there),
+ * else the source tree's (a dist/ build run from the repository).
+ */
+function pageDir(): string {
+  const candidates = [fileURLToPath(new URL('./page', import.meta.url)), fileURLToPath(new URL('../../src/analytics/page', import.meta.url))];
+  return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? candidates[0]!;
+}
 
 let bundled: Promise<string> | undefined;
 
-/** Bundles page/app.ts with chart.js (esbuild, once per process), or reads a prebuilt page/app.bundle.js (a production image without esbuild: see writeAnalyticsBundle). */
+/** page/app.ts and chart.js as one minified browser script. */
+async function bundle(dir: string): Promise<string> {
+  const { build } = await import('esbuild');
+  const out = await build({ entryPoints: [join(dir, 'app.ts')], bundle: true, write: false, format: 'iife', minify: true, platform: 'browser', target: 'es2020', legalComments: 'none', logLevel: 'silent' });
+  return out.outputFiles[0]!.text;
+}
+
+/** Bundles page/app.ts with chart.js (esbuild, once per process), or reads a prebuilt page/app.bundle.js (an image without esbuild). */
 async function script(): Promise<string> {
   bundled ??= (async () => {
-    const prebuilt = here('./page/app.bundle.js');
-    if (existsSync(prebuilt)) return readFileSync(prebuilt, 'utf8');
-    const { build } = await import('esbuild');
-    const out = await build({ entryPoints: [here('./page/app.ts')], bundle: true, write: false, format: 'iife', minify: true, platform: 'browser', target: 'es2020', legalComments: 'none', logLevel: 'silent' });
-    return out.outputFiles[0]!.text;
+    const dir = pageDir();
+    const prebuilt = join(dir, 'app.bundle.js');
+    return existsSync(prebuilt) ? readFileSync(prebuilt, 'utf8') : bundle(dir);
   })();
   bundled.catch(() => (bundled = undefined));
   return bundled;
@@ -21,19 +34,17 @@ async function script(): Promise<string> {
 /** The static analytics page: HTML, CSS and the bundled script. */
 export const analyticsPage = {
   get html() {
-    return readFileSync(here('./page/index.html'), 'utf8');
+    return readFileSync(join(pageDir(), 'index.html'), 'utf8');
   },
   get css() {
-    return readFileSync(here('./page/app.css'), 'utf8');
+    return readFileSync(join(pageDir(), 'app.css'), 'utf8');
   },
   script,
 };
 
-/** Writes the bundled page script next to the page (run at image build time, where esbuild is installed). */
-export async function writeAnalyticsBundle(outFile = here('./page/app.bundle.js')): Promise<string> {
-  const { writeFileSync } = await import('node:fs');
+/** Writes the bundled page script into the page folder, for images built without esbuild at run time. */
+export async function writeAnalyticsBundle(outFile = join(pageDir(), 'app.bundle.js')): Promise<string> {
+  writeFileSync(outFile, await bundle(pageDir()));
   bundled = undefined;
-  const text = await script();
-  writeFileSync(outFile, text);
   return outFile;
 }
