@@ -15,8 +15,8 @@ export interface ServerProcess {
 }
 
 /** Starts `node <args>` (default: src/main.ts through tsx) with the environment given; resolves when it listens. */
-export function startServer(env: Record<string, string>, args: string[] = ['--import', 'tsx', 'src/main.ts'], timeoutMs = 60_000): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, args, { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', VITEST: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startServer(env: Record<string, string>, args: string[] = ['--import', 'tsx', 'src/main.ts'], timeoutMs = 60_000, cwd?: string): Promise<ServerProcess> {
+  const proc = spawn(process.execPath, args, { cwd, env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', VITEST: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return new Promise((resolve, reject) => {
