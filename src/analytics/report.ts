@@ -8,6 +8,8 @@ export interface ReportCatalog {
   flowTitle?(id: string): string | undefined;
   /** A flow's step ids in order (the funnel's columns). */
   flowSteps?(id: string): string[];
+  /** What a flow's step is called ("身份证号码"). */
+  stepLabel?(flowId: string, stepId: string): string | undefined;
 }
 
 /** Report options. */
@@ -44,7 +46,7 @@ export interface AnalyticsReport {
   csat: { ratings: number; average: number | null; satisfiedRate: number | null; byItem: Array<Counted & { average: number; satisfiedRate: number }> };
   applications: Counted[];
   /** Per flow: started, submitted, and where the others left. */
-  funnel: Array<{ flowId: string; title?: string; started: number; submitted: number; abandoned: number; steps: Array<{ step: string; abandoned: number }> }>;
+  funnel: Array<{ flowId: string; title?: string; started: number; submitted: number; abandoned: number; steps: Array<{ step: string; label?: string; abandoned: number }> }>;
   unanswered: UnansweredGroup[];
 }
 
@@ -192,7 +194,7 @@ export function buildReport(events: AnalyticsEvent[], o: ReportOptions = {}): An
     funnel: [...funnel].sort((a, b) => b[1].started - a[1].started || cmp(a[0], b[0])).map(([flowId, f]) => {
       const order = cat.flowSteps?.(flowId) ?? [];
       const known = [...order, ...[...f.steps.keys()].filter((s) => !order.includes(s))];
-      const steps = known.filter((s) => f.steps.has(s)).map((step) => ({ step, abandoned: f.steps.get(step)! }));
+      const steps = known.filter((s) => f.steps.has(s)).map((step) => ({ step, ...(cat.stepLabel?.(flowId, step) ? { label: cat.stepLabel(flowId, step) } : {}), abandoned: f.steps.get(step)! }));
       return { flowId, ...(cat.flowTitle?.(flowId) ? { title: cat.flowTitle(flowId) } : {}), started: f.started, submitted: f.submitted, abandoned: steps.reduce((n, s) => n + s.abandoned, 0), steps };
     }),
     unanswered: unanswered(misses, top),

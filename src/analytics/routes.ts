@@ -35,6 +35,7 @@ function catalogOf(kb: KnowledgeBase | undefined): ReportCatalog {
     itemTitle: (id) => kb.items.get(id)?.title,
     flowTitle: (id) => kb.flows.get(id)?.title,
     flowSteps: (id) => kb.flows.get(id)?.steps.map((s) => s.id) ?? [],
+    stepLabel: (flowId, stepId) => kb.flows.get(flowId)?.steps.find((s) => s.id === stepId)?.label,
   };
 }
 

@@ -84,7 +84,8 @@ suite('the /agent/analytics page in Chromium', () => {
     const funnel = await rows('#table-funnel');
     for (const [flowId, f] of Object.entries(e.funnel)) {
       const abandoned = Object.values(f.abandoned).reduce((a, b) => a + b, 0);
-      const steps = Object.entries(f.abandoned).map(([s, n]) => `${s}×${n}`).join('，') || '–';
+      const label = (s: string) => kb.flows.get(flowId)!.steps.find((x) => x.id === s)!.label;
+      const steps = Object.entries(f.abandoned).map(([s, n]) => `${label(s)}×${n}`).join('，') || '–';
       expect(funnel).toContainEqual([title(flowId), String(f.started), String(f.submitted), String(abandoned), steps]);
     }
     expect((await rows('#table-unanswered')).map((r) => [r[1], r[0], r[2], r[3]])).toEqual(e.unanswered.map((u) => [u.label, String(u.count), String(u.fallback), String(u.noneOfThese)]));

@@ -77,7 +77,7 @@ function render(r: AnalyticsReport): void {
     { label: '提交', data: funnel.map((f) => f.submitted) },
     { label: '中途离开', data: funnel.map((f) => f.abandoned) },
   ]);
-  fill('#table-funnel', r.funnel.map((f) => [f.title ?? f.flowId, f.started, f.submitted, f.abandoned, f.steps.map((s) => `${s.step}×${s.abandoned}`).join('，') || '–']));
+  fill('#table-funnel', r.funnel.map((f) => [f.title ?? f.flowId, f.started, f.submitted, f.abandoned, f.steps.map((s) => `${s.label ?? s.step}×${s.abandoned}`).join('，') || '–']));
   fill('#table-unanswered', r.unanswered.map((g) => [g.count, g.label, g.fallback, g.noneOfThese, g.examples.filter((e) => e !== g.label).join(' / ') || '–']));
 }
 
