@@ -57,4 +57,5 @@ done
 wait_for "instance 1" ready "$APP1_PORT"
 wait_for "instance 2" ready "$APP2_PORT"
 echo "cluster ready: http://127.0.0.1:$PROXY_PORT (instances on $APP1_PORT and $APP2_PORT, redis on $REDIS_PORT)"
+echo "cluster pids: app1=${pids[2]} app2=${pids[3]} (kill -TERM one to try a rolling restart)"
 wait

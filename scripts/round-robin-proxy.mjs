@@ -30,6 +30,15 @@ function forwardHeaders(req) {
   return h;
 }
 
+/** True when a JSON body names its clientMessageId. */
+function carriesMessageId(body) {
+  try {
+    return typeof JSON.parse(body.toString('utf8')).clientMessageId === 'string';
+  } catch {
+    return false;
+  }
+}
+
 /** Sends the buffered request to one upstream; calls `retry` when the connection itself fails before any response. */
 function forward(req, res, body, upstream, tries) {
   const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...forwardHeaders(req), 'content-length': body.length } }, (ur) => {
@@ -40,9 +49,10 @@ function forward(req, res, body, upstream, tries) {
     ur.on('error', () => res.destroy());
   });
   up.on('error', (err) => {
-    // A refused connection never reached the instance, so another may take it; a reset is retried for reads only
-    // (a POST may have run: the client retries it with its clientMessageId, which the server answers from the store).
-    const retriable = err.code === 'ECONNREFUSED' || (err.code === 'ECONNRESET' && (req.method === 'GET' || req.method === 'HEAD'));
+    // A refused connection never reached the instance, so another may take it. A reset (an instance closing its
+    // listener with connections still queued) is retried when repeating is harmless: reads, and messages carrying
+    // a clientMessageId (the server answers a repeat from the store and runs nothing twice).
+    const retriable = err.code === 'ECONNREFUSED' || (err.code === 'ECONNRESET' && (req.method === 'GET' || req.method === 'HEAD' || carriesMessageId(body)));
     if (!res.headersSent && tries > 1 && retriable) return forward(req, res, body, pick(), tries - 1);
     if (!res.headersSent) {
       res.writeHead(502, { 'content-type': 'application/json' });

@@ -1,20 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { connect } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { clusterSuite, refused, startCluster } from './cluster.js';
 import { call, type Outcome } from './http-client.js';
 
-const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
-if (!hasRedis && process.env.CI !== 'true') console.warn('\n⚠ redis-server is not installed: skipping the cluster-local test (set CI=true to fail instead).\n');
-const suite = hasRedis || process.env.CI === 'true' ? describe : describe.skip;
-
-/** True when nothing listens on the port any more. */
-const refused = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(false)));
-    s.once('error', () => resolve(true));
-  });
+const suite = clusterSuite();
 
 type Ok = Extract<Outcome, { kind: 'ok' }>;
 interface Reply {
@@ -24,22 +13,8 @@ interface Reply {
 
 suite('scripts/cluster-local.sh', () => {
   it('runs two instances on Redis behind the proxy: a conversation continues across both, live socket included; exit stops everything', async () => {
-    const proc = spawn('bash', ['scripts/cluster-local.sh'], { env: { ...process.env, PROXY_PORT: '0', APP1_PORT: '0', APP2_PORT: '0', REDIS_PORT: '0', LOG_LEVEL: 'warn', VITEST: '', KNOWLEDGE_WATCH: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-    const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`cluster did not start:\n${out}`)), 90_000);
-      const onData = (d: Buffer) => {
-        out += d.toString('utf8');
-        const m = /cluster ready: (http:\/\/[\d.]+:\d+) \(instances on (\d+) and (\d+), redis on (\d+)\)/.exec(out);
-        if (m) (clearTimeout(timer), resolve(m));
-      };
-      proc.stdout.on('data', onData);
-      proc.stderr.on('data', onData);
-      void exited.then(() => reject(new Error(`cluster exited:\n${out}`)));
-    });
-    const [, url, app1, app2, redis] = ready;
-    const ports = [new URL(url!).port, app1, app2, redis].map(Number);
+    const cluster = await startCluster();
+    const { url, ports } = cluster;
     try {
       const api = `${url}/api/v1/conversations`;
       const servedBy = new Set<string>();
@@ -87,10 +62,9 @@ suite('scripts/cluster-local.sh', () => {
       expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1));
       ws.close();
     } finally {
-      proc.kill('SIGTERM');
-      await exited;
+      await cluster.stop();
     }
-    expect(out).toContain('cluster stopped');
+    expect(cluster.output()).toContain('cluster stopped');
     for (const port of ports) expect(await refused(port), `port ${port}`).toBe(true);
   }, 150_000);
 });
