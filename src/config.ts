@@ -85,8 +85,35 @@ const schema = z.object({
   AGENT_LOGIN_RATE_MAX: z.coerce.number().int().min(1).default(10),
 
   // ---- operations: metrics, back office (issue 11); add this area's variables below this line
+  /** Bearer token that /metrics on the main port requires; unset with METRICS_PORT unset: /metrics is not served. */
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  /** Serve /metrics on this internal port instead of the public one (not routed by the reverse proxy). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Address the metrics port binds. */
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  /** On SIGTERM, how long in-flight turns and shutdown hooks may take before the process exits anyway. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  /** On SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes (longer than the proxy's health interval). */
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  /** Watch knowledge/ and flows/ and swap in a valid edit without a restart. */
+  KNOWLEDGE_WATCH: bool.default(true),
+  /** Quiet time after the last file change before a reload runs. */
+  KNOWLEDGE_RELOAD_DEBOUNCE_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /** The utility's business system: outbox entries (applications, callbacks, handoff outcomes) are POSTed here, signed. */
+  BACKOFFICE_WEBHOOK_URL: z.string().url().optional(),
+  /** HMAC-SHA256 secret shared with the back office: signs what we send and checks its status updates. */
+  BACKOFFICE_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  /** Failed deliveries of one entry before it goes to the dead-letter list. */
+  BACKOFFICE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  /** First retry delay; it doubles per attempt (with jitter) up to 10 minutes. */
+  BACKOFFICE_RETRY_BASE_MS: z.coerce.number().int().min(10).max(600_000).default(2_000),
+  /** Bearer token of the outbox admin and analytics routes and of the /agent/analytics page (until the console login guards them). */
+  BACKOFFICE_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
 
 });
+
+/** Every environment variable the configuration reads (deployment files are checked against it). */
+export const CONFIG_NAMES: readonly string[] = Object.keys(schema.shape);
 
 /** Typed, validated configuration from the environment. */
 export type Config = z.infer<typeof schema>;

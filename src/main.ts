@@ -1,4 +1,9 @@
+import { Server as NetServer } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { analyticsMiddleware, mountAnalytics } from './analytics/index.js';
+import { mountBackoffice } from './backoffice/index.js';
 import { loadConfig, type Config } from './config.js';
 import { addConfiguredChannels, createChannelRegistry, reportChannels, type ChannelRegistry } from './channels/index.js';
 import { createConversationService, maskerFor, type ConversationService } from './conversation/index.js';
@@ -7,10 +12,15 @@ import { createHandoff, type HandoffArea } from './handoff/index.js';
 import { createLogger, type Logger } from './core/index.js';
 import { createBus, type MessageBus } from './delivery/index.js';
 import { loadKnowledge, type KnowledgeBase } from './knowledge/index.js';
-import { createClassifier, createEmbedder, DenseIndex, denseDocs, type Classifier } from './nlu/index.js';
+import { createRedisKnowledgeSync, watchKnowledge, type KnowledgeWatcher } from './knowledge/reload.js';
+import { createClassifier, createEmbedder, DenseIndex, denseDocs, type Classifier, type Embedder } from './nlu/index.js';
+import { createInFlightTurns, metrics as processMetrics, metricsRoutes, observedClassifier, observeTurn, outcomeCounter, startMetricsServer, type InFlightTurns, type Metrics } from './observability/index.js';
 import { buildServer } from './server/index.js';
 import { loadFieldCipher } from './privacy/index.js';
 import { createStores, startPurgeJob, type Stores } from './store/index.js';
+
+/** A step of the graceful shutdown, run after in-flight turns finished and before Redis closes (e.g. release handoff claims). */
+export type ShutdownHook = () => Promise<void> | void;
 
 /** Everything the assistant is made of, wired together. */
 export interface Assistant {
@@ -23,16 +33,25 @@ export interface Assistant {
   service: ConversationService;
   channels: ChannelRegistry;
   handoff: HandoffArea;
+  metrics: Metrics;
+  /** Turns in progress (the shutdown waits for them). */
+  inFlight: InFlightTurns;
+  /** Steps the graceful shutdown runs after in-flight turns, in order, each bounded by the grace. */
+  readonly shutdownHooks: ShutdownHook[];
+  /** Adds a shutdown step (the handoff module releases its claims here). */
+  onShutdown(hook: ShutdownHook): void;
+  /** Builds the classifier (and dense index) for an already validated knowledge base and swaps it into the service. */
+  swapKnowledge(kb: KnowledgeBase): Promise<void>;
 }
 
 /** The composition root: builds the assistant from configuration. */
-export async function createAssistant(config: Config = loadConfig(), given?: Logger): Promise<Assistant> {
+export async function createAssistant(config: Config = loadConfig(), given?: Logger, metrics: Metrics = processMetrics): Promise<Assistant> {
   const kb = loadKnowledge(config.KNOWLEDGE_DIR, config.FLOWS_DIR);
   // Built after the knowledge, so log lines mask 户号 in the utility's own format too.
   const logger = given ?? createLogger(config.LOG_LEVEL, { mask: maskerFor(kb) });
-  const classifier = createClassifier(kb);
+  const classifier = observedClassifier(createClassifier(kb), metrics);
   const embedder = await createEmbedder({ model: config.EMBEDDING_MODEL, allowDownload: config.EMBEDDING_ALLOW_DOWNLOAD, cacheDir: config.EMBEDDING_CACHE_DIR, log: (m) => logger.info(m) });
-  const dense = embedder ? await DenseIndex.build(embedder, denseDocs(kb), { dir: config.EMBEDDING_CACHE_DIR, knowledgeHash: kb.hash }) : undefined;
+  const dense = await denseIndexFor(embedder, kb, config);
   if (embedder) logger.info({ model: embedder.model }, 'dense retrieval fused with lexical ranking');
   const stores = await openStores(config, logger);
   const bus = await createBus({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
@@ -42,11 +61,40 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
     kb, knowledgeDir: config.KNOWLEDGE_DIR, stores, bus, logger, mask: maskerFor(kb),
     settings: { maxWaitS: config.HANDOFF_MAX_WAIT_S, claimGraceS: config.HANDOFF_CLAIM_GRACE_S, avgHandleS: config.HANDOFF_AVG_HANDLE_S, sessionTtlS: config.AGENT_SESSION_TTL_S },
   });
-  const service = createConversationService({ kb, classifier, stores, logger, dense, bus, channels, middleware: handoff.middleware, effects: handoff.effects, flowAbandonMinutes: config.FLOW_ABANDON_MINUTES });
+  const inFlight = createInFlightTurns();
+  const events = analyticsMiddleware({ events: stores.events, transcripts: stores.transcripts });
+  const service = createConversationService({
+    kb, classifier, stores, logger, dense, bus, channels,
+    middleware: {
+      around: [inFlight.middleware],
+      beforeEngine: [outcomeCounter(metrics), events.beforeEngine, ...(handoff.middleware.beforeEngine ?? [])],
+      afterCommit: [events.afterCommit, ...(handoff.middleware.afterCommit ?? [])],
+    },
+    effects: handoff.effects,
+    onTurn: observeTurn(metrics),
+    flowAbandonMinutes: config.FLOW_ABANDON_MINUTES,
+  });
   handoff.attach(service);
   addConfiguredChannels(channels, { config, service, bus, stores, logger, kb });
-  logger.info({ items: kb.items.size, flows: kb.flows.size, store: stores.backend }, 'assistant ready');
-  return { config, logger, kb, classifier, stores, bus, service, channels, handoff };
+  const shutdownHooks: ShutdownHook[] = [];
+  const assistant: Assistant = {
+    config, logger, kb, classifier, stores, bus, service, channels, handoff, metrics, inFlight, shutdownHooks,
+    onShutdown: (hook) => void shutdownHooks.push(hook),
+    async swapKnowledge(next) {
+      const nextClassifier = observedClassifier(createClassifier(next), metrics);
+      service.reload({ kb: next, classifier: nextClassifier, dense: await denseIndexFor(embedder, next, config) });
+      assistant.kb = next;
+      assistant.classifier = nextClassifier;
+    },
+  };
+  // Claims are released (back to the queue) and the handoff's connections closed on shutdown.
+  assistant.onShutdown(() => handoff.close());
+  logger.info({ items: kb.items.size, flows: kb.flows.size, store: stores.backend, knowledgeHash: kb.hash }, 'assistant ready');
+  return assistant;
+}
+
+async function denseIndexFor(embedder: Embedder | null, kb: KnowledgeBase, config: Config): Promise<DenseIndex | undefined> {
+  return embedder ? DenseIndex.build(embedder, denseDocs(kb), { dir: config.EMBEDDING_CACHE_DIR, knowledgeHash: kb.hash }) : undefined;
 }
 
 /** The stores the configuration names (Redis, SQLite or memory), with personal data encrypted under DATA_KEY. */
@@ -68,25 +116,128 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
   });
 }
 
+/** Starts the knowledge watcher (KNOWLEDGE_WATCH), announcing reloads to the other instances in Redis mode. */
+export async function startKnowledgeWatch(assistant: Assistant): Promise<KnowledgeWatcher | undefined> {
+  const { config, logger, metrics } = assistant;
+  if (!config.KNOWLEDGE_WATCH) return undefined;
+  const sync = config.REDIS_URL ? await createRedisKnowledgeSync(config.REDIS_URL, config.REDIS_PREFIX, logger).catch((err: Error) => (logger.warn({ err: err.message }, 'knowledge sync off: Redis unreachable'), undefined)) : undefined;
+  return watchKnowledge({
+    knowledgeDir: config.KNOWLEDGE_DIR,
+    flowsDir: config.FLOWS_DIR,
+    debounceMs: config.KNOWLEDGE_RELOAD_DEBOUNCE_MS,
+    currentHash: () => assistant.kb.hash,
+    apply: (kb) => assistant.swapKnowledge(kb),
+    log: logger,
+    sync,
+    onOutcome: (o) => {
+      if (o.status !== 'unchanged') metrics.knowledgeReload(o.status);
+    },
+  });
+}
+
+/** /metrics: on its own internal port (METRICS_PORT), or on the main port behind METRICS_TOKEN; otherwise not served. */
+async function serveMetrics(assistant: Assistant, app: FastifyInstance): Promise<FastifyInstance | undefined> {
+  const { config, logger, metrics } = assistant;
+  if (config.METRICS_PORT !== undefined) {
+    const m = await startMetricsServer({ registry: metrics.registry, token: config.METRICS_TOKEN, port: config.METRICS_PORT, host: config.METRICS_HOST });
+    logger.info(`metrics listening on ${m.address}/metrics`);
+    return m.app;
+  }
+  if (config.METRICS_TOKEN) await app.register(metricsRoutes, { registry: metrics.registry, token: config.METRICS_TOKEN });
+  else logger.info('metrics off: set METRICS_PORT (internal port) or METRICS_TOKEN (bearer token on the main port)');
+  return undefined;
+}
+
+/** Bounds a shutdown step, so one that hangs cannot keep the process alive past the grace. */
+async function step(logger: Logger, name: string, fn: () => Promise<unknown> | unknown, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([Promise.resolve().then(fn), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))]);
+  } catch (err) {
+    logger.warn({ step: name, err: (err as Error).message }, 'shutdown step failed');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Time for connections accepted just before the listener closed to deliver their request (else they count as idle and are cut). */
+const SETTLE_MS = 250;
+
+/**
+ * Stops listening without cutting connections already accepted (http's close() would also drop those whose request
+ * has not arrived yet); resolves when the last connection has ended, reaping keep-alive connections as they go idle.
+ */
+function stopAccepting(server: HttpServer): { settled: Promise<void>; drained: Promise<void> } {
+  let reaper: NodeJS.Timeout | undefined;
+  const drained = new Promise<void>((resolve) => {
+    NetServer.prototype.close.call(server, () => resolve());
+  }).finally(() => clearInterval(reaper));
+  const settled = new Promise<void>((resolve) => setTimeout(resolve, SETTLE_MS)).then(() => {
+    reaper = setInterval(() => server.closeIdleConnections(), 50);
+  });
+  return { settled, drained };
+}
+
+/**
+ * The graceful shutdown: stop pulling platform updates; stop accepting (fastify answers 503 on kept-alive connections,
+ * sockets get {"type":"reconnect"} and close 1012) while in-flight requests finish; wait for in-flight turns;
+ * run the shutdown hooks (handoff claims); close the watcher, the metrics port, the bus and the stores.
+ * Call it before `app.listen()` (it adds the draining /readyz hook); it returns the function to run on SIGTERM.
+ */
+export function gracefulShutdown(assistant: Assistant, parts: { app: FastifyInstance; metricsApp?: FastifyInstance; watcher?: KnowledgeWatcher; stopPurge: () => void }): () => Promise<void> {
+  const { config, logger, channels, bus, stores, inFlight } = assistant;
+  const grace = config.SHUTDOWN_GRACE_MS;
+  let draining = false;
+  // While draining, /readyz says 503 so the reverse proxy stops sending new connections here; requests are still served.
+  parts.app.addHook('onRequest', async (req, reply) => {
+    if (draining && req.url.split('?')[0] === '/readyz') return reply.status(503).send({ status: 'draining', store: stores.backend });
+  });
+  return async () => {
+    const started = Date.now();
+    logger.info({ inFlight: inFlight.count(), graceMs: grace, drainMs: config.SHUTDOWN_DRAIN_MS }, 'shutting down');
+    const left = () => Math.max(100, grace - (Date.now() - started));
+    parts.stopPurge();
+    draining = true;
+    if (config.SHUTDOWN_DRAIN_MS) await new Promise((r) => setTimeout(r, Math.min(config.SHUTDOWN_DRAIN_MS, left())));
+    await step(logger, 'channels', () => channels.stopAll(logger), left());
+    const http = stopAccepting(parts.app.server);
+    await http.settled;
+    // Sockets get {"type":"reconnect"}; a request on a kept-alive connection now gets 503 with Connection: close.
+    await step(logger, 'http', () => parts.app.close(), left());
+    await step(logger, 'in-flight requests', () => http.drained, left());
+    const drained = await inFlight.drain(left());
+    if (!drained) logger.warn({ inFlight: inFlight.count() }, 'shutdown grace over with turns still running');
+    for (const [i, hook] of assistant.shutdownHooks.entries()) await step(logger, `hook ${i}`, hook, left());
+    await step(logger, 'knowledge watch', () => parts.watcher?.close(), left());
+    await step(logger, 'metrics', () => parts.metricsApp?.close(), left());
+    await step(logger, 'bus', () => bus.close(), left());
+    await step(logger, 'stores', () => stores.close(), left());
+    logger.info({ ms: Date.now() - started }, 'shut down');
+  };
+}
+
 async function main(): Promise<void> {
   const assistant = await createAssistant();
   const { config, logger, stores, service, channels, bus, kb, handoff, classifier } = assistant;
   const consolePlugin = agentConsole({ handoff: handoff.service, kb, classifier, stores, bus, sessionSecret: config.AGENT_SESSION_SECRET, sessionTtlS: config.AGENT_SESSION_TTL_S, secureCookie: config.AGENT_COOKIE_SECURE, loginRateMax: config.AGENT_LOGIN_RATE_MAX, heartbeatMs: Math.min(5_000, (config.HANDOFF_CLAIM_GRACE_S * 1000) / 3) });
   const app = await buildServer({ service, stores, logger, rateLimitMax: config.RATE_LIMIT_MAX, channels: channels.list(), plugins: [consolePlugin], trustProxy: config.TRUST_PROXY, hotline: kb.utility.hotline });
   await handoff.start();
+  const metricsApp = await serveMetrics(assistant, app);
+  const dispatcher = await mountBackoffice(app, { config, stores, service, logger });
+  if (dispatcher) assistant.onShutdown(() => dispatcher.stop());
+  await mountAnalytics(app, { config, events: stores.events, knowledge: () => assistant.kb, logger });
   reportChannels(channels, logger);
   const stopPurge = startPurgeJob(stores, config.PURGE_INTERVAL_MS, logger);
+  const watcher = await startKnowledgeWatch(assistant);
+  const shutdown = gracefulShutdown(assistant, { app, metricsApp, watcher, stopPurge });
   let closing = false;
-  const close = async () => {
+  const close = (signal: string) => {
     if (closing) return;
     closing = true;
-    stopPurge();
-    await channels.stopAll(logger);
-    await app.close();
-    await handoff.close();
-    await bus.close();
-    await stores.close();
-    process.exit(0);
+    logger.info({ signal }, 'signal received');
+    // A last resort: whatever hangs, the process is gone shortly after the grace.
+    setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_MS + 2_000).unref();
+    shutdown().then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', close);
   process.on('SIGTERM', close);
@@ -94,6 +245,7 @@ async function main(): Promise<void> {
   logger.info(`${kb.utility.shortName} assistant listening on ${address}: demo page at /, API at /api/v1/conversations`);
   // Long polling and webhook set-up run in the background: a platform that does not answer never blocks the server.
   void channels.startAll(logger);
+  dispatcher?.start();
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

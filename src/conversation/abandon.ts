@@ -13,15 +13,18 @@ export interface AbandonResult<S> {
 }
 
 /**
- * Drops the flow of a session idle longer than `abandonMinutes` since `updatedAt`, so raw answers do not linger.
- * It only resets fields it knows (`flow`, and `mode: 'flow'` back to `bot`); whatever else the engine keeps is left as is,
- * so a change of the engine's state shape elsewhere costs at most a missed reset, never a broken state.
+ * Drops the application in progress of a session idle longer than `abandonMinutes` since `updatedAt`, so raw answers
+ * do not linger: a flow-mode state goes back to the bot, a handed-over one loses the application it kept to resume.
  */
-export function abandonStaleFlow<S extends Pick<DialogueState, 'mode'> & { flow?: unknown }>(state: S, now: Date, opts: { updatedAt?: string; abandonMinutes?: number }): AbandonResult<S> {
+export function abandonStaleFlow(state: DialogueState, now: Date, opts: { updatedAt?: string; abandonMinutes?: number }): AbandonResult<DialogueState> {
   const minutes = opts.abandonMinutes ?? FLOW_ABANDON_MINUTES;
   const last = opts.updatedAt ? Date.parse(opts.updatedAt) : NaN;
-  const inFlow = state.flow !== undefined && state.flow !== null;
-  if (!inFlow || !Number.isFinite(last) || !(minutes > 0) || now.getTime() - last <= minutes * 60_000) return { state, abandoned: false };
-  const { flow: _dropped, ...rest } = state;
-  return { state: { ...rest, mode: state.mode === 'flow' ? 'bot' : state.mode } as S, abandoned: true };
+  const holds = state.mode === 'flow' || ((state.mode === 'handoff' || state.mode === 'agent') && state.suspended !== undefined);
+  if (!holds || !Number.isFinite(last) || !(minutes > 0) || now.getTime() - last <= minutes * 60_000) return { state, abandoned: false };
+  if (state.mode === 'flow') {
+    const { flow: _dropped, ...rest } = state;
+    return { state: { ...rest, mode: 'bot' }, abandoned: true };
+  }
+  const { suspended: _dropped, ...rest } = state as Extract<DialogueState, { mode: 'handoff' | 'agent' }>;
+  return { state: rest, abandoned: true };
 }

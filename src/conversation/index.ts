@@ -22,6 +22,7 @@ export {
   engineStage,
   redactStage,
   commitStage,
+  applicationOutboxEntry,
   publishStage,
   loggingMiddleware,
   metricsMiddleware,

@@ -1,6 +1,6 @@
 import type { Application, Logger, Message } from '../core/index.js';
 import type { DialogueInput, DialogueResult, DialogueState, Effect } from '../dialogue/index.js';
-import type { NewMessage } from '../store/index.js';
+import type { NewMessage, OutboxEntry } from '../store/index.js';
 
 /** What a user sends: typed text or a button's postback. */
 export type UserInput = { text: string } | { postback: string };
@@ -40,6 +40,8 @@ export interface Turn {
   result?: DialogueResult;
   /** Applications created by effects in this turn; committed with it. */
   applications: Application[];
+  /** Back-office entries (callbacks, handoff outcomes) committed with the turn; the commit stage adds one per application. */
+  outbox: OutboxEntry[];
   /** Messages to append in the commit: the user's, then the replies (redaction masks them first). */
   outgoing: NewMessage[];
   /** Stored messages after the commit (user message first). */

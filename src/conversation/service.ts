@@ -37,6 +37,8 @@ export interface ConversationService {
   authorize(conversationId: string, token: string): Promise<boolean>;
   /** The application, masked, when the mobile matches; otherwise null. */
   findApplication(ref: string, mobile: string): Promise<PublicApplication | null>;
+  /** Swaps the knowledge base and classifier (and dense index) for every turn that starts after the call (hot reload). */
+  reload(next: { kb: KnowledgeBase; classifier: Classifier; dense?: DenseIndex }): void;
 }
 
 /** Options of `start`. */
@@ -114,7 +116,8 @@ export function buildPipeline(deps: ConversationDeps, mask: Masker): TurnMiddlew
     dedupeStage(stores),
     loadStage(stores, deps.flowAbandonMinutes),
     ...(mw.beforeEngine ?? []),
-    engineStage({ kb: deps.kb, classifier: deps.classifier, dense: deps.dense, effects }),
+    // Read at each turn, so a reload() of the knowledge reaches the next turn.
+    engineStage({ get kb() { return deps.kb; }, get classifier() { return deps.classifier; }, get dense() { return deps.dense; }, effects }),
     redactStage(mask),
     commitStage(stores),
     publishStage(deps.bus),
@@ -133,10 +136,13 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** Creates the conversation service on given stores. */
 export function createConversationService(deps: ConversationDeps): ConversationService {
-  const { kb, classifier, stores, logger, bus } = deps;
+  const { stores, logger, bus } = deps;
+  // The knowledge in use: reload() replaces kb, classifier and dense here, and the pipeline reads them per turn.
+  const live: ConversationDeps = { ...deps };
   const now = deps.now ?? (() => new Date());
-  const mask = deps.mask ?? maskerFor(kb);
-  const run = compose(buildPipeline(deps, mask));
+  let kbMask = maskerFor(live.kb);
+  const mask: Masker = deps.mask ?? ((text, opts) => kbMask(text, opts));
+  const run = compose(buildPipeline(live, mask));
 
   /** Pushes messages through a push channel's adapter (live channels get them from the bus). */
   async function push(conversationId: string, channel: string, messages: Message[], log: Logger): Promise<void> {
@@ -160,7 +166,7 @@ export function createConversationService(deps: ConversationDeps): ConversationS
         }
         const token = randomBytes(24).toString('base64url');
         const at = now();
-        const r = step({ kb, classifier, now: at, conversationId }, initialState(), { kind: 'start' });
+        const r = step({ kb: live.kb, classifier: live.classifier, now: at, conversationId }, initialState(), { kind: 'start' });
         const session: Session = { channel, ...(opts.userId ? { userId: opts.userId } : {}), ...(opts.lang ? { lang: opts.lang } : {}), token, dialogue: r.state };
         const messages = stamp(r.replies, 'bot', at).map((m) => redactMessage(mask, m));
         const stored = await stores.commitTurn({ conversationId, session: { schemaVersion: STATE_VERSION, state: session, updatedAt: at.toISOString() }, messages, applications: [] });
@@ -182,6 +188,7 @@ export function createConversationService(deps: ConversationDeps): ConversationS
         now: now(),
         log: logger.child({ turnId: id, conversationId }),
         applications: [],
+        outbox: [],
         outgoing: [],
       };
       await run(turn);
@@ -225,6 +232,14 @@ export function createConversationService(deps: ConversationDeps): ConversationS
       if (!app || app.mobile !== mobile.trim()) return null;
       const { answers: _a, conversationId: _c, commitment, ...rest } = app;
       return { ...rest, mobile: maskValue(app.mobile, 3, 4), ...(commitment ? { commitment: { accepted: commitment.accepted, dueBy: commitment.dueBy } } : {}) };
+    },
+
+    reload(next) {
+      live.kb = next.kb;
+      live.classifier = next.classifier;
+      live.dense = next.dense;
+      kbMask = maskerFor(next.kb);
+      logger.info({ knowledgeHash: next.kb.hash, items: next.kb.items.size, flows: next.kb.flows.size }, 'knowledge swapped in');
     },
   };
 }

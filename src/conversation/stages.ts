@@ -1,9 +1,9 @@
-import { AppError, type Logger, type Masker, type Message, type Reply } from '../core/index.js';
+import { AppError, type Application, type Logger, type Masker, type Message, type Reply } from '../core/index.js';
 import { migrate, step, STATE_VERSION, type DialogueContext, type DialogueInput, type DialogueResult } from '../dialogue/index.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
 import type { MessageBus } from '../delivery/types.js';
 import type { Classifier, DenseIndex } from '../nlu/index.js';
-import type { NewMessage, Stores } from '../store/index.js';
+import type { NewMessage, OutboxEntry, Stores } from '../store/index.js';
 import { channelOf } from '../channels/types.js';
 import { abandonStaleFlow, FLOW_ABANDONED_NOTICE } from './abandon.js';
 import type { EffectRegistry } from './effects.js';
@@ -142,15 +142,22 @@ function maskStrings(value: unknown, mask: (s: string) => string): unknown {
   return value;
 }
 
-/** Writes the session, the messages and the applications as one unit (stores.commitTurn). */
+/** The back-office entry of an application: one per flow run (or ref), carrying the ref only; the dispatcher reads the record. */
+export function applicationOutboxEntry(app: Application, at: Date): OutboxEntry {
+  return { id: `application:${app.runId ?? app.ref}`, kind: 'application', payload: { ref: app.ref, flowId: app.flowId }, createdAt: at.toISOString() };
+}
+
+/** Writes the session, the messages, the applications and their outbox entries as one unit (stores.commitTurn). */
 export function commitStage(stores: Stores): TurnMiddleware {
   return async (turn, next) => {
     if (turn.session && turn.outgoing.length) {
+      const outbox = [...turn.applications.map((a) => applicationOutboxEntry(a, turn.now)), ...turn.outbox];
       turn.stored = await stores.commitTurn({
         conversationId: turn.conversationId,
         session: { schemaVersion: STATE_VERSION, state: turn.session, updatedAt: turn.now.toISOString() },
         messages: turn.outgoing,
         applications: turn.applications,
+        ...(outbox.length ? { outbox } : {}),
         ...(turn.clientMessageId ? { clientMessageId: turn.clientMessageId } : {}),
       });
     }

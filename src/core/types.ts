@@ -67,6 +67,9 @@ export interface Application {
   commitment?: { accepted: boolean; dueBy?: string; text?: string };
   mobile: string;
   status: 'submitted' | 'accepted' | 'completed' | 'cancelled';
+  /** The back office's note with the latest status change, and when it came. */
+  statusNote?: string;
+  statusUpdatedAt?: string;
   submittedAt: string;
   /** null while the clock has not started: 可容缺 materials missing and no 告知承诺 signed (counted from acceptance). */
   dueDate: string | null;

@@ -1,6 +1,7 @@
 import type { Application, Message } from '../core/index.js';
 import { AppError } from '../core/index.js';
 import { ExpiringMap } from './memory-expiring.js';
+import { MemoryEventStore, MemoryOutboxStore } from './memory-outbox.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { protectStores } from './protect.js';
 import type { ApplicationStore, AttemptLimiter, LockManager, NewMessage, SessionRecord, SessionStore, StoreOptions, Stores, TranscriptStore, TurnCommit } from './types.js';
@@ -19,6 +20,7 @@ class MemoryData {
   readonly runs = new Map<string, string>();
   readonly counters = new Map<string, number>();
   readonly attempts = new ExpiringMap<number>();
+  readonly outbox = new MemoryOutboxStore();
   constructor(readonly o: ResolvedOptions) {
     const forget = (id: string) => this.forget(id);
     this.sessions = new ExpiringMap(o.maxConversations, forget);
@@ -116,6 +118,21 @@ export class MemoryApplicationStore implements ApplicationStore {
     const ref = this.d.runs.get(runId);
     return ref ? this.get(ref) : null;
   }
+  async updateStatus(ref: string, status: Application['status'], note?: string): Promise<Application | null> {
+    const app = await this.get(ref);
+    if (!app) return null;
+    const next = withStatus(app, status, note);
+    const submitted = Date.parse(app.submittedAt);
+    const from = Number.isFinite(submitted) ? submitted : Date.now();
+    this.d.apps.set(ref, JSON.stringify(next), from + this.d.o.applicationRetentionMs - Date.now());
+    return next;
+  }
+}
+
+/** The application with a new status, its note (or none) and the time of the change. */
+export function withStatus(app: Application, status: Application['status'], note?: string): Application {
+  const { statusNote: _n, ...rest } = app;
+  return { ...rest, status, ...(note ? { statusNote: note } : {}), statusUpdatedAt: new Date().toISOString() };
 }
 
 /** In-process failure counter with lockout. */
@@ -179,6 +196,7 @@ function memoryCommit(d: MemoryData, c: TurnCommit): Message[] {
   hook?.('turn');
   // From here on nothing can throw between the writes.
   for (const app of c.applications) d.putApplication(app);
+  if (c.outbox?.length) d.outbox.put(c.outbox);
   d.sessions.set(c.conversationId, sessionJson, d.o.ttlMs);
   const stored = d.appendMessages(c.conversationId, c.messages);
   if (c.clientMessageId) d.setTurn(c.conversationId, c.clientMessageId, stored);
@@ -212,6 +230,8 @@ export function createMemoryStores(options: StoreOptions = {}): Stores {
     applications: new MemoryApplicationStore(d),
     attempts: new MemoryAttemptLimiter(d),
     locks: new MemoryLockManager(o.lockTimeoutMs),
+    outbox: d.outbox,
+    events: new MemoryEventStore(o.maxEvents),
     commitTurn: async (commit) => memoryCommit(d, commit),
     findTurn: async (id, cmid) => d.getTurn(id, cmid),
     purge: async (now = new Date()) => d.sweep(now.getTime()),

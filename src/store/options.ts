@@ -14,6 +14,7 @@ export interface ResolvedOptions {
   maxConversations: number;
   attemptsMax: number;
   attemptsLockMs: number;
+  maxEvents: number;
   faultHook?: (point: CommitPoint) => void;
 }
 
@@ -31,6 +32,7 @@ export function resolveOptions(o: StoreOptions): ResolvedOptions {
     maxConversations: o.maxConversations ?? 10_000,
     attemptsMax: o.attempts?.max ?? 5,
     attemptsLockMs: o.attempts?.lockMs ?? 15 * 60_000,
+    maxEvents: o.maxEvents ?? 1_000_000,
     ...(o.faultHook ? { faultHook: o.faultHook } : {}),
   };
 }

@@ -1,3 +1,5 @@
+import { OUTBOX_ADD_LUA } from './redis-outbox.js';
+
 /** Lua scripts of the Redis stores. Every write script starts with GUARD: ARGV[1] is the write's deadline in Redis milliseconds. */
 
 const GUARD = `
@@ -32,9 +34,10 @@ if KEYS[2] ~= '' then redis.call('SET', KEYS[2], string.sub(KEYS[1], string.len(
 return ARGV[2]`;
 
 /**
- * One turn, atomically. KEYS: session, transcript, turns hash, then (app, run) per application.
+ * One turn, atomically. KEYS: session, transcript, turns hash, then (app, run) per application, and last the outbox pending zset.
  * ARGV: deadline, session json, session ttl, transcript ttl, client message id ('' for none), app key prefix,
- * message count, messages…, then (json, ttl) per application, and last the lock ticket key ('' when not under the lock).
+ * message count, messages…, then (json, ttl) per application, then (json, id) per outbox entry, then the outbox
+ * hash prefix, now (ms), the outbox entry count, and last the lock ticket key ('' when not under the lock).
  * A commit whose lock lease ran out (its process stalled past the lease, another holder may be running) is refused.
  * Returns {0, first seq} for a new commit, {1, "first:count"} when the client message id was already committed.
  */
@@ -50,7 +53,7 @@ end
 local nmsg = tonumber(ARGV[7])
 local a = 8 + nmsg
 local k = 4
-while k <= #KEYS do
+while k < #KEYS do
   local kept = false
   if KEYS[k + 1] ~= '' then
     local ref = redis.call('GET', KEYS[k + 1])
@@ -72,6 +75,12 @@ end
 if ARGV[5] ~= '' then
   redis.call('HSET', KEYS[3], ARGV[5], first .. ':' .. nmsg)
   redis.call('EXPIRE', KEYS[3], ARGV[4])
+end
+local nob = tonumber(ARGV[#ARGV - 1])
+if nob > 0 then
+  local pfx, due, now = ARGV[#ARGV - 3], KEYS[#KEYS], ARGV[#ARGV - 2]
+  local ob = {unpack(ARGV, #ARGV - 3 - 2 * nob, #ARGV - 4)}
+  ${OUTBOX_ADD_LUA}
 end
 return {0, first}`;
 
@@ -119,3 +128,9 @@ export const NEXT_REF = `
 local n = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return n`;
+
+/** KEYS: key. ARGV: deadline, expected value, new value. Sets (keeping the TTL) only when the value is still the expected one. */
+export const SET_IF_SAME = `${GUARD}
+if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
+return 1`;

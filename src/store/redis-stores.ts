@@ -1,12 +1,13 @@
 import type { Application, Message } from '../core/index.js';
 import { AppError } from '../core/index.js';
-import { formatRef } from './memory-stores.js';
+import { formatRef, withStatus } from './memory-stores.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { protectStores } from './protect.js';
 import { connectClient, guarded, keyOf, wholeSeconds, WriteFence, type RedisClient } from './redis-client.js';
 import { heldTicketKey, RedisLockManager } from './redis-lock.js';
 import { rateLimitAdapter } from './redis-rate-limit.js';
-import { APPEND, COMMIT, FAIL_ATTEMPT, NEXT_REF, SAVE_APP, SET_SESSION } from './redis-scripts.js';
+import { outboxKeys, outboxPairs, RedisEventStore, RedisOutboxStore } from './redis-outbox.js';
+import { APPEND, COMMIT, FAIL_ATTEMPT, NEXT_REF, SAVE_APP, SET_SESSION, SET_IF_SAME } from './redis-scripts.js';
 import type { ApplicationStore, AttemptLimiter, NewMessage, SessionRecord, SessionStore, StoreOptions, Stores, TranscriptStore, TurnCommit } from './types.js';
 
 export { RedisLockManager } from './redis-lock.js';
@@ -102,6 +103,18 @@ export class RedisApplicationStore implements ApplicationStore {
     const ref = await guarded(() => this.c.client.get(key(this.c, 'app-run', runId)));
     return ref === null ? null : this.get(ref);
   }
+  /** Read, change, and write back only when nobody changed it meanwhile (a few tries). */
+  async updateStatus(ref: string, status: Application['status'], note?: string): Promise<Application | null> {
+    const k = key(this.c, 'app', ref);
+    for (let i = 0; i < 5; i++) {
+      const raw = await guarded(() => this.c.client.get(k));
+      if (raw === null) return null;
+      const next = withStatus(JSON.parse(raw) as Application, status, note);
+      const ok = await guarded(() => this.c.client.eval(SET_IF_SAME, { keys: [k], arguments: [this.c.fence.deadline(), raw, JSON.stringify(next)] }));
+      if (Number(ok) === 1) return next;
+    }
+    throw new AppError('CONVERSATION_BUSY');
+  }
 }
 
 /** Failure counters that expire with the lockout. */
@@ -139,6 +152,9 @@ async function redisCommit(c: RedisContext, commit: TurnCommit): Promise<Message
     keys.push(key(c, 'app', app.ref), app.runId ? key(c, 'app-run', app.runId) : '');
     appArgs.push(JSON.stringify(app), appTtl(c, app));
   }
+  const ob = outboxKeys(c.o.prefix);
+  keys.push(ob.pending);
+  const outbox = commit.outbox ?? [];
   const args = [
     JSON.stringify(commit.session),
     String(wholeSeconds(c.o.ttlMs)),
@@ -148,6 +164,10 @@ async function redisCommit(c: RedisContext, commit: TurnCommit): Promise<Message
     String(values.length),
     ...values,
     ...appArgs,
+    ...outboxPairs(outbox),
+    ob.hashPrefix,
+    String(Date.now()),
+    String(outbox.length),
     heldTicketKey(id),
   ];
   const [dup, at] = (await guarded(() => c.fence.eval(c.client, COMMIT, keys, args))) as [number, number | string];
@@ -186,6 +206,8 @@ export async function createRedisStores(url: string, options: StoreOptions & { t
     applications: new RedisApplicationStore(c),
     attempts: new RedisAttemptLimiter(c),
     locks: new RedisLockManager(client, o.prefix, o.lockTimeoutMs, o.lockLeaseMs, fence),
+    outbox: new RedisOutboxStore(client, fence, o.prefix),
+    events: new RedisEventStore(client, o.prefix, o.maxEvents),
     commitTurn: (commit) => redisCommit(c, commit),
     async findTurn(id, cmid) {
       const range = await guarded(() => client.hGet(key(c, 'turns', id), cmid));

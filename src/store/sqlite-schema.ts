@@ -14,6 +14,11 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX applications_expiry ON applications(expires_at);
    CREATE TABLE ref_counters (day TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
    CREATE TABLE attempts (key TEXT PRIMARY KEY, failures INTEGER NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;`,
+  `CREATE TABLE outbox (id TEXT PRIMARY KEY, entry TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+     due_at INTEGER NOT NULL, owner TEXT, last_error TEXT) WITHOUT ROWID;
+   CREATE INDEX outbox_due ON outbox(state, due_at);
+   CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, body TEXT NOT NULL);
+   CREATE INDEX events_at ON events(at);`,
 ];
 
 /** The schema version this code writes. */

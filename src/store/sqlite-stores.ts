@@ -2,9 +2,10 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { Application, Message } from '../core/index.js';
-import { formatRef, MemoryLockManager, startSweeper } from './memory-stores.js';
+import { formatRef, MemoryLockManager, startSweeper, withStatus } from './memory-stores.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { protectStores } from './protect.js';
+import { SqliteEventStore, SqliteOutboxStore } from './sqlite-outbox.js';
 import { migrate } from './sqlite-schema.js';
 import type { ApplicationStore, AttemptLimiter, NewMessage, PurgeReport, SessionRecord, SessionStore, StoreOptions, Stores, TranscriptStore, TurnCommit } from './types.js';
 
@@ -38,6 +39,7 @@ function prepare(db: Database) {
     getApp: db.prepare<[string, number], { body: string }>('SELECT body FROM applications WHERE ref = ? AND expires_at > ?'),
     getAppByRun: db.prepare<[string, number], { body: string }>('SELECT body FROM applications WHERE run_id = ? AND expires_at > ?'),
     setApp: db.prepare('INSERT INTO applications (ref, run_id, body, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT(ref) DO UPDATE SET run_id = excluded.run_id, body = excluded.body, expires_at = excluded.expires_at'),
+    updateApp: db.prepare('UPDATE applications SET body = ? WHERE ref = ?'),
     getAttempts: db.prepare<[string, number], { failures: number }>('SELECT failures FROM attempts WHERE key = ? AND expires_at > ?'),
     failAttempt: db.prepare(
       'INSERT INTO attempts (key, failures, expires_at) VALUES (@key, 1, @expires) ON CONFLICT(key) DO UPDATE SET failures = CASE WHEN expires_at <= @now THEN 1 ELSE failures + 1 END, expires_at = @expires',
@@ -54,7 +56,9 @@ class SqliteData {
     readonly o: ResolvedOptions,
   ) {
     this.q = prepare(db);
+    this.outbox = new SqliteOutboxStore(db);
   }
+  readonly outbox: SqliteOutboxStore;
   private readonly q: Statements;
 
   getSession(id: string): string | null {
@@ -117,6 +121,14 @@ class SqliteData {
     const body = JSON.stringify(app);
     this.q.setApp.run(app.ref, app.runId ?? null, body, (Number.isFinite(submitted) ? submitted : Date.now()) + this.o.applicationRetentionMs);
     return JSON.parse(body) as Application;
+  }
+  /** Rewrites the status of a stored application in the caller's transaction, keeping its retention. */
+  updateStatus(ref: string, status: Application['status'], note?: string): Application | null {
+    const app = this.getApplication(ref);
+    if (!app) return null;
+    const next = withStatus(app, status, note);
+    this.q.updateApp.run(JSON.stringify(next), ref);
+    return next;
   }
   failures(key: string): number {
     return this.q.getAttempts.get(key, Date.now())?.failures ?? 0;
@@ -190,6 +202,9 @@ export class SqliteApplicationStore implements ApplicationStore {
   async findByRun(runId: string): Promise<Application | null> {
     return this.d.findByRun(runId);
   }
+  async updateStatus(ref: string, status: Application['status'], note?: string): Promise<Application | null> {
+    return this.d.db.transaction(() => this.d.updateStatus(ref, status, note)).immediate();
+  }
 }
 
 /** Failed attempts in the `attempts` table. */
@@ -216,6 +231,7 @@ function sqliteCommit(d: SqliteData, c: TurnCommit): Message[] {
     }
     hook?.('applications');
     for (const app of c.applications) d.saveApplication(app);
+    if (c.outbox?.length) d.outbox.put(c.outbox);
     hook?.('session');
     d.setSession(c.conversationId, JSON.stringify(c.session));
     hook?.('transcript');
@@ -270,6 +286,8 @@ export function createSqliteStores(options: SqliteStoreOptions): Stores {
     attempts: new SqliteAttemptLimiter(d),
     // One process owns the file, so an in-process FIFO lock is enough.
     locks: new MemoryLockManager(o.lockTimeoutMs),
+    outbox: d.outbox,
+    events: new SqliteEventStore(db, o.maxEvents),
     commitTurn: async (commit) => sqliteCommit(d, commit),
     findTurn: async (id, cmid) => d.findTurn(id, cmid),
     purge: async (now = new Date()) => d.purge(now.getTime()),

@@ -35,6 +35,67 @@ export interface ApplicationStore {
   get(ref: string): Promise<Application | null>;
   /** The application a flow run created, or null. */
   findByRun(runId: string): Promise<Application | null>;
+  /** Sets the status of a stored application (back-office update); null when the ref is unknown. */
+  updateStatus(ref: string, status: Application['status'], note?: string): Promise<Application | null>;
+}
+
+/** What an outbox entry hands to the utility's systems. */
+export type OutboxKind = 'application' | 'callback' | 'handoff-outcome';
+
+/** One entry to deliver to the back office; `id` is deterministic (e.g. `application:<runId>`), so adding it twice keeps the first. */
+export interface OutboxEntry {
+  id: string;
+  kind: OutboxKind;
+  /** JSON-serialisable payload (for applications: `{ref}`; the dispatcher reads the record at send time). */
+  payload: Record<string, unknown>;
+  createdAt: string;
+}
+
+/** An outbox entry with its delivery state. */
+export interface OutboxRecord extends OutboxEntry {
+  state: 'pending' | 'dead';
+  attempts: number;
+  /** Epoch ms when the entry is next due (pending) or when it died (dead). */
+  dueAt: number;
+  lastError?: string;
+}
+
+/** Entries waiting for delivery, leased to one dispatcher at a time, and a dead-letter list. */
+export interface OutboxStore {
+  /** Adds entries outside a turn commit; an existing id is kept. */
+  add(entries: OutboxEntry[]): Promise<void>;
+  /** Leases up to `limit` due pending entries to `owner` for `leaseMs` (they are due again when the lease runs out). */
+  claim(owner: string, leaseMs: number, limit: number, now?: number): Promise<OutboxRecord[]>;
+  /** Removes a delivered entry; false when `owner` no longer holds its lease. */
+  delivered(id: string, owner: string): Promise<boolean>;
+  /** Records a failed attempt: due again at `retryAt`, or dead when `retryAt` is null; false when the lease is lost. */
+  failed(id: string, owner: string, error: string, retryAt: number | null, now?: number): Promise<boolean>;
+  /** Dead entries, newest first. */
+  dead(limit?: number): Promise<OutboxRecord[]>;
+  /** Pending and dead entry counts (metrics, tests). */
+  counts(): Promise<{ pending: number; dead: number }>;
+  get(id: string): Promise<OutboxRecord | null>;
+  /** A dead entry made pending again with zero attempts, due now; false when it is not dead. */
+  replay(id: string, now?: number): Promise<boolean>;
+}
+
+/** One analytics event, written by turn middleware (never by the engine); `kind` 'turn' or 'rating'. */
+export interface AnalyticsEvent {
+  kind: 'turn' | 'rating';
+  at: string;
+  /** YYYY-MM-DD in the service's time zone. */
+  day: string;
+  conversationId: string;
+  channel: string;
+  /** The rest of the event (see src/analytics/events.ts), JSON. */
+  data: Record<string, unknown>;
+}
+
+/** Append-only analytics events: a table on SQLite and memory, a capped Stream in Redis. */
+export interface EventStore {
+  append(events: AnalyticsEvent[]): Promise<void>;
+  /** Events with `from <= at < to` (ISO times), oldest first, at most `limit` (default 100 000). */
+  list(range?: { from?: string; to?: string; limit?: number }): Promise<AnalyticsEvent[]>;
 }
 
 /** Runs work for one key at a time, across processes where the backend allows. */
@@ -62,6 +123,8 @@ export interface TurnCommit {
   applications: Application[];
   /** The client's message id: the stored messages are kept under it, so a retry gets them back and writes nothing. */
   clientMessageId?: string;
+  /** Entries for the back office, written in the same unit (an id already present is kept). */
+  outbox?: OutboxEntry[];
 }
 
 /** The points of a commit a fault can hit. */
@@ -90,6 +153,10 @@ export interface Stores {
   locks: LockManager;
   /** Failed application lookups per reference number. */
   attempts: AttemptLimiter;
+  /** Entries for the utility's back office (written by commitTurn or `add`). */
+  outbox: OutboxStore;
+  /** Analytics events. */
+  events: EventStore;
   /**
    * Commits a turn as one unit and returns the stored messages. With a `clientMessageId` already committed,
    * writes nothing and returns the messages stored then.
@@ -132,4 +199,6 @@ export interface StoreOptions {
   faultHook?: (point: CommitPoint) => void;
   /** Failed lookups before a lockout, and its length. */
   attempts?: { max?: number; lockMs?: number };
+  /** Most analytics events kept (Redis Stream MAXLEN ~, memory cap); default 1 000 000. */
+  maxEvents?: number;
 }

@@ -13,14 +13,14 @@ beforeAll(() => {
   classifier = createClassifier(kb);
 });
 
-const inFlow = (): DialogueState => ({ ...initialState(), mode: 'flow', itemId: 'x', applications: ['WS20261201-0001'], flow: { id: 'demolition', answers: { name: '张三', mobile: '13912345678' }, stepId: 'mobile', phase: 'asking', history: ['name'], editing: false } });
+const flowState = () => ({ id: 'demolition', answers: { name: '张三', mobile: '13912345678' }, questionId: 'mobile', phase: 'asking' as const, answered: ['name'], editing: false });
+const inFlow = (): DialogueState => ({ ...initialState(), mode: 'flow', itemId: 'x', applications: ['WS20261201-0001'], flow: flowState() });
 const at = (iso: string) => new Date(iso);
 
 describe('abandonStaleFlow', () => {
   it('drops the flow and its answers after the idle limit, back to the bot, keeping everything else', () => {
     const r = abandonStaleFlow(inFlow(), at('2026-12-01T10:01:00Z'), { updatedAt: '2026-12-01T09:00:00Z', abandonMinutes: 60 });
     expect(r.abandoned).toBe(true);
-    expect(r.state.flow).toBeUndefined();
     expect('flow' in r.state).toBe(false);
     expect(r.state.mode).toBe('bot');
     expect(r.state.applications).toEqual(['WS20261201-0001']);
@@ -39,9 +39,11 @@ describe('abandonStaleFlow', () => {
 
   it('defaults to 60 minutes and leaves a held conversation with its person', () => {
     expect(abandonStaleFlow(inFlow(), at('2026-12-01T09:59:00Z'), { updatedAt: '2026-12-01T09:00:00Z' }).abandoned).toBe(false);
-    const held = abandonStaleFlow({ ...inFlow(), mode: 'agent' as const }, at('2026-12-01T10:01:00Z'), { updatedAt: '2026-12-01T09:00:00Z' });
+    const agent: DialogueState = { ...initialState(), mode: 'agent', handoffReason: 'user-request', suspended: flowState() };
+    const held = abandonStaleFlow(agent, at('2026-12-01T10:01:00Z'), { updatedAt: '2026-12-01T09:00:00Z' });
     expect(held).toMatchObject({ abandoned: true, state: { mode: 'agent' } });
-    expect(held.state.flow).toBeUndefined();
+    expect('suspended' in held.state).toBe(false);
+    expect(JSON.stringify(held.state)).not.toContain('13912345678');
   });
 });
 

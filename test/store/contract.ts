@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Application } from '../../src/core/index.js';
 import { AppError } from '../../src/core/index.js';
-import type { CommitPoint, NewMessage, SessionRecord, StoreOptions, Stores, TurnCommit } from '../../src/store/index.js';
+import type { AnalyticsEvent, CommitPoint, NewMessage, OutboxEntry, SessionRecord, StoreOptions, Stores, TurnCommit } from '../../src/store/index.js';
 
 /** Makes fresh stores; overrides (a short TTL or lock timeout) apply on top of the suite's own options. */
 export type StoresFactory = (overrides?: StoreOptions) => Promise<Stores>;
@@ -45,14 +45,19 @@ function application(ref: string): Application {
   };
 }
 
-function commitOf(id: string, apps: Application[], cmid?: string, step = 1): TurnCommit {
+function commitOf(id: string, apps: Application[], cmid?: string, step = 1, outbox?: OutboxEntry[]): TurnCommit {
   return {
     conversationId: id,
     session: record({ step }),
     messages: [message(`用户第${step}条`), message(`回复第${step}条`, 'bot')],
     applications: apps,
     ...(cmid ? { clientMessageId: cmid } : {}),
+    ...(outbox ? { outbox } : {}),
   };
+}
+
+function entry(id: string, kind: OutboxEntry['kind'] = 'application'): OutboxEntry {
+  return { id, kind, payload: { ref: id, note: '附言' }, createdAt: new Date().toISOString() };
 }
 
 /** Runs every store behaviour the app relies on against one backend; `durable` adds the restart cases. */
@@ -305,7 +310,8 @@ export function storeContract(name: string, make: StoresFactory, durable?: Durab
           const id = uid('fault');
           const app = { ...application(`WS20260108-${randomUUID().slice(0, 8)}`), runId: uid('run') };
           const cmid = uid('cm');
-          const attempt = faulty.commitTurn(commitOf(id, [app], cmid));
+          const ob = entry(uid('ob-fault'));
+          const attempt = faulty.commitTurn(commitOf(id, [app], cmid, 1, [ob]));
           if (!reached.includes(point) && point !== 'committed') {
             // This backend commits in one step (a Lua script): no write happens between the points it reports.
             await attempt.catch(() => undefined);
@@ -319,10 +325,12 @@ export function storeContract(name: string, make: StoresFactory, durable?: Durab
             expect(await faulty.transcripts.list(id)).toEqual([]);
             expect(await faulty.applications.get(app.ref)).toBeNull();
             expect(await faulty.applications.findByRun(app.runId)).toBeNull();
+            expect(await faulty.outbox.get(ob.id)).toBeNull();
           }
           armed = false;
           // The retry: a new ref for the same flow run, the same client message id.
-          const retry = await faulty.commitTurn(commitOf(id, [{ ...app, ref: `${app.ref}-r` }], cmid));
+          const retry = await faulty.commitTurn(commitOf(id, [{ ...app, ref: `${app.ref}-r` }], cmid, 1, [ob]));
+          expect((await faulty.outbox.get(ob.id))?.payload).toEqual(ob.payload);
           const list = await faulty.transcripts.list(id);
           expect(list.map((m) => m.text)).toEqual(['用户第1条', '回复第1条']);
           expect(retry).toEqual(list);
@@ -358,6 +366,87 @@ export function storeContract(name: string, make: StoresFactory, durable?: Durab
         await stores.applications.save(app);
         await stores.applications.save({ ...app, status: 'accepted' });
         expect((await stores.applications.get(app.ref))?.status).toBe('accepted');
+      });
+    });
+
+    describe('application status', () => {
+      it('updates the status and note of a stored application, and answers null for an unknown ref', async () => {
+        const app = application(`WS20260111-${randomUUID().slice(0, 8)}`);
+        await stores.applications.save(app);
+        const updated = await stores.applications.updateStatus(app.ref, 'accepted', '已派单');
+        expect(updated).toMatchObject({ ref: app.ref, status: 'accepted', statusNote: '已派单', answers: app.answers, checklist: app.checklist });
+        expect(await stores.applications.get(app.ref)).toEqual(updated);
+        const again = await stores.applications.updateStatus(app.ref, 'completed');
+        expect(again?.status).toBe('completed');
+        expect(again?.statusNote).toBeUndefined();
+        expect(await stores.applications.updateStatus('WS20260111-none', 'accepted')).toBeNull();
+      });
+    });
+
+    describe('outbox', () => {
+      it('writes entries with the turn commit, once per id, and not again on a repeated client message id', async () => {
+        const id = uid('ob-conv');
+        const a = entry(uid('ob-a'));
+        const cmid = uid('cm');
+        await stores.commitTurn(commitOf(id, [], cmid, 1, [a]));
+        await stores.commitTurn(commitOf(id, [], cmid, 1, [a, entry(uid('ob-never'))]));
+        await stores.commitTurn(commitOf(id, [], undefined, 2, [{ ...a, payload: { changed: true } }]));
+        const got = await stores.outbox.get(a.id);
+        expect(got).toMatchObject({ ...a, state: 'pending', attempts: 0 });
+        const claimed = await stores.outbox.claim('me', 60_000, 1000);
+        expect(claimed.filter((r) => r.id.startsWith('ob-never'))).toEqual([]);
+        expect(claimed.filter((r) => r.id === a.id)).toHaveLength(1);
+      });
+
+      it('leases an entry to one owner until the lease runs out', async () => {
+        const a = entry(uid('ob-lease'));
+        await stores.outbox.add([a]);
+        const now = Date.now() + 1;
+        const first = await stores.outbox.claim('one', 1_000, 1000, now);
+        expect(first.map((r) => r.id)).toContain(a.id);
+        expect((await stores.outbox.claim('two', 1_000, 1000, now + 10)).map((r) => r.id)).not.toContain(a.id);
+        expect(await stores.outbox.delivered(a.id, 'two')).toBe(false);
+        const later = await stores.outbox.claim('two', 1_000, 1000, now + 2_000);
+        expect(later.map((r) => r.id)).toContain(a.id);
+        // The first owner's lease ran out: its late answer is refused, the new owner's counts.
+        expect(await stores.outbox.delivered(a.id, 'one')).toBe(false);
+        expect(await stores.outbox.delivered(a.id, 'two')).toBe(true);
+        expect(await stores.outbox.get(a.id)).toBeNull();
+      });
+
+      it('retries at the given time, moves to the dead list, and replays', async () => {
+        const a = entry(uid('ob-dead'), 'callback');
+        await stores.outbox.add([a]);
+        const now = Date.now() + 1;
+        await stores.outbox.claim('me', 1_000, 1000, now);
+        expect(await stores.outbox.failed(a.id, 'me', 'HTTP 500', now + 5_000, now)).toBe(true);
+        expect(await stores.outbox.get(a.id)).toMatchObject({ state: 'pending', attempts: 1, dueAt: now + 5_000, lastError: 'HTTP 500' });
+        expect((await stores.outbox.claim('me', 1_000, 1000, now + 4_000)).map((r) => r.id)).not.toContain(a.id);
+        const again = await stores.outbox.claim('me', 1_000, 1000, now + 5_000);
+        expect(again.find((r) => r.id === a.id)?.attempts).toBe(1);
+        expect(await stores.outbox.failed(a.id, 'me', 'HTTP 503', null, now + 5_000)).toBe(true);
+        expect((await stores.outbox.dead()).find((r) => r.id === a.id)).toMatchObject({ state: 'dead', attempts: 2, lastError: 'HTTP 503', kind: 'callback' });
+        expect((await stores.outbox.claim('me', 1_000, 1000, now + 99_000)).map((r) => r.id)).not.toContain(a.id);
+        expect(await stores.outbox.replay(a.id, now + 6_000)).toBe(true);
+        expect(await stores.outbox.replay(a.id)).toBe(false);
+        expect((await stores.outbox.dead()).map((r) => r.id)).not.toContain(a.id);
+        const replayed = await stores.outbox.claim('me', 1_000, 1000, now + 6_000);
+        expect(replayed.find((r) => r.id === a.id)).toMatchObject({ attempts: 0, payload: a.payload });
+      });
+    });
+
+    describe('analytics events', () => {
+      it('appends events and lists them by time range, oldest first', async () => {
+        const conv = uid('ev');
+        const base = Date.now();
+        const ev = (offset: number, n: number): AnalyticsEvent => ({ kind: 'turn', at: new Date(base + offset).toISOString(), day: '2026-12-01', conversationId: conv, channel: 'web', data: { n, text: '停水了 😀' } });
+        await stores.events.append([ev(0, 1), ev(10, 2)]);
+        await stores.events.append([ev(20, 3)]);
+        const mine = (await stores.events.list({ from: new Date(base).toISOString(), to: new Date(base + 20).toISOString() })).filter((e) => e.conversationId === conv);
+        expect(mine.map((e) => e.data.n)).toEqual([1, 2]);
+        expect(mine[0]).toEqual(ev(0, 1));
+        const all = (await stores.events.list()).filter((e) => e.conversationId === conv);
+        expect(all.map((e) => e.data.n)).toEqual([1, 2, 3]);
       });
     });
 

@@ -1,0 +1,101 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ADMIN_COOKIE, requireAdmin, sameSecret } from '../backoffice/index.js';
+import { AppError } from '../core/index.js';
+import type { KnowledgeBase } from '../knowledge/index.js';
+import type { EventStore } from '../store/index.js';
+import { analyticsPage } from './page-assets.js';
+import { buildReport, unansweredCsv, type AnalyticsReport, type ReportCatalog } from './report.js';
+
+/** What the analytics routes need. */
+export interface AnalyticsRouteOptions {
+  events: EventStore;
+  /** BACKOFFICE_ADMIN_TOKEN guards the JSON and the page until the agent console's login does. */
+  adminToken: string;
+  /** The knowledge in use (titles, step order); a function, so a hot reload is seen. */
+  knowledge?: () => KnowledgeBase;
+  now?: () => Date;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const rangeQuery = z.object({ from: z.string().regex(DAY).optional(), to: z.string().regex(DAY).optional(), days: z.coerce.number().int().min(1).max(366).default(30) });
+
+/** The report's instant range from China-time days: `from` 00:00 to the end of `to`; by default the last `days` days. */
+export function rangeOf(q: { from?: string; to?: string; days: number }, now: Date): { from: string; to: string } {
+  const toDay = q.to ?? new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+  const end = new Date(Date.parse(`${toDay}T00:00:00+08:00`) + 86_400_000);
+  const start = q.from ? new Date(`${q.from}T00:00:00+08:00`) : new Date(end.getTime() - q.days * 86_400_000);
+  if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || start >= end) throw new AppError('BAD_REQUEST', '日期范围不正确');
+  return { from: start.toISOString(), to: end.toISOString() };
+}
+
+function catalogOf(kb: KnowledgeBase | undefined): ReportCatalog {
+  if (!kb) return {};
+  return {
+    itemTitle: (id) => kb.items.get(id)?.title,
+    flowTitle: (id) => kb.flows.get(id)?.title,
+    flowSteps: (id) => kb.flows.get(id)?.questions.map((s) => s.id) ?? [],
+    stepLabel: (flowId, stepId) => kb.flows.get(flowId)?.questions.find((s) => s.id === stepId)?.label,
+  };
+}
+
+/** Report parts by route name. */
+const PARTS: Record<string, (r: AnalyticsReport) => unknown> = {
+  containment: (r) => r.containment,
+  daily: (r) => r.daily,
+  top: (r) => ({ items: r.topItems, flows: r.topFlows }),
+  rates: (r) => r.rates,
+  handoffs: (r) => r.handoffReasons,
+  csat: (r) => r.csat,
+  applications: (r) => r.applications,
+  funnel: (r) => r.funnel,
+  unanswered: (r) => r.unanswered,
+};
+
+/** `/api/v1/analytics/*` (JSON, CSV) and the `/agent/analytics` page. */
+export const analyticsRoutes: FastifyPluginAsync<AnalyticsRouteOptions> = async (app, o) => {
+  const now = o.now ?? (() => new Date());
+  const admin = requireAdmin(o.adminToken);
+
+  async function report(req: FastifyRequest): Promise<AnalyticsReport> {
+    const q = rangeQuery.safeParse(req.query);
+    if (!q.success) throw new AppError('BAD_REQUEST');
+    const range = rangeOf(q.data, now());
+    const events = await o.events.list(range);
+    const r = buildReport(events, { now: now(), catalog: catalogOf(o.knowledge?.()) });
+    return { ...r, range: { ...range, events: events.length } };
+  }
+
+  app.get('/api/v1/analytics/report', { preHandler: admin }, report);
+  app.get('/api/v1/analytics/unanswered.csv', { preHandler: admin }, async (req, reply) => {
+    const r = await report(req);
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="unanswered-${r.range.from!.slice(0, 10)}.csv"`).send(unansweredCsv(r.unanswered));
+  });
+  app.get('/api/v1/analytics/:part', { preHandler: admin }, async (req) => {
+    const part = PARTS[(req.params as { part: string }).part];
+    if (!part) throw new AppError('NOT_FOUND');
+    return part(await report(req));
+  });
+
+  // The page: `?token=` once sets an HttpOnly cookie and redirects, so the token leaves the address bar.
+  app.get('/agent/analytics', async (req, reply) => {
+    const token = (req.query as { token?: unknown }).token;
+    if (token !== undefined) {
+      if (!sameSecret(token, o.adminToken)) return deny(reply);
+      const secure = req.protocol === 'https' ? '; Secure' : '';
+      return reply.header('set-cookie', `${ADMIN_COOKIE}=${encodeURIComponent(o.adminToken)}; HttpOnly; SameSite=Strict; Path=/${secure}`).redirect('/agent/analytics', 303);
+    }
+    try {
+      await admin(req);
+    } catch {
+      return deny(reply);
+    }
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(analyticsPage.html);
+  });
+  app.get('/agent/analytics/app.css', { preHandler: admin }, async (_req, reply) => reply.type('text/css; charset=utf-8').send(analyticsPage.css));
+  app.get('/agent/analytics/app.js', { preHandler: admin }, async (_req, reply) => reply.type('application/javascript; charset=utf-8').send(await analyticsPage.script()));
+};
+
+function deny(reply: FastifyReply) {
+  return reply.status(401).type('text/html; charset=utf-8').send('<!doctype html><meta charset="utf-8"><title>需要登录</title><p>请使用管理令牌打开此页面：/agent/analytics?token=…</p>');
+}

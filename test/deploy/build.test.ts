@@ -1,0 +1,101 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startServer, type ServerProcess } from '../ops/server-process.js';
+
+// One file, so the two builds into dist/ never run at the same time.
+const run = promisify(execFile);
+
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? filesUnder(join(dir, f)) : [join(dir, f)]));
+}
+
+describe('npm run build && node dist/main.js', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wsa-build-'));
+  let server: ServerProcess | undefined;
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('compiles to dist/ and the compiled server answers /healthz, the demo page and the API without tsx', async () => {
+    await run('npm', ['run', 'build', '--silent'], { timeout: 240_000 });
+    const js = filesUnder('dist').filter((f) => f.endsWith('.js'));
+    expect(js).toContain(join('dist', 'main.js'));
+    for (const f of js) expect(readFileSync(f, 'utf8'), f).not.toMatch(/from ['"]tsx|require\(['"]tsx/);
+
+    server = await startServer({ DATA_DIR: dataDir, KNOWLEDGE_WATCH: 'false' }, ['dist/main.js']);
+    expect(server.proc.spawnargs).not.toContain('tsx');
+    const health = await fetch(`${server.url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    // The demo page and the widget bundle are found from dist/ (paths relative to the module hold).
+    const page = await fetch(`${server.url}/`);
+    expect(page.status).toBe(200);
+    const created = await fetch(`${server.url}/api/v1/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(created.status).toBe(201);
+    const { messages } = (await created.json()) as { messages: Array<{ text: string }> };
+    expect(messages[0]!.text.length).toBeGreaterThan(0);
+  }, 300_000);
+});
+
+
+/** Copies a tree as hard links (cheap: the scratch folder is on the same file system). */
+function linkTree(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const e of readdirSync(from, { withFileTypes: true })) {
+    const a = join(from, e.name);
+    const b = join(to, e.name);
+    if (e.isDirectory()) linkTree(a, b);
+    else if (e.isSymbolicLink()) cpSync(a, b, { verbatimSymlinks: true });
+    else {
+      try {
+        linkSync(a, b);
+      } catch {
+        copyFileSync(a, b); // another file system
+      }
+    }
+  }
+}
+
+describe('the compiled server on production dependencies only (what `npm ci --omit=dev` installs)', () => {
+  // Outside the repository: module resolution walks up the folders, and must not reach the repository's node_modules.
+  const root = mkdtempSync(join(tmpdir(), 'wsa-runtime-'));
+  let server: ServerProcess | undefined;
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('starts from dist/ without tsx, esbuild or any other development package and answers a conversation', async () => {
+    await run('npm', ['run', 'build', '--silent'], { timeout: 120_000 });
+    const { stdout } = await run('npm', ['ls', '--omit=dev', '--all', '--parseable'], { maxBuffer: 16 << 20 });
+    // Top-level package folders of the production closure (nested node_modules come with their parent).
+    const top = new Set(
+      stdout.split('\n').map((p) => relative(process.cwd(), p)).filter((p) => p.startsWith('node_modules/')).map((p) => {
+        const parts = p.split('/');
+        return parts.slice(0, parts[1]!.startsWith('@') ? 3 : 2).join('/');
+      }),
+    );
+    expect(top.has('node_modules/tsx')).toBe(false);
+    for (let d = dirname(root); d !== dirname(d); d = dirname(d)) expect(existsSync(join(d, 'node_modules')), d).toBe(false);
+    for (const p of top) if (existsSync(p) && statSync(p).isDirectory()) linkTree(p, join(root, p));
+    for (const d of ['dist', 'knowledge', 'flows', 'widget/demo', 'widget/dist']) if (existsSync(d)) linkTree(d, join(root, d));
+    cpSync('package.json', join(root, 'package.json'));
+    for (const dev of ['tsx', 'esbuild', 'vitest', 'typescript']) expect(existsSync(join(root, 'node_modules', dev)), dev).toBe(false);
+
+    server = await startServer({ DATA_DIR: join(root, 'data'), KNOWLEDGE_WATCH: 'true', METRICS_PORT: '0' }, ['dist/main.js'], 60_000, root);
+    const health = await fetch(`${server.url}/healthz`);
+    expect(health.status).toBe(200);
+    const created = await fetch(`${server.url}/api/v1/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const { conversationId, token } = (await created.json()) as { conversationId: string; token: string };
+    const sent = await fetch(`${server.url}/api/v1/conversations/${conversationId}/messages`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ text: '水费怎么交' }) });
+    expect(sent.status).toBe(200);
+    expect(((await sent.json()) as { messages: Array<{ text: string }> }).messages.map((m) => m.text).join('')).toContain('水费');
+    expect((await fetch(`${server.metricsUrl}/metrics`)).status).toBe(200);
+  }, 240_000);
+});

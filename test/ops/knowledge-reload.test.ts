@@ -1,0 +1,114 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/core/index.js';
+import { loadKnowledge } from '../../src/knowledge/index.js';
+import { createRedisKnowledgeSync, watchKnowledge, type KnowledgeWatcher, type ReloadOutcome } from '../../src/knowledge/reload.js';
+import { redisSuite } from '../helpers/redis.js';
+import { call, type Outcome } from './http-client.js';
+import { startServer, type ServerProcess } from './server-process.js';
+
+const QUESTION = '水费怎么交';
+const ITEM = 'items/payment-channels.yaml';
+
+/** A temporary copy of knowledge/ and flows/. */
+function copyKnowledge(): { root: string; knowledge: string; flows: string } {
+  const root = mkdtempSync(join(tmpdir(), 'wsa-kb-'));
+  cpSync('knowledge', join(root, 'knowledge'), { recursive: true });
+  cpSync('flows', join(root, 'flows'), { recursive: true });
+  return { root, knowledge: join(root, 'knowledge'), flows: join(root, 'flows') };
+}
+
+/** Replaces text in a file (an author's edit). */
+function edit(file: string, from: string | RegExp, to: string): void {
+  const before = readFileSync(file, 'utf8');
+  const after = before.replace(from, to);
+  expect(after, `edit of ${file}`).not.toBe(before);
+  writeFileSync(file, after);
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('knowledge hot reload', () => {
+  const dirs = copyKnowledge();
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await startServer({ DATA_DIR: join(dirs.root, 'data'), KNOWLEDGE_DIR: dirs.knowledge, FLOWS_DIR: dirs.flows, KNOWLEDGE_WATCH: 'true', KNOWLEDGE_RELOAD_DEBOUNCE_MS: '100', RATE_LIMIT_MAX: '10000' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dirs.root, { recursive: true, force: true });
+  });
+
+  /** The bot's reply text to the question, in a new conversation. */
+  async function answer(): Promise<string> {
+    const api = `${server.url}/api/v1/conversations`;
+    const { body } = (await call(api, 'POST', {})) as Extract<Outcome, { kind: 'ok' }>;
+    const { conversationId, token } = body as { conversationId: string; token: string };
+    const sent = (await call(`${api}/${conversationId}/messages`, 'POST', { text: QUESTION }, { authorization: `Bearer ${token}` })) as Extract<Outcome, { kind: 'ok' }>;
+    return (sent.body as { messages: Array<{ text: string }> }).messages.map((m) => m.text).join('\n');
+  }
+
+  it('serves an edited answer without a restart', async () => {
+    expect(await answer()).toContain('水费可通过微信');
+    expect(await answer()).not.toContain('【已更新】');
+    edit(join(dirs.knowledge, ITEM), 'answer: >-\n  水费可通过', 'answer: >-\n  【已更新】水费可通过');
+    await waitFor('the reload', () => server.logs.some((l) => l.includes('"msg":"knowledge reloaded"')));
+    expect(await answer()).toContain('【已更新】水费可通过微信');
+  });
+
+  it('refuses an invalid edit with the problem logged, and keeps serving the previous version', async () => {
+    const file = join(dirs.knowledge, ITEM);
+    // A second answer change together with a broken field: nothing of this edit may be served.
+    edit(file, '【已更新】', '【第二版】');
+    edit(file, /^category: billing\n/m, 'category: no-such-category\n');
+    await waitFor('the refusal', () => server.logs.some((l) => l.includes('knowledge reload refused')));
+    const line = server.logs.find((l) => l.includes('knowledge reload refused'))!;
+    expect(line).toContain('payment-channels.yaml');
+    expect(line).toContain('category');
+    const text = await answer();
+    expect(text).toContain('【已更新】水费可通过微信');
+    expect(text).not.toContain('【第二版】');
+    // Fixed again: the next valid version goes in.
+    edit(file, 'category: no-such-category\n', 'category: billing\n');
+    await waitFor('the second reload', () => server.logs.filter((l) => l.includes('"msg":"knowledge reloaded"')).length >= 2);
+    expect(await answer()).toContain('【第二版】水费可通过微信');
+  });
+});
+
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `test-kb-${randomBytes(4).toString('hex')}`;
+const redisDescribe = await redisSuite('knowledge sync', url, prefix);
+
+redisDescribe('knowledge hot reload across instances (Redis)', () => {
+  it('an instance that reloads announces the hash on <prefix>:knowledge and the other reloads at once', async () => {
+    const dirs = copyKnowledge();
+    const log = createLogger('silent');
+    const hashes = { a: loadKnowledge(dirs.knowledge, dirs.flows).hash, b: '' };
+    hashes.b = hashes.a;
+    const outcomes: ReloadOutcome[] = [];
+    const watchers: KnowledgeWatcher[] = [];
+    try {
+      watchers.push(await watchKnowledge({ knowledgeDir: dirs.knowledge, flowsDir: dirs.flows, debounceMs: 100, currentHash: () => hashes.a, apply: (kb) => void (hashes.a = kb.hash), log, sync: await createRedisKnowledgeSync(url, prefix, log) }));
+      // B's own watch would wait a minute: only the announcement can make it reload within the test.
+      watchers.push(await watchKnowledge({ knowledgeDir: dirs.knowledge, flowsDir: dirs.flows, debounceMs: 60_000, currentHash: () => hashes.b, apply: (kb) => void (hashes.b = kb.hash), log, sync: await createRedisKnowledgeSync(url, prefix, log), onOutcome: (o) => outcomes.push(o) }));
+      const before = hashes.a;
+      edit(join(dirs.knowledge, ITEM), 'answer: >-\n  水费可通过', 'answer: >-\n  【已更新】水费可通过');
+      await waitFor('instance A', () => hashes.a !== before, 10_000);
+      await waitFor('instance B', () => hashes.b === hashes.a, 10_000);
+      expect(outcomes).toEqual([{ status: 'applied', hash: hashes.a }]);
+    } finally {
+      for (const w of watchers) await w.close();
+      rmSync(dirs.root, { recursive: true, force: true });
+    }
+  });
+});
