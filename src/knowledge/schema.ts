@@ -112,5 +112,13 @@ export const intentsSchema = z.strictObject({
   flowCues: textList(1),
   aspects: z.strictObject(Object.fromEntries(ASPECTS.map((a) => [a, textList(1)])) as Record<Aspect, ReturnType<typeof textList>>),
   stopwords: z.array(text).default([]),
+  /** Complaint and anger cues (`a+b`: both anywhere; `#`: a number): hand off with reason complaint. `strong` ones do so even in a short message. */
+  complaint: z.strictObject({ patterns: z.array(text).default([]), strong: z.array(text).default([]) }).default({ patterns: [], strong: [] }),
+  /** Words that mark the asking part of a long message (请问, 怎么, 谁负责…). */
+  asking: z.array(text).default([]),
+  /** Words that show a message is about water service at all (水, 水表, 户号…), beyond every item's own vocabulary. */
+  domain: z.array(text).default([]),
+  /** English phrases → the Chinese words they mean, and English words that carry no topic. */
+  english: z.strictObject({ lexicon: z.record(z.string(), text).default({}), stopwords: z.array(text).default([]) }).default({ lexicon: {}, stopwords: [] }),
 });
 export type Intents = z.infer<typeof intentsSchema>;
