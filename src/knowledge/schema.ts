@@ -21,12 +21,22 @@ export const materialSchema = z.strictObject({
   note: text.optional(),
 });
 
+/** English name, phrasings and one-paragraph summary of a guide or flow, for residents who write in English. */
+export const englishFields = {
+  titleEn: text,
+  /** What an English-speaking resident might type for this (3–6 phrasings). */
+  aliasesEn: textList(1),
+  /** One paragraph in plain English, true to the Chinese guide; sample figures said "for reference". */
+  summaryEn: text,
+};
+
 export const channelRefSchema = z.strictObject({ channel: z.enum(CHANNEL_IDS), note: text.optional() });
 
 export const itemSchema = z.strictObject({
   id,
   category: z.enum(['connect', 'account', 'relief', 'billing', 'repair', 'channel']),
   title: text,
+  ...englishFields,
   aliases: textList(1),
   /** Domain words users type for this item, beyond title and aliases. */
   keywords: z.array(text).default([]),
@@ -108,7 +118,8 @@ export type Synonyms = z.infer<typeof synonymsSchema>;
 export const intentsSchema = z.strictObject({
   handoff: z.strictObject({ patterns: textList(1), exact: z.array(text).default([]), exclude: z.array(text).default([]) }),
   urgent: z.strictObject({ patterns: textList(1) }),
-  outOfScope: z.array(z.strictObject({ topic: text, words: textList(1), reply: text.optional() })).min(1),
+  /** Other businesses; `evenAboutWater` topics (other cities' utilities) apply even when the message is about water. */
+  outOfScope: z.array(z.strictObject({ topic: text, words: textList(1), reply: text.optional(), evenAboutWater: z.boolean().default(false) })).min(1),
   flowCues: textList(1),
   aspects: z.strictObject(Object.fromEntries(ASPECTS.map((a) => [a, textList(1)])) as Record<Aspect, ReturnType<typeof textList>>),
   stopwords: z.array(text).default([]),
