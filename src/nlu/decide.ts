@@ -1,3 +1,4 @@
+import type { Calibration } from './confidence.js';
 import type { Candidate, TargetKey } from './retriever.js';
 
 /** Thresholds for turning a ranking into a decision; calibrated by `npm run calibrate` on the project's fixtures. */
@@ -12,6 +13,10 @@ export interface Thresholds {
   flowCueRatio: number;
   /** Items within this share of the top count as strong when checking whether a message spans a flow. */
   multiItemRatio: number;
+  /** Overrides the calibration's answer point (confidence at or above which the top is answered). */
+  answerAt?: number;
+  /** Overrides the calibration's clarify point. */
+  clarifyAt?: number;
 }
 
 /** Default thresholds (see README: calibration). */
@@ -63,4 +68,50 @@ export function decideFromRanking(
     return item ? { decision: 'answer', key: item.key } : { decision: 'flow', key: top.key };
   }
   return { decision: 'answer', key: top.key };
+}
+
+/** Least share of the top's fused score for a runner-up to be offered in a clarify. */
+const OPTION_SHARE = 0.35;
+
+/**
+ * Decides from the fused ranking with a calibrated confidence instead of fixed score gates:
+ * confident → answer (or flow); unsure with water words or some confidence → clarify with the top 2–4; else fallback.
+ */
+export function decideCalibrated(
+  ranked: Candidate[],
+  opts: {
+    confidence: number;
+    domain: boolean;
+    flowCue: boolean;
+    multiFlow: string | null;
+    thresholds: Thresholds;
+    calibration: Calibration;
+    flowItems: (id: string) => string[];
+  },
+): RankDecision {
+  const top = ranked[0];
+  if (!top) return { decision: 'fallback' };
+  const answerAt = opts.thresholds.answerAt ?? opts.calibration.answerAt;
+  const clarifyAt = opts.thresholds.clarifyAt ?? opts.calibration.clarifyAt;
+  if (opts.multiFlow && opts.confidence >= clarifyAt) return { decision: 'flow', key: `flow:${opts.multiFlow}` };
+  if (opts.confidence >= answerAt) {
+    const t = { ...opts.thresholds, minScore: -Infinity, minCoverage: -Infinity };
+    return decideFromRanking(ranked, { flowCue: opts.flowCue, thresholds: t, flowItems: opts.flowItems });
+  }
+  if (!opts.domain && opts.confidence < clarifyAt) return { decision: 'fallback' };
+  const options = clarifyOptions(ranked, opts.flowItems);
+  return options.length >= 2 ? { decision: 'clarify', keys: options } : { decision: 'fallback' };
+}
+
+/** The top 2–4 distinct targets: the top, then runners-up with a fair share of its score (always at least one). */
+function clarifyOptions(ranked: Candidate[], flowItems: (id: string) => string[]): TargetKey[] {
+  const top = ranked[0]!;
+  const out: TargetKey[] = [top.key];
+  for (const c of ranked.slice(1)) {
+    if (out.length >= 4) break;
+    if (out.length >= 2 && c.score < top.score * OPTION_SHARE) break;
+    if (out.some((k) => overlaps(k, c.key, flowItems) && k.startsWith('item:') === c.key.startsWith('item:'))) continue;
+    out.push(c.key);
+  }
+  return out;
 }

@@ -94,9 +94,18 @@ export class Retriever {
     return q;
   }
 
-  /** Ranks targets for an analysed message, best first; `core` is the message without its aspect words. */
-  rank(a: Analysis, core: Analysis = a, limit = 8, hits: Map<TargetKey, number> = this.termHits(a)): Candidate[] {
+  /**
+   * Ranks targets for an analysed message, best first; `core` is the message without its aspect words.
+   * `context` (the story around the asking part) adds its features and named terms at a reduced weight.
+   */
+  rank(a: Analysis, core: Analysis = a, limit = 8, hits: Map<TargetKey, number> = this.termHits(a), context?: { a: Analysis; weight: number }): Candidate[] {
     const q = this.query(a, core);
+    if (context) {
+      for (const [f, w] of this.query(context.a, context.a)) if (!q.has(f)) q.set(f, w * context.weight);
+      const extra = this.termHits(context.a);
+      hits = new Map(hits);
+      for (const [key, n] of extra) if (!hits.has(key)) hits.set(key, n * context.weight);
+    }
     const totals = new Map<TargetKey, number>();
     const add = (key: TargetKey, s: number) => totals.set(key, (totals.get(key) ?? 0) + s);
     for (const [doc, s] of this.profile.score(q)) add(this.profileKeys[doc]!, s);

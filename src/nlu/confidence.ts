@@ -1,0 +1,98 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The evidence about a ranking's top candidate that the calibrated confidence reads. */
+export interface Evidence {
+  /** log(1 + top lexical score). */
+  lexTop: number;
+  /** 1 − runner-up / top of the lexical ranking. */
+  lexMargin: number;
+  /** IDF-weighted share of the asking part's words that the top target knows. */
+  coverage: number;
+  /** The linear classifier's probability of the fused top. */
+  linP: number;
+  /** Its probability minus that of the best other target. */
+  linMargin: number;
+  /** 1 when the lexical and the linear rankings agree on the top. */
+  agree: number;
+  /** 1 − runner-up / top of the fused ranking. */
+  fusedMargin: number;
+  /** 1 when the message has water-service words. */
+  domain: number;
+  /** 1 when the message names the top target by alias or keyword. */
+  named: number;
+  /** log(1 + characters). */
+  logLen: number;
+  /** The linear classifier's probability that the message is about something else. */
+  oosP: number;
+}
+
+/** Names of the evidence fields, in model order. */
+export const EVIDENCE = ['lexTop', 'lexMargin', 'coverage', 'linP', 'linMargin', 'agree', 'fusedMargin', 'domain', 'named', 'logLen', 'oosP'] as const;
+
+/** Fitted calibration: logistic weights over the evidence, the fusion weight and the decision points. */
+export interface Calibration {
+  /** Weight of the linear classifier against the lexical ranking in the fusion (0..1). */
+  linearWeight: number;
+  /** Logistic weights: bias first, then one per EVIDENCE field. */
+  weights: number[];
+  /** Confidence at or above which the top is answered. */
+  answerAt: number;
+  /** Confidence at or above which (or with water words) a clarify is offered instead of a fallback. */
+  clarifyAt: number;
+  /** Where the weights came from. */
+  fittedOn?: string;
+}
+
+/** Used until `npm run calibrate` has written src/nlu/calibration.json. */
+export const DEFAULT_CALIBRATION: Calibration = {
+  linearWeight: 0.5,
+  weights: [-3, 0.5, 2, 2, 3, 2, 0.8, 2, 0.5, 0.8, 0, -3],
+  answerAt: 0.5,
+  clarifyAt: 0.15,
+};
+
+const FILE = fileURLToPath(new URL('./calibration.json', import.meta.url));
+
+/** Loads the committed calibration, or the defaults when it is missing or malformed. */
+export function loadCalibration(path = FILE): Calibration {
+  if (!existsSync(path)) return DEFAULT_CALIBRATION;
+  try {
+    const c = JSON.parse(readFileSync(path, 'utf8')) as Calibration;
+    if (c.weights?.length !== EVIDENCE.length + 1 || typeof c.answerAt !== 'number') return DEFAULT_CALIBRATION;
+    return c;
+  } catch {
+    return DEFAULT_CALIBRATION;
+  }
+}
+
+/** The evidence as a vector in model order. */
+export function evidenceVector(e: Evidence): number[] {
+  return EVIDENCE.map((k) => e[k]);
+}
+
+/** Probability that the top candidate is right. */
+export function confidenceOf(e: Evidence, c: Calibration): number {
+  const x = evidenceVector(e);
+  let z = c.weights[0]!;
+  for (let i = 0; i < x.length; i++) z += c.weights[i + 1]! * x[i]!;
+  return 1 / (1 + Math.exp(-z));
+}
+
+/** Fits logistic weights by gradient descent (for scripts/calibrate.ts). */
+export function fitLogistic(rows: { x: number[]; y: number }[], epochs = 3000, lr = 0.1, l2 = 1e-3): number[] {
+  const d = (rows[0]?.x.length ?? 0) + 1;
+  const w = new Array<number>(d).fill(0);
+  for (let e = 0; e < epochs; e++) {
+    const g = new Array<number>(d).fill(0);
+    for (const { x, y } of rows) {
+      let z = w[0]!;
+      for (let i = 0; i < x.length; i++) z += w[i + 1]! * x[i]!;
+      const err = 1 / (1 + Math.exp(-z)) - y;
+      g[0]! += err;
+      for (let i = 0; i < x.length; i++) g[i + 1]! += err * x[i]!;
+    }
+    for (let i = 0; i < d; i++) w[i]! -= lr * (g[i]! / rows.length + (i ? l2 * w[i]! : 0));
+  }
+  return w;
+}
