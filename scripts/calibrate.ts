@@ -31,8 +31,8 @@ function fitFor(linearWeight: number) {
   }
   const weights = fitLogistic(rows);
   let best: { cal: Calibration; acc: number; wrong: number; clarify: number } | null = null;
-  for (const answerAt of [0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95])
-    for (const clarifyAt of [0.05, 0.1, 0.2, 0.3]) {
+  for (const answerAt of [0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95])
+    for (const clarifyAt of [0.05, 0.15]) {
       if (clarifyAt >= answerAt) continue;
       const trial: Calibration = { linearWeight, weights, answerAt, clarifyAt };
       const ct = createClassifierCached(trial);
@@ -56,7 +56,7 @@ function createClassifierCached(cal: Calibration) {
 }
 
 let overall: { cal: Calibration; acc: number; wrong: number; clarify: number } | null = null;
-for (const w of [0.3, 0.45, 0.6, 0.75]) {
+for (const w of [0.3, 0.5]) {
   const { rows, best } = fitFor(w);
   console.log(`linear weight ${w}: ${rows} ranked messages; best ${best ? `accuracy ${(100 * best.acc).toFixed(1)}%, wrong ${(100 * best.wrong).toFixed(1)}%, clarify ${(100 * best.clarify).toFixed(1)}% at answer ${best.cal.answerAt} / clarify ${best.cal.clarifyAt}` : 'none under the wrong limit'}`);
   if (best && (!overall || best.acc > overall.acc || (best.acc === overall.acc && best.wrong < overall.wrong))) overall = best;

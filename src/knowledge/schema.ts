@@ -125,6 +125,8 @@ export const intentsSchema = z.strictObject({
   stopwords: z.array(text).default([]),
   /** Complaint and anger cues (`a+b`: both anywhere; `#`: a number): hand off with reason complaint. `strong` ones do so even in a short message. */
   complaint: z.strictObject({ patterns: z.array(text).default([]), strong: z.array(text).default([]) }).default({ patterns: [], strong: [] }),
+  /** Phrases that look like an aspect but ask something else ("多久清洗一次" is a frequency, "能减多少" a discount): no aspect. */
+  aspectExclude: z.array(text).default([]),
   /** Words that mark the asking part of a long message (请问, 怎么, 谁负责…). */
   asking: z.array(text).default([]),
   /** Words that show a message is about water service at all (水, 水表, 户号…), beyond every item's own vocabulary. */

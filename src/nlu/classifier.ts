@@ -30,6 +30,8 @@ export interface Classifier {
 
 /** Weight of the story around the asking part, against the asking part itself. */
 const CONTEXT_WEIGHT = 0.4;
+/** Bigram overlap (Dice) at which a question is one of a guide's FAQs. */
+const FAQ_MATCH = 0.5;
 /** How many targets of each ranking enter the fusion. */
 const FUSE_DEPTH = 8;
 
@@ -64,7 +66,9 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
   const aspectWords = aspects.flatMap((a) => a.patterns).sort((a, b) => b.length - a.length);
   const withoutAspects = (s: string) => aspectWords.reduce((t, p) => (t.includes(p) ? t.split(p).join(' ') : t), s);
 
+  const aspectExclude = norm(kb.intents.aspectExclude);
   const aspectIn = (s: string): Aspect | null => {
+    if (aspectExclude.some((x) => s.includes(x))) return null;
     let best: { aspect: Aspect; len: number } | null = null;
     for (const { aspect, patterns } of aspects)
       for (const p of patterns) if (s.includes(p) && (!best || p.length > best.len)) best = { aspect, len: p.length };
@@ -127,8 +131,11 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     const second = secondAsk(read, d.decision === 'answer' || d.decision === 'flow' ? d.key : null);
     const extra = second ? { secondAsk: second } : {};
     switch (d.decision) {
-      case 'answer':
-        return { ...out, ...extra, decision: 'answer', itemId: d.key.slice(5) };
+      case 'answer': {
+        const faq = faqOf(d.key.slice(5), r.ask);
+        // A question that is one of the guide's FAQs asks that, not an aspect ("水箱多久清洗一次" is not the repair time limit).
+        return { ...out, ...extra, ...(faq !== null ? { faq, aspect: null } : {}), decision: 'answer', itemId: d.key.slice(5) };
+      }
       case 'flow':
         return { ...out, ...extra, decision: 'flow', flowId: d.key.slice(5) };
       case 'clarify':
@@ -136,6 +143,20 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
       default:
         return { ...out, decision: 'fallback' };
     }
+  };
+
+  // Each item's FAQ questions as bigram sets, for matching a question to one of them.
+  const faqBigrams = new Map([...kb.items.values()].map((i) => [i.id, i.faqs.map((f) => new Set(analyzer.analyze(f.q).bigrams))]));
+  /** The index of the item's FAQ the asking part repeats (bigram Dice ≥ FAQ_MATCH), or null. */
+  const faqOf = (itemId: string, ask: Analysis): number | null => {
+    const mine = new Set(ask.bigrams);
+    let best: { i: number; dice: number } | null = null;
+    (faqBigrams.get(itemId) ?? []).forEach((q, i) => {
+      const shared = [...q].filter((b) => mine.has(b)).length;
+      const dice = (2 * shared) / (q.size + mine.size || 1);
+      if (dice >= FAQ_MATCH && (!best || dice > best.dice)) best = { i, dice };
+    });
+    return best ? (best as { i: number }).i : null;
   };
 
   /** The target of a second question in the message, when it differs from the first one's. */

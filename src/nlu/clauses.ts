@@ -21,7 +21,8 @@ export function splitClauses(raw: string, askingWords: string[]): Clauses {
   const text = raw.trim();
   const pieces = splitKeepingMarks(text).map((p) => p.trim()).filter((p) => /[\p{L}\p{N}]/u.test(p));
   if (!pieces.length) return { asks: text ? [text] : [], context: [], sentences: [] };
-  if ([...text].length <= SHORT || pieces.length === 1) return { asks: [pieces.join('，')], context: [], sentences: pieces };
+  const questions = pieces.filter((p) => QUESTION_MARK.test(p)).length;
+  if (([...text].length <= SHORT && questions < 2) || pieces.length === 1) return { asks: [pieces.join('，')], context: [], sentences: pieces };
   const asking = pieces.filter((p) => QUESTION_MARK.test(p) || askingWords.some((w) => p.includes(w)));
   // Question marks are the surest sign; asking words without one only when nothing has a mark.
   const marked = asking.filter((p) => QUESTION_MARK.test(p));

@@ -79,20 +79,32 @@ export function confidenceOf(e: Evidence, c: Calibration): number {
   return 1 / (1 + Math.exp(-z));
 }
 
-/** Fits logistic weights by gradient descent (for scripts/calibrate.ts). */
-export function fitLogistic(rows: { x: number[]; y: number }[], epochs = 3000, lr = 0.1, l2 = 1e-3): number[] {
-  const d = (rows[0]?.x.length ?? 0) + 1;
-  const w = new Array<number>(d).fill(0);
+/** Fits logistic weights by gradient descent on standardised evidence (for scripts/calibrate.ts); returns raw-scale weights. */
+export function fitLogistic(rows: { x: number[]; y: number }[], epochs = 4000, lr = 0.5, l2 = 1e-3): number[] {
+  const m = rows[0]?.x.length ?? 0;
+  const mean = new Array<number>(m).fill(0);
+  const sd = new Array<number>(m).fill(0);
+  for (const { x } of rows) x.forEach((v, i) => (mean[i]! += v / rows.length));
+  for (const { x } of rows) x.forEach((v, i) => (sd[i]! += (v - mean[i]!) ** 2 / rows.length));
+  for (let i = 0; i < m; i++) sd[i] = Math.sqrt(sd[i]!) || 1;
+  const z = rows.map(({ x, y }) => ({ x: x.map((v, i) => (v - mean[i]!) / sd[i]!), y }));
+  const w = new Array<number>(m + 1).fill(0);
   for (let e = 0; e < epochs; e++) {
-    const g = new Array<number>(d).fill(0);
-    for (const { x, y } of rows) {
-      let z = w[0]!;
-      for (let i = 0; i < x.length; i++) z += w[i + 1]! * x[i]!;
-      const err = 1 / (1 + Math.exp(-z)) - y;
+    const g = new Array<number>(m + 1).fill(0);
+    for (const { x, y } of z) {
+      let s = w[0]!;
+      for (let i = 0; i < m; i++) s += w[i + 1]! * x[i]!;
+      const err = 1 / (1 + Math.exp(-s)) - y;
       g[0]! += err;
-      for (let i = 0; i < x.length; i++) g[i + 1]! += err * x[i]!;
+      for (let i = 0; i < m; i++) g[i + 1]! += err * x[i]!;
     }
-    for (let i = 0; i < d; i++) w[i]! -= lr * (g[i]! / rows.length + (i ? l2 * w[i]! : 0));
+    for (let i = 0; i <= m; i++) w[i]! -= lr * (g[i]! / z.length + (i ? l2 * w[i]! : 0));
   }
-  return w;
+  // Back to the raw scale: w·(x − mean)/sd = Σ (w/sd)·x − Σ w·mean/sd.
+  const raw = [w[0]!];
+  for (let i = 0; i < m; i++) {
+    raw.push(w[i + 1]! / sd[i]!);
+    raw[0]! -= (w[i + 1]! * mean[i]!) / sd[i]!;
+  }
+  return raw;
 }

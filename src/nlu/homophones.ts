@@ -38,7 +38,8 @@ export class HomophoneFixer {
         if (!HAN.test(window[0]!)) continue;
         // The pinyin lookup is cheap and rarely hits, so it goes before the scans of known and real words.
         const word = this.byPinyin.get(py.slice(i, i + len).join(' '));
-        if (!word || word === window || this.isKnown(window, out) || real.some((w) => w.includes(window))) continue;
+        // A window that holds a real word of its own ("居民家" ⊃ 居民) was typed on purpose, not misheard.
+        if (!word || word === window || this.isKnown(window, out) || real.some((w) => w.includes(window) || (w.length < window.length && window.includes(w)))) continue;
         out = out.replace(window, word);
       }
     }

@@ -51,6 +51,8 @@ export class MessageReader {
   /** The message's language: English when its latin words are mostly English and it has next to no Chinese. */
   langOf(raw: string): 'zh' | 'en' {
     const han = raw.match(HAN)?.length ?? 0;
+    // Tone marks (ǎ, í…) are pinyin, never English.
+    if (/[\u0101\u00e1\u01ce\u00e0\u0113\u00e9\u011b\u00e8\u012b\u00ed\u01d0\u00ec\u014d\u00f3\u01d2\u00f2\u016b\u00fa\u01d4\u00f9\u01d6\u01d8\u01da\u01dc]/i.test(raw)) return 'zh';
     const words = englishWords(raw.normalize('NFKC'));
     if (!words.length || han >= 3) return 'zh';
     const known = words.filter((w) => this.english.isWord(w)).length;

@@ -42,6 +42,7 @@ export class Signals {
   private readonly smalltalk: { id: string; patterns: string[] }[];
   private readonly stop: Set<string>;
   private readonly itemTerms: Map<string, string[]>;
+  private readonly flowTerms: Map<string, string[]>;
 
   constructor(private readonly kb: KnowledgeBase, private readonly analyzer: Analyzer) {
     const norm = (list: string[]) => list.map((p) => normalize(p)).filter(Boolean);
@@ -58,6 +59,7 @@ export class Signals {
     this.scope = i.outOfScope.map((s) => ({ topic: s.topic, words: norm(s.words), evenAboutWater: s.evenAboutWater }));
     this.smalltalk = kb.smalltalk.intents.map((s) => ({ id: s.id, patterns: norm(s.patterns).sort((a, b) => b.length - a.length) }));
     this.stop = new Set(norm(i.stopwords));
+    this.flowTerms = new Map([...kb.flows.values()].map((f) => [f.id, f.keywords.map((t) => analyzer.analyze(t).text).filter((t) => t.length >= 2)]));
     this.itemTerms = new Map(
       [...kb.items.values()].map((it) => [it.id, [...new Set([...it.aliases, ...it.keywords].map((t) => analyzer.analyze(t).text).filter((t) => t.length >= 2))]]),
     );
@@ -97,7 +99,9 @@ export class Signals {
     const scoreOf = (id: string) => ranked.find((c) => c.key === `flow:${id}`)?.score ?? 0;
     let best: { id: string; n: number; score: number } | null = null;
     for (const flow of this.kb.flows.values()) {
-      const n = flow.items.filter((id) => (this.itemTerms.get(id) ?? []).some((t) => folded.includes(t))).length;
+      // An item named only by a word that names the situation itself ("装修") does not count towards the flow.
+      const situation = this.flowTerms.get(flow.id) ?? [];
+      const n = flow.items.filter((id) => (this.itemTerms.get(id) ?? []).some((t) => folded.includes(t) && !situation.some((w) => t.includes(w) || w.includes(t)))).length;
       const score = scoreOf(flow.id);
       if (n >= 2 && score > 0 && (!best || n > best.n || (n === best.n && score > best.score))) best = { id: flow.id, n, score };
     }

@@ -42,6 +42,8 @@ export interface Understanding {
   secondAsk?: TargetKey;
   /** Calibrated probability (0..1) that the top candidate is what the user means. */
   confidence?: number;
+  /** For answer: the index of the item's FAQ the question repeats; answer that FAQ (the aspect is then null). */
+  faq?: number;
   /** The message was typed in Hanyu pinyin (wholly or in part) and read as Chinese. */
   pinyin?: boolean;
 }
