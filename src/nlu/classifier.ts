@@ -39,6 +39,8 @@ const FUSE_DEPTH = 8;
 interface Ranked {
   read: ReadMessage;
   ask: Analysis;
+  /** The asking part is nothing but aspect words. */
+  coreEmpty: boolean;
   lexical: Candidate[];
   linear: { label: string; p: number }[];
   fused: Candidate[];
@@ -91,7 +93,8 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     const hits = ctx ? retriever.termHits(analyzer.analyze(read.whole)) : askHits;
     const domain = hits.size > 0 || signals.isDomain(read.whole);
     const fused = fuse(lexical, linearRanked, calibration.linearWeight);
-    return { read, ask, lexical, linear: linearRanked, fused, hits, domain, evidence: evidenceOf(lexical, linearRanked, fused, hits, domain, read) };
+    const coreEmpty = !ctx && retriever.termHits(core).size === 0 && !signals.isDomain(core.text);
+    return { read, ask, coreEmpty, lexical, linear: linearRanked, fused, hits, domain, evidence: evidenceOf(lexical, linearRanked, fused, hits, domain, read) };
   };
 
   const classify = (text: string, t: Thresholds = thresholds, dense?: ScoredKey[]): Understanding => {
@@ -106,7 +109,8 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     if (!reason && sig.scopeTopic) return { ...base, decision: 'fallback', scopeTopic: sig.scopeTopic };
     const r = rankRead(read, dense);
     const candidates = r.fused.slice(0, 5).map((c) => c.key);
-    const named = [...r.hits.keys()];
+    // A question that is only aspect words ("网上能办吗") names no service, so the dialogue can read it as a follow-up.
+    const named = r.coreEmpty ? [] : [...r.hits.keys()];
     // A message of one or two distinct characters ("水水水…") says too little to answer, however well it matches.
     const distinct = new Set(read.whole.replace(/\s/g, '')).size;
     const confidence = r.evidence ? Math.min(confidenceOf(r.evidence, calibration), distinct <= 2 ? calibration.clarifyAt : 1) : 0;

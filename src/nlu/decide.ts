@@ -94,6 +94,9 @@ export function decideCalibrated(
   const answerAt = opts.thresholds.answerAt ?? opts.calibration.answerAt;
   const clarifyAt = opts.thresholds.clarifyAt ?? opts.calibration.clarifyAt;
   if (opts.multiFlow && opts.confidence >= clarifyAt) return { decision: 'flow', key: `flow:${opts.multiFlow}` };
+  // "拆迁销户一件事怎么办理": asked as a whole, a flow in the top two wins over its own items.
+  const cued = opts.flowCue ? ranked.slice(0, 2).find((c) => c.key.startsWith('flow:')) : undefined;
+  if (cued && opts.confidence >= clarifyAt && ranked.slice(0, 2).every((c) => c === cued || overlaps(cued.key, c.key, opts.flowItems))) return { decision: 'flow', key: cued.key };
   if (opts.confidence >= answerAt) {
     const t = { ...opts.thresholds, minScore: -Infinity, minCoverage: -Infinity };
     return decideFromRanking(ranked, { flowCue: opts.flowCue, thresholds: t, flowItems: opts.flowItems });
