@@ -103,8 +103,13 @@ export function understood(ctx: DialogueContext, s: DialogueState, u: Understand
   if (u.decision !== 'fallback') s.fallbacks = 0;
   if (isFollowUp(s, u)) return answerItem(ctx, s, s.itemId!, u.aspect);
   switch (u.decision) {
-    case 'handoff':
-      return handoff(ctx, s, 'user-request');
+    case 'handoff': {
+      const r = handoff(ctx, s, u.handoffReason === 'urgent' ? 'urgent' : 'user-request', u.handoffReason ? `优先级：${u.priority} ${u.handoffReason}` : undefined);
+      // The resident still gets the relevant guide's short answer while waiting for a person.
+      const also = u.alsoItem ? ctx.kb.items.get(u.alsoItem) : undefined;
+      if (also) r.replies.push({ text: also.answer });
+      return r;
+    }
     case 'smalltalk':
       return done(s, smalltalkReply(ctx, u.smalltalk));
     case 'answer': {

@@ -136,8 +136,9 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     const extra = second ? { secondAsk: second } : {};
     switch (d.decision) {
       case 'answer': {
-        const faq = faqOf(d.key.slice(5), r.ask);
-        // A question that is one of the guide's FAQs asks that, not an aspect ("水箱多久清洗一次" is not the repair time limit).
+        const faq = r.coreEmpty ? null : faqOf(d.key.slice(5), r.ask);
+        // A question that is one of the guide's FAQs asks that, not an aspect ("水箱多久清洗一次" is not the repair time limit);
+        // one of nothing but aspect words ("网上能办吗") stays an aspect, so it can follow up on the current guide.
         return { ...out, ...extra, ...(faq !== null ? { faq, aspect: null } : {}), decision: 'answer', itemId: d.key.slice(5) };
       }
       case 'flow':
