@@ -1,6 +1,6 @@
 import { ASPECTS, type Aspect, type KnowledgeBase } from '../knowledge/index.js';
 import { Analyzer, type Analysis } from './analyzer.js';
-import { confidenceOf, loadCalibration, type Calibration, type Evidence } from './confidence.js';
+import { confidenceOf, loadCalibration, supported, UNSUPPORTED, type Calibration, type Evidence } from './confidence.js';
 import { CueSet } from './cues.js';
 import { decideCalibrated, DEFAULT_THRESHOLDS, type Thresholds } from './decide.js';
 import { fuseDense } from './dense.js';
@@ -32,6 +32,10 @@ export interface Classifier {
 const CONTEXT_WEIGHT = 0.4;
 /** Bigram overlap (Dice) at which a question is one of a guide's FAQs. */
 const FAQ_MATCH = 0.5;
+/** Least share of a channel's score for a service named beside it to be what is asked. */
+const SERVICE_SHARE = 0.5;
+/** Least share of a flow's score for an item of its own, named in the message, to rank above it. */
+const OWN_ITEM_SHARE = 0.8;
 /** How many targets of each ranking enter the fusion. */
 const FUSE_DEPTH = 8;
 
@@ -58,7 +62,7 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     ...[...kb.flows.values()].flatMap((f) => f.keywords),
   ];
   const analyzer = new Analyzer(kb.synonyms, kb.intents.stopwords, domainWords);
-  const homophones = new HomophoneFixer(domainWords.map((w) => normalize(w)));
+  const homophones = new HomophoneFixer(domainWords.map((w) => normalize(w)), new Set(kb.intents.stopwords.filter((w) => [...w].length === 1)));
   const retriever = new Retriever(kb, analyzer);
   const signals = new Signals(kb, analyzer);
   const reader = new MessageReader(kb, analyzer, homophones, vocabulary(kb, analyzer));
@@ -77,9 +81,29 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     return best?.aspect ?? null;
   };
 
+  const channelItems = new Set([...kb.items.values()].filter((i) => i.category === 'channel').map((i) => `item:${i.id}`));
+  /** "去营业厅办过户，要带什么": a channel named beside a service is where to do it; that service's aspect is what is asked. */
+  const serviceFirst = (fused: Candidate[], hits: Map<TargetKey, number>, aspect: Aspect | null): Candidate[] => {
+    const top = fused[0];
+    if (!top || !aspect || !channelItems.has(top.key)) return fused;
+    const service = fused.slice(1, 3).find((c) => !channelItems.has(c.key) && hits.has(c.key) && c.score >= top.score * SERVICE_SHARE);
+    return service ? swapTop(fused, service) : fused;
+  };
+
+  /** "装修完了怎么恢复用水": a flow ranks above an item of its own that the message names only when asked for as a whole. */
+  const itemBeforeFlow = (fused: Candidate[], hits: Map<TargetKey, number>, cue: boolean): Candidate[] => {
+    const top = fused[0];
+    if (!top || cue || !top.key.startsWith('flow:')) return fused;
+    const own = retriever.flowItems(top.key.slice(5));
+    const item = fused.find((c) => c.key.startsWith('item:') && own.includes(c.key.slice(5)) && hits.has(c.key) && c.score >= top.score * OWN_ITEM_SHARE);
+    return item ? swapTop(fused, item) : fused;
+  };
+
   /** Ranks a read message: lexical (asking part, story as context) and linear, fused. */
   const rankRead = (read: ReadMessage, dense?: ScoredKey[]): Ranked => {
-    const askText = signals.withoutSmalltalk(primaryAsk(read, analyzer)) || read.whole;
+    let askText = signals.withoutSmalltalk(primaryAsk(read, analyzer)) || read.whole;
+    // An ask with nothing of ours in it ("这是什么情况，找谁来看看？") leaves the story to say what it is about.
+    if (read.context && !signals.isDomain(askText) && retriever.termHits(analyzer.analyze(askText)).size === 0) askText = read.whole;
     const ask = analyzer.analyze(askText);
     const core = analyzer.analyze(withoutAspects(askText));
     const ctx = read.context && read.context !== askText ? analyzer.analyze(read.context) : null;
@@ -92,7 +116,11 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     const linearRanked = feats.size ? linear.predict(feats) : [];
     const hits = ctx ? retriever.termHits(analyzer.analyze(read.whole)) : askHits;
     const domain = hits.size > 0 || signals.isDomain(read.whole);
-    const fused = fuse(lexical, linearRanked, calibration.linearWeight);
+    const fused = itemBeforeFlow(
+      serviceFirst(fuse(lexical, linearRanked, calibration.linearWeight), hits, aspectIn(read.asks[0] ?? read.whole) ?? aspectIn(read.whole)),
+      hits,
+      signals.flowCue(read.whole),
+    );
     const coreEmpty = !ctx && retriever.termHits(core).size === 0 && !signals.isDomain(core.text);
     return { read, ask, coreEmpty, lexical, linear: linearRanked, fused, hits, domain, evidence: evidenceOf(lexical, linearRanked, fused, hits, domain, read) };
   };
@@ -111,9 +139,10 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     const candidates = r.fused.slice(0, 5).map((c) => c.key);
     // A question that is only aspect words ("网上能办吗") names no service, so the dialogue can read it as a follow-up.
     const named = r.coreEmpty ? [] : [...r.hits.keys()];
-    // A message of one or two distinct characters ("水水水…") says too little to answer, however well it matches.
-    const distinct = new Set(read.whole.replace(/\s/g, '')).size;
-    const confidence = r.evidence ? Math.min(confidenceOf(r.evidence, calibration), distinct <= 2 ? calibration.clarifyAt : 1) : 0;
+    // A message of one or two distinct characters ("水水水…") says too little to answer, however well it matches,
+    // unless it is a service's own name ("报停").
+    const terse = new Set(read.whole.replace(/\s/g, '')).size <= 2 && !r.hits.has(r.fused[0]?.key ?? 'item:');
+    const confidence = r.evidence ? Math.min(confidenceOf(r.evidence, calibration), terse ? calibration.clarifyAt : 1, supported(r.evidence) ? 1 : UNSUPPORTED) : 0;
     const out = { ...base, candidates, ranking: r.fused, named, confidence, ...(read.pinyin ? { pinyin: true } : {}) };
     if (reason) {
       const also = r.fused.find((c) => c.key.startsWith('item:') && c.coverage > 0);
@@ -217,6 +246,12 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
 function primaryAsk(read: ReadMessage, analyzer: Analyzer): string {
   for (const a of read.asks) if (analyzer.analyze(a).words.length >= 2) return a;
   return read.whole;
+}
+
+/** The ranking with `c` and the top swapped (scores stay in place, so the order stays sorted). */
+function swapTop(fused: Candidate[], c: Candidate): Candidate[] {
+  const top = fused[0]!;
+  return [{ ...c, score: top.score }, ...fused.slice(1).map((x) => (x === c ? { ...top, score: c.score } : x))];
 }
 
 /** Fuses the lexical and the linear rankings: each normalised by its top, mixed by `w` (the linear share). */

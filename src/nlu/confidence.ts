@@ -40,6 +40,8 @@ export interface Calibration {
   answerAt: number;
   /** Confidence at or above which (or with water words) a clarify is offered instead of a fallback. */
   clarifyAt: number;
+  /** Above the clarify point, the top is also answered when its margin over every rival that is another service is at least this. */
+  marginAt?: number;
   /** Where the weights came from. */
   fittedOn?: string;
 }
@@ -69,6 +71,19 @@ export function loadCalibration(path = FILE): Calibration {
 /** The evidence as a vector in model order. */
 export function evidenceVector(e: Evidence): number[] {
   return EVIDENCE.map((k) => e[k]);
+}
+
+/** Highest confidence of a top that nothing but a weak lexical match supports: enough to offer, never to answer. */
+export const UNSUPPORTED = 0.3;
+/** Least linear-classifier probability that counts as support for the top on its own. */
+const LINEAR_SUPPORT = 0.1;
+
+/**
+ * Whether anything besides a weak lexical match points at the top: the message names it, both rankers agree,
+ * or the trained model gives it a fair probability. Without support ("过几天吧") the top is never answered outright.
+ */
+export function supported(e: Evidence): boolean {
+  return e.named > 0 || e.agree > 0 || e.linP >= LINEAR_SUPPORT;
 }
 
 /** Probability that the top candidate is right. */

@@ -17,6 +17,8 @@ export interface Thresholds {
   answerAt?: number;
   /** Overrides the calibration's clarify point. */
   clarifyAt?: number;
+  /** Overrides the calibration's margin point. */
+  marginAt?: number;
 }
 
 /** Default thresholds (see README: calibration). */
@@ -97,13 +99,23 @@ export function decideCalibrated(
   // "拆迁销户一件事怎么办理": asked as a whole, a flow in the top two wins over its own items.
   const cued = opts.flowCue ? ranked.slice(0, 2).find((c) => c.key.startsWith('flow:')) : undefined;
   if (cued && opts.confidence >= clarifyAt && ranked.slice(0, 2).every((c) => c === cued || overlaps(cued.key, c.key, opts.flowItems))) return { decision: 'flow', key: cued.key };
-  if (opts.confidence >= answerAt) {
+  const marginAt = opts.thresholds.marginAt ?? opts.calibration.marginAt ?? Infinity;
+  // Confident, or clearly ahead of every rival that is another service: answer. Clarify only between close rivals.
+  if (opts.confidence >= answerAt || (opts.confidence > clarifyAt && rivalMargin(ranked, opts.flowItems) >= marginAt)) {
     const t = { ...opts.thresholds, minScore: -Infinity, minCoverage: -Infinity };
     return decideFromRanking(ranked, { flowCue: opts.flowCue, thresholds: t, flowItems: opts.flowItems });
   }
   if (!opts.domain && opts.confidence < clarifyAt) return { decision: 'fallback' };
   const options = clarifyOptions(ranked, opts.flowItems);
   return options.length >= 2 ? { decision: 'clarify', keys: options } : { decision: 'fallback' };
+}
+
+/** 1 − the best rival's share of the top's fused score, counting only rivals that are another service (not the top's flow or items). */
+export function rivalMargin(ranked: Candidate[], flowItems: (id: string) => string[]): number {
+  const top = ranked[0];
+  if (!top || top.score <= 0) return 0;
+  const rival = ranked.slice(1).find((c) => !overlaps(top.key, c.key, flowItems));
+  return rival ? 1 - rival.score / top.score : 1;
 }
 
 /** The top 2–4 distinct targets: the top, then runners-up with a fair share of its score (always at least one). */

@@ -11,4 +11,4 @@ export { PinyinReader, syllables, stripTones, pinyinOf } from './pinyin-input.js
 export { EnglishReader } from './english.js';
 export { SoftmaxClassifier } from './linear.js';
 export { CueSet } from './cues.js';
-export { loadCalibration, confidenceOf, evidenceVector, fitLogistic, EVIDENCE, DEFAULT_CALIBRATION, type Calibration, type Evidence } from './confidence.js';
+export { loadCalibration, confidenceOf, supported, UNSUPPORTED, evidenceVector, fitLogistic, EVIDENCE, DEFAULT_CALIBRATION, type Calibration, type Evidence } from './confidence.js';

@@ -74,7 +74,9 @@ export class Signals {
     const urgent = !!this.urgent.find(s);
     const asked = this.isHandoff(s);
     const st = urgent || complaint || asked ? null : this.smalltalkOf(read);
-    return { urgent, complaint, asked, smalltalk: st, scopeTopic: st ? null : this.scopeTopic(s) };
+    // In a story, another business or city mentioned in passing ("我在深圳工作", "净水器也不敢用了") is not what is asked.
+    const scopeText = read.context ? read.asks.join(' ') : s;
+    return { urgent, complaint, asked, smalltalk: st, scopeTopic: st ? null : this.scopeTopic(scopeText, s) };
   }
 
   /** Whether the text has water-service words (the intents' domain list). */
@@ -132,16 +134,19 @@ export class Signals {
     const left = this.analyzer.analyze(rest).words.filter((w) => !this.stop.has(w));
     if (left.length === 0) return found;
     // "不用了，拜拜", "行吧，没别的事了": a closing with nothing of ours left and no question.
-    if (CLOSING.includes(found) && !QUESTION.test(s) && !this.isDomain(rest) && !this.namesItem(rest)) return found;
+    // A question word inside the closing itself ("知道怎么弄了") asks nothing.
+    if (CLOSING.includes(found) && !QUESTION.test(rest) && !this.isDomain(rest) && !this.namesItem(rest)) return found;
     // Thanks and praise that ask nothing are a thank-you, however much they tell about the repair.
     const gratitude = this.smalltalk.find((i) => GRATITUDE.includes(i.id) && i.patterns.some((p) => p.length > 1 && s.includes(p)));
     return gratitude && !QUESTION.test(s) && !QUESTION.test(read.asks.join(' ')) ? gratitude.id : null;
   }
 
-  private scopeTopic(s: string): string | null {
+  /** Another business's topic asked about in `s`; `whole` (the message around it) tells whether it is about water. */
+  private scopeTopic(s: string, whole = s): string | null {
     // "水电费" is about electricity as much as water: the scope reply names both hotlines.
-    const waterless = s.replace(/水电(费|气)?/g, '电费');
-    const water = waterless.includes('水');
+    const dry = (t: string) => t.replace(/水电(费|气)?/g, '电费');
+    const waterless = dry(s);
+    const water = dry(whole).includes('水');
     // Other cities' utilities, and words that name another business's water ("热水器", "桶装水"), win even over 水.
     return this.scope.find((t) => t.words.some((w) => waterless.includes(w) && (!water || t.evenAboutWater || w.includes('水'))))?.topic ?? null;
   }
