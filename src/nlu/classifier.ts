@@ -2,6 +2,7 @@ import { ASPECTS, type Aspect, type KnowledgeBase } from '../knowledge/index.js'
 import { Analyzer, type Analysis } from './analyzer.js';
 import { confidenceOf, loadCalibration, supported, UNSUPPORTED, type Calibration, type Evidence } from './confidence.js';
 import { CueSet } from './cues.js';
+import { dictionaryFor } from './dictionary.js';
 import { decideCalibrated, DEFAULT_THRESHOLDS, type Thresholds } from './decide.js';
 import { fuseDense } from './dense.js';
 import type { ScoredKey } from './embeddings.js';
@@ -61,7 +62,7 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     ...[...kb.items.values()].flatMap((i) => [...i.aliases, ...i.keywords]),
     ...[...kb.flows.values()].flatMap((f) => f.keywords),
   ];
-  const analyzer = new Analyzer(kb.synonyms, kb.intents.stopwords, domainWords);
+  const analyzer = new Analyzer(kb.synonyms, kb.intents.stopwords, domainWords, dictionaryFor(kb));
   const homophones = new HomophoneFixer(domainWords.map((w) => normalize(w)), new Set(kb.intents.stopwords.filter((w) => [...w].length === 1)));
   const retriever = new Retriever(kb, analyzer);
   const signals = new Signals(kb, analyzer);
