@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
-import { parse } from 'yaml';
+import { parseYaml } from './yaml.js';
 import type { z } from 'zod';
 import { flowSchema, type Flow } from './flow-schema.js';
 import {
@@ -80,14 +80,14 @@ function readYaml(r: Reader, path: string): unknown {
  */
 function parseCached(raw: string): unknown {
   const dir = process.env.NLU_CACHE_DIR ?? join(tmpdir(), 'wsa-nlu-cache');
-  if (dir === 'off') return parse(raw);
+  if (dir === 'off') return parseYaml(raw);
   const file = join(dir, `yaml-${createHash('sha256').update(raw).digest('hex').slice(0, 24)}.json`);
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     // not cached yet
   }
-  const data: unknown = parse(raw);
+  const data: unknown = parseYaml(raw);
   try {
     mkdirSync(dir, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;

@@ -6,7 +6,9 @@ import { dictionaryFor } from './dictionary.js';
 import { decideCalibrated, DEFAULT_THRESHOLDS, type Thresholds } from './decide.js';
 import { fuseDense } from './dense.js';
 import type { ScoredKey } from './embeddings.js';
-import { HomophoneFixer } from './homophones.js';
+import { cachedJson } from './disk-cache.js';
+import { homophoneKey, HomophoneFixer } from './homophones.js';
+import { pinyinOf } from './pinyin-input.js';
 import type { SoftmaxClassifier } from './linear.js';
 import { normalize } from './normalize.js';
 import { MessageReader, type ReadMessage } from './reader.js';
@@ -29,6 +31,8 @@ export interface Classifier {
   evidence(text: string): { evidence: Evidence; top: TargetKey | null } | null;
 }
 
+/** Bump when the vocabulary or the pinyin keys change: cached start-up tables of older versions are ignored. */
+const START_VERSION = 's1';
 /** Weight of the story around the asking part, against the asking part itself. */
 const CONTEXT_WEIGHT = 0.4;
 /** Bigram overlap (Dice) at which a question is one of a guide's FAQs. */
@@ -63,10 +67,21 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     ...[...kb.flows.values()].flatMap((f) => f.keywords),
   ];
   const analyzer = new Analyzer(kb.synonyms, kb.intents.stopwords, domainWords, dictionaryFor(kb));
-  const homophones = new HomophoneFixer(domainWords.map((w) => normalize(w)), new Set(kb.intents.stopwords.filter((w) => [...w].length === 1)));
+  const fixerWords = domainWords.map((w) => normalize(w));
+  // The vocabulary and the pinyin of its words and of the domain words are most of a start: cached by knowledge hash.
+  const start = cachedJson(`start-${START_VERSION}`, kb.hash, () => {
+    const vocab = vocabulary(kb, analyzer);
+    return {
+      vocab: [...vocab],
+      reader: Object.fromEntries([...vocab.keys()].map((w) => [w, pinyinOf(w).join(' ')])),
+      fixer: Object.fromEntries([...new Set(fixerWords)].map((w) => [w, homophoneKey(w)])),
+    };
+  });
+  const keyIn = (table: Record<string, string>, compute: (w: string) => string) => (w: string) => table[w] ?? compute(w);
+  const homophones = new HomophoneFixer(fixerWords, new Set(kb.intents.stopwords.filter((w) => [...w].length === 1)), keyIn(start.fixer, homophoneKey));
   const retriever = new Retriever(kb, analyzer);
   const signals = new Signals(kb, analyzer);
-  const reader = new MessageReader(kb, analyzer, homophones, vocabulary(kb, analyzer));
+  const reader = new MessageReader(kb, analyzer, homophones, new Map(start.vocab), keyIn(start.reader, (w) => pinyinOf(w).join(' ')));
   const linear: SoftmaxClassifier = linearFor(kb, analyzer, CueSet.strip);
   const norm = (list: string[]) => list.map((p) => normalize(p)).filter(Boolean);
   const aspects = ASPECTS.map((a) => ({ aspect: a, patterns: norm(kb.intents.aspects[a]) }));

@@ -2,6 +2,11 @@ import { pinyin } from 'pinyin-pro';
 
 const HAN = /\p{Script=Han}/u;
 
+/** The toneless pinyin key a homophone is looked up by: "过户" → "guo hu". */
+export function homophoneKey(w: string): string {
+  return pinyin(w, { toneType: 'none', type: 'array' }).join(' ');
+}
+
 /**
  * Fixes homophone typos ("过护" → "过户") by matching the pinyin of windows of the text
  * against domain words; windows that are already part of a known word are left alone.
@@ -11,12 +16,13 @@ export class HomophoneFixer {
   private readonly known: string[];
 
   /** `functionChars`: one-character function words ("好", "的"); a window is never fixed by changing one of them ("水好浑" is not 税号). */
-  constructor(domainWords: Iterable<string>, private readonly functionChars: ReadonlySet<string> = new Set()) {
+  /** `keyOf`: a word's toneless pinyin key (default homophoneKey; a cached table at start-up). */
+  constructor(domainWords: Iterable<string>, private readonly functionChars: ReadonlySet<string> = new Set(), keyOf: (w: string) => string = homophoneKey) {
     const words = [...new Set(domainWords)].filter((w) => w.length >= 2 && w.length <= 4 && [...w].every((c) => HAN.test(c)));
     this.known = words;
     const clash = new Set<string>();
     for (const w of words) {
-      const key = pinyin(w, { toneType: 'none', type: 'array' }).join(' ');
+      const key = keyOf(w);
       const prev = this.byPinyin.get(key);
       if (prev && prev !== w) clash.add(key);
       this.byPinyin.set(key, w);

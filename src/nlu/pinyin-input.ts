@@ -50,10 +50,10 @@ export class PinyinReader {
   private maxLen = 1;
 
   /** Indexes words (with how often the knowledge base uses them). */
-  constructor(words: Map<string, number>) {
+  constructor(words: Map<string, number>, keyOf: (w: string) => string = (w) => pinyinOf(w).join(' ')) {
     for (const [word, n] of words) {
       if (![...word].every((c) => HAN.test(c)) || word.length > 8) continue;
-      const key = pinyinOf(word).join(' ');
+      const key = keyOf(word);
       const prev = this.byKey.get(key);
       if (!prev || n > prev.n || (n === prev.n && word.length > prev.word.length)) this.byKey.set(key, { word, n });
       this.maxLen = Math.max(this.maxLen, word.length);

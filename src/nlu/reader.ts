@@ -32,13 +32,14 @@ export class MessageReader {
   private readonly pinyin: PinyinReader;
   private readonly asking: string[];
 
-  constructor(kb: KnowledgeBase, private readonly analyzer: Analyzer, private readonly homophones: HomophoneFixer, words: Map<string, number>) {
+  /** `pinyinKey`: a word's pinyin key for the pinyin reader (a cached table at start-up). */
+  constructor(kb: KnowledgeBase, private readonly analyzer: Analyzer, private readonly homophones: HomophoneFixer, words: Map<string, number>, pinyinKey?: (w: string) => string) {
     const enFields = [...kb.items.values(), ...kb.flows.values()].flatMap((x) => {
       const e = x as { titleEn?: string; aliasesEn?: string[] };
       return [e.titleEn ?? '', ...(e.aliasesEn ?? [])];
     });
     this.english = new EnglishReader(kb.intents.english.lexicon, kb.intents.english.stopwords, enFields);
-    this.pinyin = new PinyinReader(words);
+    this.pinyin = new PinyinReader(words, pinyinKey);
     this.asking = kb.intents.asking;
   }
 
