@@ -248,6 +248,12 @@ describe('decision safeguards', () => {
     expect(c.classify('上海的自来水怎么报停？').scopeTopic).toBeDefined();
   });
 
+  it('dialect words read through the typo table: 几多钱 asks the fee, 常年没人住 is a suspension', () => {
+    const fee = c.classify('过户要几多钱');
+    expect([fee.itemId, fee.aspect]).toEqual(['transfer-ownership', 'fees']);
+    expect(c.classify('房子常年没人住，水费咋整').candidates[0]).toBe('item:suspend-resume');
+  });
+
   it('an ask with nothing of ours in it is ranked on the whole story', () => {
     const u = c.classify('早上接水洗菜，发现自来水发黄还有一股铁锈味，烧开了也一样，家里老人孩子都不敢喝。请问这是怎么回事，该找谁？');
     expect(u.candidates[0]).toBe('item:water-quality');
@@ -258,7 +264,7 @@ describe('fixture bars per split', () => {
   const fixtures = readFixtures();
   it.each([
     ['calib', 0.96, 0.015],
-    ['frozen', 0.92, 0.03],
+    ['frozen', 0.92, 0.025],
   ] as const)('%s split: accuracy ≥ %s, confidently wrong ≤ %s', (split, acc, wrong) => {
     const rows = fixtures.filter((f) => f.split === split).map((f) => ({ expect: f.expect, u: c.classify(f.text) }));
     expect(rows.length).toBeGreaterThan(100);
