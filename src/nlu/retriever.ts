@@ -149,14 +149,15 @@ export class Retriever {
     // Words the knowledge base never uses weigh like an average word, not like the rarest one.
     const weight = (w: string) => (this.profile.has(w) ? this.profile.idf(w) : this.profile.meanIdf());
     const idfSum = content.reduce((s, w) => s + weight(w), 0);
+    // Coverage only for the candidates kept (it does not change the order).
     return [...totals.entries()]
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, limit)
       .map(([key, score]) => {
         const vocab = this.vocab.get(key)!;
         const hit = content.filter((w) => vocab.has(w)).reduce((s, w) => s + weight(w), 0);
         return { key, score, coverage: idfSum ? hit / idfSum : 0 };
-      })
-      .sort((x, y) => y.score - x.score)
-      .slice(0, limit);
+      });
   }
 
   /** How many of each target's aliases and keywords the analysed text names (targets naming none are left out). */
@@ -183,7 +184,9 @@ export class Retriever {
 
 /** Whether `text` names `term`; a term that starts or ends with a digit must not be part of a longer number. */
 function containsTerm(text: string, term: string): boolean {
-  if (!/^[0-9]|[0-9]$/.test(term)) return text.includes(term);
+  // Most terms are absent: the cheap test goes first.
+  if (!text.includes(term)) return false;
+  if (!/^[0-9]|[0-9]$/.test(term)) return true;
   for (let i = text.indexOf(term); i >= 0; i = text.indexOf(term, i + 1)) {
     const before = text[i - 1] ?? '';
     const after = text[i + term.length] ?? '';
