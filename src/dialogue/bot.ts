@@ -27,14 +27,17 @@ export function understood(ctx: DialogueContext, state: DialogueState, heard: Un
   const apply = applyTarget(ctx, s, u, text);
   if (apply) return startFlow(ctx, s, apply, { single: true, opening: text });
   if (isFollowUp(s, u)) return answerItem(ctx, s, s.itemId!, u.aspect);
-  if (u.urgent && u.decision !== 'answer') return handoff(ctx, s, 'urgent');
+  // The resident still gets the relevant guide (who repairs what, outage notices, how to complain) beside the handoff.
+  const also = u.alsoItem ? ctx.kb.items.get(u.alsoItem) : undefined;
+  const guide = also ? { text: also.answer } : undefined;
+  if (u.urgent && u.decision !== 'answer') return handoff(ctx, s, 'urgent', undefined, guide);
   switch (u.decision) {
     case 'handoff':
-      return handoff(ctx, s, 'user-request');
+      return handoff(ctx, s, u.handoffReason === 'urgent' ? 'urgent' : u.handoffReason === 'complaint' ? 'complaint' : 'user-request', undefined, guide);
     case 'smalltalk':
       return done(s, smalltalkReply(ctx, u.smalltalk));
     case 'answer': {
-      const r = answerItem(ctx, s, u.itemId!, u.aspect);
+      const r = withSecondAsk(ctx, answerItem(ctx, s, u.itemId!, u.aspect), u);
       if (!u.urgent) return r;
       return { ...r, replies: [...r.replies, { text: `情况紧急的话，请立即拨打 ${ctx.kb.utility.hotline}，或点击转人工。`, quickReplies: [HANDOFF_BUTTON] }] };
     }
@@ -47,6 +50,15 @@ export function understood(ctx: DialogueContext, state: DialogueState, heard: Un
     default:
       return fallback(ctx, s, u);
   }
+}
+
+/** A message with two asks: the first is answered, the second offered as a button on the last reply. */
+function withSecondAsk(ctx: DialogueContext, r: DialogueResult, u: Understanding): DialogueResult {
+  const second = u.secondAsk && u.secondAsk !== `item:${u.itemId}` ? targetButton(ctx.kb, u.secondAsk) : null;
+  const last = r.replies.at(-1);
+  if (!second || !last) return r;
+  const button = { ...second, title: `还想问：${second.title}` };
+  return { ...r, replies: [...r.replies.slice(0, -1), { ...last, quickReplies: [button, ...(last.quickReplies ?? [])] }] };
 }
 
 /** The item of the progress-lookup guide (catalogue id). */

@@ -58,7 +58,7 @@ export function phaseOf(s: DialogueState): Phase {
 }
 
 /** The understanding, with the optional fields a newer classifier adds. */
-type Heard = Understanding & { handoffReason?: string; priority?: string };
+type Heard = Understanding;
 
 /** The complaints guide (catalogue id): a message about it, inside a flow, goes to a person. */
 const COMPLAINT_ITEM = 'complaint';
@@ -129,8 +129,9 @@ function namesComplaint(ctx: DialogueContext, text: string): boolean {
 /** Urgency, hand-off requests and complaints win over any pending question. */
 function overriding(ctx: DialogueContext, s: FlowModeState, u: Heard, text: string): Command | null {
   const note = `办理中：${flowOf(ctx, s).title}`;
-  const guide = u.decision === 'answer' && u.itemId ? { text: ctx.kb.items.get(u.itemId)!.answer } : undefined;
-  if (u.urgent || u.priority === 'urgent' || u.handoffReason === 'urgent') return { kind: 'handoff', reason: 'urgent', note, guide };
+  const guideId = u.alsoItem ?? (u.decision === 'answer' ? u.itemId : null);
+  const guide = guideId && ctx.kb.items.get(guideId) ? { text: ctx.kb.items.get(guideId)!.answer } : undefined;
+  if (u.urgent || u.handoffReason === 'urgent') return { kind: 'handoff', reason: 'urgent', note, guide };
   const complaint = u.handoffReason === 'complaint' || (u.decision === 'answer' && u.itemId === COMPLAINT_ITEM) || namesComplaint(ctx, text);
   if (complaint) return { kind: 'handoff', reason: 'complaint', note, guide };
   if (u.decision === 'handoff') return { kind: 'handoff', reason: 'user-request', note };

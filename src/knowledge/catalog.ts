@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parseYaml } from './yaml.js';
 import { z } from 'zod';
 
 const catalogSchema = z.object({
@@ -12,7 +12,7 @@ export type Catalog = z.infer<typeof catalogSchema>;
 
 /** Reads the catalog contract (knowledge/catalog.yaml, a copy of the shared one). */
 export function loadCatalog(path = 'knowledge/catalog.yaml'): Catalog {
-  return catalogSchema.parse(parse(readFileSync(path, 'utf8')));
+  return catalogSchema.parse(parseYaml(readFileSync(path, 'utf8')));
 }
 
 /** The figures and quoted terms in a fact that a guide must repeat exactly (2 个自然日, DN100, “五零”…). */

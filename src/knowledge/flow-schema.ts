@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { materialSchema, unverifiedSchema } from './schema.js';
+import { englishFields, materialSchema, unverifiedSchema } from './schema.js';
 
 const text = z.string().trim().min(1, 'must not be empty');
 const id = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a kebab-case id');
@@ -98,6 +98,7 @@ export const nextStepSchema = z.strictObject({ when: conditionSchema.optional(),
 export const flowSchema = z.strictObject({
   id,
   title: text,
+  ...englishFields,
   items: z.array(id).min(1),
   /** Situations users describe that this flow covers. */
   examples: z.array(text).min(8, 'needs at least 8 example situations'),

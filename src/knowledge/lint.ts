@@ -6,6 +6,14 @@ import { readKnowledge } from './load.js';
 import type { Flow } from './flow-schema.js';
 import type { Item, Unverified, Utility } from './schema.js';
 
+/** Longest English summary, in characters: one short paragraph. */
+export const SUMMARY_EN_MAX = 600;
+const ALIASES_EN = { min: 3, max: 6 };
+// Han characters, CJK punctuation and full-width forms do not belong in English text.
+const NOT_ENGLISH = /[\p{Script=Han}\u3000-\u303f\uff00-\uffef]/u;
+// The Chinese guide marks sample figures this way; the English must not state them as fact.
+const SAMPLE_MARK = /示例|参考/;
+
 /** All text of a guide, for fact checks. */
 export function guideText(item: Item): string {
   return [
@@ -22,7 +30,7 @@ export function lintKnowledge(knowledgeDir: string, flowsDir: string, catalog: C
   return [
     ...issues, ...coverage(kb, catalog, knowledgeDir, flowsDir), ...duplicates(kb, knowledgeDir, flowsDir), ...facts(kb, catalog, knowledgeDir),
     ...synonymClashes(kb, knowledgeDir), ...markings(kb, knowledgeDir), ...unverifiedIssues(kb, knowledgeDir, flowsDir), ...shownWords(kb, knowledgeDir, flowsDir),
-    ...plainFigures(kb, catalog, knowledgeDir, flowsDir), ...askedSlots(kb, knowledgeDir),
+    ...plainFigures(kb, catalog, knowledgeDir, flowsDir), ...askedSlots(kb, knowledgeDir), ...english(kb, knowledgeDir, flowsDir),
   ];
 }
 
@@ -281,5 +289,31 @@ function synonymClashes(kb: KnowledgeBase, knowledgeDir: string): KnowledgeIssue
       owner.set(w, gi);
     }),
   );
+  return issues;
+}
+
+/** The English fields: present, short, English only, and careful with sample figures. */
+function english(kb: KnowledgeBase, knowledgeDir: string, flowsDir: string): KnowledgeIssue[] {
+  const issues: KnowledgeIssue[] = [];
+  const owners = new Map<string, string>();
+  const check = (owner: string, file: string, en: Pick<Item | Flow, 'titleEn' | 'aliasesEn' | 'summaryEn'>, sampleFigures: boolean) => {
+    const fields: [string, string][] = [['titleEn', en.titleEn], ...en.aliasesEn.map((a, i): [string, string] => [`aliasesEn.${i}`, a]), ['summaryEn', en.summaryEn]];
+    for (const [field, value] of fields) {
+      if (!value.trim()) issues.push({ file, field, problem: 'must not be empty' });
+      const bad = NOT_ENGLISH.exec(value);
+      if (bad) issues.push({ file, field, problem: `must be English only, found "${bad[0]}"` });
+    }
+    if (en.aliasesEn.length < ALIASES_EN.min || en.aliasesEn.length > ALIASES_EN.max) issues.push({ file, field: 'aliasesEn', problem: `needs ${ALIASES_EN.min}–${ALIASES_EN.max} phrasings, has ${en.aliasesEn.length}` });
+    en.aliasesEn.forEach((a, i) => {
+      const key = a.trim().toLowerCase();
+      const prev = owners.get(key);
+      if (prev) issues.push({ file, field: `aliasesEn.${i}`, problem: prev === owner ? `"${a}" is listed twice` : `"${a}" is also an English alias of ${prev}` });
+      owners.set(key, owner);
+    });
+    if ([...en.summaryEn].length > SUMMARY_EN_MAX) issues.push({ file, field: 'summaryEn', problem: `must be at most ${SUMMARY_EN_MAX} characters, has ${[...en.summaryEn].length}` });
+    if (sampleFigures && !/for reference/i.test(en.summaryEn)) issues.push({ file, field: 'summaryEn', problem: 'the guide marks figures as samples (示例/参考): say "for reference" rather than stating them as fact' });
+  };
+  for (const item of kb.items.values()) check(item.id, join(knowledgeDir, 'items', `${item.id}.yaml`), item, SAMPLE_MARK.test(guideText(item)));
+  for (const flow of kb.flows.values()) check(`flow ${flow.id}`, join(flowsDir, `${flow.id}.yaml`), flow, false);
   return issues;
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
-import { parse } from 'yaml';
+import { parseYaml } from './yaml.js';
 import type { z } from 'zod';
 import { flowSchema, type Flow } from './flow-schema.js';
 import { loadItemApplications, readLibrary, resolveUses, type ItemBundle } from './item-applications.js';
@@ -71,11 +72,36 @@ function readYaml(r: Reader, path: string): unknown {
   }
   r.hash.update(path).update(raw);
   try {
-    return parse(raw);
+    return parseCached(raw);
   } catch (e) {
     r.issues.push({ file, field: '', problem: `not valid YAML: ${(e as Error).message.split('\n')[0]}` });
     return undefined;
   }
+}
+
+/**
+ * YAML parsing is most of a start-up, so a file's parse is cached on disk as JSON, keyed by its content
+ * (NLU_CACHE_DIR, "off" disables the cache); invalid YAML is never cached and always reported.
+ */
+function parseCached(raw: string): unknown {
+  const dir = process.env.NLU_CACHE_DIR ?? join(tmpdir(), 'wsa-nlu-cache');
+  if (dir === 'off') return parseYaml(raw);
+  const file = join(dir, `yaml-${createHash('sha256').update(raw).digest('hex').slice(0, 24)}.json`);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    // not cached yet
+  }
+  const data: unknown = parseYaml(raw);
+  try {
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(data));
+    renameSync(tmp, file);
+  } catch {
+    // a read-only disk only costs the next start the parsing time
+  }
+  return data;
 }
 
 function validate<T extends z.ZodType>(r: Reader, path: string, schema: T, prepare?: (data: unknown, file: string) => unknown): z.infer<T> | undefined {

@@ -72,12 +72,22 @@ export const unverifiedSchema = z.strictObject({
 });
 export type Unverified = z.infer<typeof unverifiedSchema>;
 
+/** English name, phrasings and one-paragraph summary of a guide or flow, for residents who write in English. */
+export const englishFields = {
+  titleEn: text,
+  /** What an English-speaking resident might type for this (3–6 phrasings). */
+  aliasesEn: textList(1),
+  /** One paragraph in plain English, true to the Chinese guide; sample figures said "for reference". */
+  summaryEn: text,
+};
+
 export const channelRefSchema = z.strictObject({ channel: z.enum(CHANNEL_IDS), note: text.optional() });
 
 export const itemSchema = z.strictObject({
   id,
   category: z.enum(['connect', 'account', 'relief', 'billing', 'repair', 'channel']),
   title: text,
+  ...englishFields,
   aliases: textList(1),
   /** Domain words users type for this item, beyond title and aliases. */
   keywords: z.array(text).default([]),
@@ -207,10 +217,21 @@ export type Control = z.infer<typeof controlSchema>;
 export const intentsSchema = z.strictObject({
   handoff: z.strictObject({ patterns: textList(1), exact: z.array(text).default([]), exclude: z.array(text).default([]) }),
   urgent: z.strictObject({ patterns: textList(1) }),
-  outOfScope: z.array(z.strictObject({ topic: text, words: textList(1), reply: text.optional() })).min(1),
+  /** Other businesses; `evenAboutWater` topics (other cities' utilities) apply even when the message is about water. */
+  outOfScope: z.array(z.strictObject({ topic: text, words: textList(1), reply: text.optional(), evenAboutWater: z.boolean().default(false) })).min(1),
   flowCues: textList(1),
   aspects: z.strictObject(Object.fromEntries(ASPECTS.map((a) => [a, textList(1)])) as Record<Aspect, ReturnType<typeof textList>>),
   stopwords: z.array(text).default([]),
+  /** Complaint and anger cues (`a+b`: both anywhere; `#`: a number): hand off with reason complaint. `strong` ones do so even in a short message. */
+  complaint: z.strictObject({ patterns: z.array(text).default([]), strong: z.array(text).default([]) }).default({ patterns: [], strong: [] }),
+  /** Phrases that look like an aspect but ask something else ("多久清洗一次" is a frequency, "能减多少" a discount): no aspect. */
+  aspectExclude: z.array(text).default([]),
+  /** Words that mark the asking part of a long message (请问, 怎么, 谁负责…). */
+  asking: z.array(text).default([]),
+  /** Words that show a message is about water service at all (水, 水表, 户号…), beyond every item's own vocabulary. */
+  domain: z.array(text).default([]),
+  /** English phrases → the Chinese words they mean, and English words that carry no topic. */
+  english: z.strictObject({ lexicon: z.record(z.string(), text).default({}), stopwords: z.array(text).default([]) }).default({ lexicon: {}, stopwords: [] }),
   control: controlSchema,
 });
 export type Intents = z.infer<typeof intentsSchema>;

@@ -1,10 +1,7 @@
-import { createRequire } from 'node:module';
 import { Jieba } from '@node-rs/jieba';
 import type { Synonyms } from '../knowledge/index.js';
+import { fullDictionary } from './dictionary.js';
 import { normalize } from './normalize.js';
-
-const require = createRequire(import.meta.url);
-const { dict } = require('@node-rs/jieba/dict') as { dict: Uint8Array };
 
 /** What the analyzer makes of a text. */
 export interface Analysis {
@@ -24,8 +21,9 @@ export class Analyzer {
   private readonly typos: [string, string][];
   private readonly stop: Set<string>;
 
-  constructor(synonyms: Synonyms, stopwords: string[], extraWords: string[] = []) {
-    this.jieba = Jieba.withDict(dict);
+  /** `dictionary`: jieba's dictionary lines (default the full one; the classifier passes one trimmed to the knowledge, dictionary.ts). */
+  constructor(synonyms: Synonyms, stopwords: string[], extraWords: string[] = [], dictionary: Uint8Array = fullDictionary()) {
+    this.jieba = Jieba.withDict(dictionary);
     const words = new Set([...synonyms.domainWords, ...synonyms.groups.flat(), ...extraWords].map((w) => normalize(w)).filter((w) => w.length > 1 && !/\s/.test(w)));
     this.jieba.loadDict(Buffer.from([...words].map((w) => `${w} 50000 n`).join('\n')));
     for (const group of synonyms.groups) {

@@ -1,36 +1,23 @@
 import { ASPECTS, type Aspect, type KnowledgeBase } from '../knowledge/index.js';
-import { Analyzer } from './analyzer.js';
-import { DEFAULT_THRESHOLDS, decideFromRanking, type Thresholds } from './decide.js';
-import { HomophoneFixer } from './homophones.js';
-import { normalize } from './normalize.js';
-import { Retriever, type Candidate, type TargetKey } from './retriever.js';
+import { Analyzer, type Analysis } from './analyzer.js';
+import { confidenceOf, loadCalibration, supported, UNSUPPORTED, type Calibration, type Evidence } from './confidence.js';
+import { CueSet } from './cues.js';
+import { dictionaryFor } from './dictionary.js';
+import { decideCalibrated, DEFAULT_THRESHOLDS, type Thresholds } from './decide.js';
 import { fuseDense } from './dense.js';
 import type { ScoredKey } from './embeddings.js';
+import { cachedJson } from './disk-cache.js';
+import { homophoneKey, HomophoneFixer } from './homophones.js';
+import { pinyinOf } from './pinyin-input.js';
+import type { SoftmaxClassifier } from './linear.js';
+import { normalize } from './normalize.js';
+import { MessageReader, type ReadMessage } from './reader.js';
+import { Retriever, type Candidate, type TargetKey } from './retriever.js';
+import { Signals } from './signals.js';
+import { INTENT_LABELS, linearFor, textFeatures } from './training.js';
+import { HANDOFF_PRIORITY, type HandoffReason, type Understanding } from './understanding.js';
 
-/** The decisions the understanding can reach. */
-export type Decision = 'answer' | 'clarify' | 'flow' | 'handoff' | 'smalltalk' | 'fallback';
-
-/** What the assistant understood of one message. */
-export interface Understanding {
-  decision: Decision;
-  itemId: string | null;
-  flowId: string | null;
-  aspect: Aspect | null;
-  /** Ranked targets, at most 5: `item:<id>` or `flow:<id>`. */
-  candidates: TargetKey[];
-  /** For clarify: the 2–4 targets offered. */
-  options?: TargetKey[];
-  /** The smalltalk intent id. */
-  smalltalk?: string;
-  /** The out-of-scope topic, when the message is about another business. */
-  scopeTopic?: string;
-  /** The message describes an emergency: offer a person at once. */
-  urgent: boolean;
-  /** Targets the message names by alias or keyword. */
-  named?: TargetKey[];
-  /** Debug: the scored ranking. */
-  ranking?: Candidate[];
-}
+export type { Decision, HandoffReason, Understanding } from './understanding.js';
 
 /** Classifies user messages against the knowledge base. */
 export interface Classifier {
@@ -38,129 +25,169 @@ export interface Classifier {
   classify(text: string, thresholds?: Thresholds, dense?: ScoredKey[]): Understanding;
   /** Just the aspect a text asks about (for follow-ups). */
   aspectOf(text: string): Aspect | null;
-  /** Ranks targets for a text, for re-ranking by other signals. */
+  /** Ranks targets for a text (the fused ranking), for re-ranking by other signals. */
   rank(text: string): Candidate[];
+  /** The evidence the calibrated confidence reads for a text's top candidate (for scripts/calibrate.ts). */
+  evidence(text: string): { evidence: Evidence; top: TargetKey | null } | null;
 }
 
-/** Longest input the understanding reads; the rest of a huge message is ignored. */
-const MAX_CHARS = 400;
+/** Bump when the vocabulary or the pinyin keys change: cached start-up tables of older versions are ignored. */
+const START_VERSION = 's1';
+/** Weight of the story around the asking part, against the asking part itself. */
+const CONTEXT_WEIGHT = 0.4;
+/** Bigram overlap (Dice) at which a question is one of a guide's FAQs. */
+const FAQ_MATCH = 0.5;
+/** Least share of a channel's score for a service named beside it to be what is asked. */
+const SERVICE_SHARE = 0.5;
+/** Least share of a flow's score for an item of its own, named in the message, to rank above it. */
+const OWN_ITEM_SHARE = 0.8;
+/** How many targets of each ranking enter the fusion. */
+const FUSE_DEPTH = 8;
 
-/** Builds the classifier from the knowledge base. */
-export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEFAULT_THRESHOLDS): Classifier {
+/** What ranking one message produced, with the pieces the decision and the evidence need. */
+interface Ranked {
+  read: ReadMessage;
+  ask: Analysis;
+  /** The asking part is nothing but aspect words. */
+  coreEmpty: boolean;
+  lexical: Candidate[];
+  linear: { label: string; p: number }[];
+  fused: Candidate[];
+  hits: Map<TargetKey, number>;
+  domain: boolean;
+  evidence: Evidence | null;
+}
+
+/** Builds the classifier from the knowledge base; `calibration` defaults to the committed src/nlu/calibration.json. */
+export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEFAULT_THRESHOLDS, calibration: Calibration = loadCalibration()): Classifier {
   const domainWords = [
     ...kb.synonyms.domainWords,
     ...kb.synonyms.groups.flat(),
     ...[...kb.items.values()].flatMap((i) => [...i.aliases, ...i.keywords]),
     ...[...kb.flows.values()].flatMap((f) => f.keywords),
   ];
-  const analyzer = new Analyzer(kb.synonyms, kb.intents.stopwords, domainWords);
-  const homophones = new HomophoneFixer(domainWords.map((w) => normalize(w)));
+  const analyzer = new Analyzer(kb.synonyms, kb.intents.stopwords, domainWords, dictionaryFor(kb));
+  const fixerWords = domainWords.map((w) => normalize(w));
+  // The vocabulary and the pinyin of its words and of the domain words are most of a start: cached by knowledge hash.
+  const start = cachedJson(`start-${START_VERSION}`, kb.hash, () => {
+    const vocab = vocabulary(kb, analyzer);
+    return {
+      vocab: [...vocab],
+      reader: Object.fromEntries([...vocab.keys()].map((w) => [w, pinyinOf(w).join(' ')])),
+      fixer: Object.fromEntries([...new Set(fixerWords)].map((w) => [w, homophoneKey(w)])),
+    };
+  });
+  const keyIn = (table: Record<string, string>, compute: (w: string) => string) => (w: string) => table[w] ?? compute(w);
+  const homophones = new HomophoneFixer(fixerWords, new Set(kb.intents.stopwords.filter((w) => [...w].length === 1)), keyIn(start.fixer, homophoneKey));
   const retriever = new Retriever(kb, analyzer);
+  const signals = new Signals(kb, analyzer);
+  const reader = new MessageReader(kb, analyzer, homophones, new Map(start.vocab), keyIn(start.reader, (w) => pinyinOf(w).join(' ')));
+  const linear: SoftmaxClassifier = linearFor(kb, analyzer, CueSet.strip);
   const norm = (list: string[]) => list.map((p) => normalize(p)).filter(Boolean);
-  const handoff = norm(kb.intents.handoff.patterns);
-  const handoffExact = new Set(norm(kb.intents.handoff.exact));
-  const handoffExclude = norm(kb.intents.handoff.exclude);
-  const urgent = norm(kb.intents.urgent.patterns);
-  const flowCues = norm(kb.intents.flowCues);
-  const scope = kb.intents.outOfScope.map((s) => ({ topic: s.topic, words: norm(s.words) }));
   const aspects = ASPECTS.map((a) => ({ aspect: a, patterns: norm(kb.intents.aspects[a]) }));
-  const smalltalk = kb.smalltalk.intents.map((i) => ({ id: i.id, patterns: norm(i.patterns).sort((a, b) => b.length - a.length) }));
-  const stop = new Set(norm(kb.intents.stopwords));
+  const aspectWords = aspects.flatMap((a) => a.patterns).sort((a, b) => b.length - a.length);
+  const withoutAspects = (s: string) => aspectWords.reduce((t, p) => (t.includes(p) ? t.split(p).join(' ') : t), s);
 
-  const prepare = (text: string) => {
-    const clean = analyzer.clean(text.slice(0, MAX_CHARS));
-    return homophones.fix(clean, analyzer.segment(clean));
-  };
-  const has = (s: string, list: string[]) => list.some((p) => s.includes(p));
-
+  const aspectExclude = norm(kb.intents.aspectExclude);
   const aspectIn = (s: string): Aspect | null => {
+    if (aspectExclude.some((x) => s.includes(x))) return null;
     let best: { aspect: Aspect; len: number } | null = null;
     for (const { aspect, patterns } of aspects)
       for (const p of patterns) if (s.includes(p) && (!best || p.length > best.len)) best = { aspect, len: p.length };
     return best?.aspect ?? null;
   };
 
-  const isHandoff = (s: string) => {
-    if (handoffExact.has(s.replace(/\s/g, ''))) return true;
-    let rest = s;
-    for (const x of handoffExclude) rest = rest.split(x).join(' ');
-    return has(rest, handoff);
+  const channelItems = new Set([...kb.items.values()].filter((i) => i.category === 'channel').map((i) => `item:${i.id}`));
+  /** "去营业厅办过户，要带什么": a channel named beside a service is where to do it; that service's aspect is what is asked. */
+  const serviceFirst = (fused: Candidate[], hits: Map<TargetKey, number>, aspect: Aspect | null): Candidate[] => {
+    const top = fused[0];
+    if (!top || !aspect || !channelItems.has(top.key)) return fused;
+    const service = fused.slice(1, 3).find((c) => !channelItems.has(c.key) && hits.has(c.key) && c.score >= top.score * SERVICE_SHARE);
+    return service ? swapTop(fused, service) : fused;
   };
 
-  /** The smalltalk intent of a message, and the message without its smalltalk ("你好，过户要带什么" → "过户要带什么"). */
-  const smalltalkIn = (s: string): { id: string | null; rest: string } => {
-    let rest = s;
-    let found: string | null = null;
-    const whole = s.replace(/\s/g, '');
-    for (const i of smalltalk)
-      for (const p of i.patterns)
-        // One-character patterns (好, 嗯) count only as the whole message.
-        if (p.length === 1 ? whole === p : rest.includes(p)) {
-          found ??= i.id;
-          rest = rest.split(p).join(' ');
-        }
-    if (!found) return { id: null, rest: s };
-    const left = analyzer.analyze(rest).words.filter((w) => !stop.has(w));
-    return left.length === 0 ? { id: found, rest: '' } : { id: null, rest: rest.replace(/\s+/g, ' ').trim() };
+  /** "装修完了怎么恢复用水": a flow ranks above an item of its own that the message names only when asked for as a whole. */
+  const itemBeforeFlow = (fused: Candidate[], hits: Map<TargetKey, number>, cue: boolean): Candidate[] => {
+    const top = fused[0];
+    if (!top || cue || !top.key.startsWith('flow:')) return fused;
+    const own = retriever.flowItems(top.key.slice(5));
+    const item = fused.find((c) => c.key.startsWith('item:') && own.includes(c.key.slice(5)) && hits.has(c.key) && c.score >= top.score * OWN_ITEM_SHARE);
+    return item ? swapTop(fused, item) : fused;
   };
 
-  const scopeTopic = (s: string): string | null => {
-    if (s.includes('水')) return null;
-    return scope.find((t) => has(s, t.words))?.topic ?? null;
-  };
-
-  const aspectWords = aspects.flatMap((a) => a.patterns).sort((a, b) => b.length - a.length);
-  const withoutAspects = (s: string) => aspectWords.reduce((t, p) => (t.includes(p) ? t.split(p).join(' ') : t), s);
-  /** Analyses a prepared text once and ranks it; the analysis and term hits are reused by the decision. */
-  const analyzeAndRank = (s: string) => {
-    const full = analyzer.analyze(s);
-    const core = analyzer.analyze(withoutAspects(s));
-    const hits = retriever.termHits(full);
-    // A message that is only aspect words ("哪些业务可以在网上办") keeps them at full weight.
-    return { full, hits, ranked: retriever.rank(full, core.words.length ? core : full, 8, hits) };
-  };
-  const rank = (text: string) => {
-    const s = prepare(text);
-    return analyzeAndRank(smalltalkIn(s).rest || s).ranked;
-  };
-
-  // A message that names two or more items of one flow ("过户、查欠费、签代扣") asks for that flow.
-  const itemTerms = new Map([...kb.items.values()].map((i) => [i.id, [...new Set([...i.aliases, ...i.keywords].map((t) => analyzer.analyze(t).text).filter((t) => t.length >= 2))]]));
-  const multiItemFlow = (folded: string, ranked: Candidate[]): string | null => {
-    const scoreOf = (id: string) => ranked.find((c) => c.key === `flow:${id}`)?.score ?? 0;
-    let best: { id: string; n: number; score: number } | null = null;
-    for (const flow of kb.flows.values()) {
-      const n = flow.items.filter((id) => (itemTerms.get(id) ?? []).some((t) => folded.includes(t))).length;
-      const score = scoreOf(flow.id);
-      if (n >= 2 && score > 0 && (!best || n > best.n || (n === best.n && score > best.score))) best = { id: flow.id, n, score };
-    }
-    return best?.id ?? null;
+  /** Ranks a read message: lexical (asking part, story as context) and linear, fused. */
+  const rankRead = (read: ReadMessage, dense?: ScoredKey[]): Ranked => {
+    let askText = signals.withoutSmalltalk(primaryAsk(read, analyzer)) || read.whole;
+    // An ask with nothing of ours in it ("这是什么情况，找谁来看看？") leaves the story to say what it is about.
+    if (read.context && !signals.isDomain(askText) && retriever.termHits(analyzer.analyze(askText)).size === 0) askText = read.whole;
+    const ask = analyzer.analyze(askText);
+    const core = analyzer.analyze(withoutAspects(askText));
+    const ctx = read.context && read.context !== askText ? analyzer.analyze(read.context) : null;
+    const askHits = retriever.termHits(ask);
+    let lexical = retriever.rank(ask, core.words.length ? core : ask, FUSE_DEPTH, askHits, ctx ? { a: ctx, weight: CONTEXT_WEIGHT } : undefined);
+    if (dense) lexical = fuseDense(lexical, dense);
+    const feats = new Map<string, number>();
+    for (const f of textFeatures(ask, read.syllables, read.english)) feats.set(f, (feats.get(f) ?? 0) + 1);
+    if (ctx) for (const f of textFeatures(ctx)) feats.set(f, (feats.get(f) ?? 0) + CONTEXT_WEIGHT);
+    const linearRanked = feats.size ? linear.predict(feats) : [];
+    const hits = ctx ? retriever.termHits(analyzer.analyze(read.whole)) : askHits;
+    const domain = hits.size > 0 || signals.isDomain(read.whole);
+    const fused = itemBeforeFlow(
+      serviceFirst(fuse(lexical, linearRanked, calibration.linearWeight), hits, aspectIn(read.asks[0] ?? read.whole) ?? aspectIn(read.whole)),
+      hits,
+      signals.flowCue(read.whole),
+    );
+    const coreEmpty = !ctx && retriever.termHits(core).size === 0 && !signals.isDomain(core.text);
+    return { read, ask, coreEmpty, lexical, linear: linearRanked, fused, hits, domain, evidence: evidenceOf(lexical, linearRanked, fused, hits, domain, read) };
   };
 
   const classify = (text: string, t: Thresholds = thresholds, dense?: ScoredKey[]): Understanding => {
-    const s = prepare(text);
-    const base = { itemId: null, flowId: null, aspect: aspectIn(s), candidates: [] as TargetKey[], urgent: has(s, urgent) };
-    if (!s) return { ...base, decision: 'fallback' };
-    if (isHandoff(s)) return { ...base, decision: 'handoff' };
-    const st = smalltalkIn(s);
-    if (st.id) return { ...base, decision: 'smalltalk', smalltalk: st.id };
-    const topic = scopeTopic(s);
-    if (topic) return { ...base, decision: 'fallback', scopeTopic: topic };
-    // Greetings and thanks around a question are not part of it.
-    const q = st.rest;
-    const lexical = analyzeAndRank(q);
-    const ranked = dense ? fuseDense(lexical.ranked, dense) : lexical.ranked;
-    const candidates = ranked.slice(0, 5).map((c) => c.key);
-    const multi = multiItemFlow(lexical.full.text, ranked);
-    const d = multi
-      ? ({ decision: 'flow', key: `flow:${multi}` } as const)
-      : decideFromRanking(ranked, { flowCue: has(q, flowCues), thresholds: t, flowItems: (id) => retriever.flowItems(id) });
-    const out = { ...base, candidates, ranking: ranked, named: q === s ? [...lexical.hits.keys()] : retriever.named(analyzer.analyze(s)) };
+    const read = reader.read(text);
+    const base = { itemId: null, flowId: null, aspect: null as Aspect | null, candidates: [] as TargetKey[], urgent: false, lang: read.lang };
+    if (!read.whole) return { ...base, decision: 'fallback' };
+    const sig = signals.of(read);
+    base.urgent = sig.urgent;
+    base.aspect = aspectIn(read.asks[0] ?? read.whole) ?? aspectIn(read.whole);
+    const reason: HandoffReason | null = sig.urgent ? 'urgent' : sig.complaint ? 'complaint' : sig.asked ? 'asked' : null;
+    if (!reason && sig.smalltalk) return { ...base, decision: 'smalltalk', smalltalk: sig.smalltalk };
+    if (!reason && sig.scopeTopic) return { ...base, decision: 'fallback', scopeTopic: sig.scopeTopic };
+    const r = rankRead(read, dense);
+    const candidates = r.fused.slice(0, 5).map((c) => c.key);
+    // A question that is only aspect words ("网上能办吗") names no service, so the dialogue can read it as a follow-up.
+    const named = r.coreEmpty ? [] : [...r.hits.keys()];
+    // A message of one or two distinct characters ("水水水…") says too little to answer, however well it matches,
+    // unless it is a service's own name ("报停").
+    const terse = new Set(read.whole.replace(/\s/g, '')).size <= 2 && !r.hits.has(r.fused[0]?.key ?? 'item:');
+    const confidence = r.evidence ? Math.min(confidenceOf(r.evidence, calibration), terse ? calibration.clarifyAt : 1, supported(r.evidence) ? 1 : UNSUPPORTED) : 0;
+    const out = { ...base, candidates, ranking: r.fused, named, confidence, ...(read.pinyin ? { pinyin: true } : {}) };
+    if (reason) {
+      const also = r.fused.find((c) => c.key.startsWith('item:') && c.coverage > 0);
+      return { ...out, decision: 'handoff', handoffReason: reason, priority: HANDOFF_PRIORITY[reason], ...(also ? { alsoItem: also.key.slice(5) } : {}) };
+    }
+    if (!r.fused.length) return { ...out, decision: 'fallback' };
+    // Nothing of ours at all: no water words and no word the knowledge base uses (numbers do not count).
+    if (!r.domain && !r.ask.words.some((w) => !/^[0-9]+$/.test(w) && retriever.knownWords.has(w))) return { ...out, decision: 'fallback' };
+    // Without a word of ours, a message the linear model places elsewhere is not ours.
+    const d = decideCalibrated(r.fused, {
+      confidence,
+      domain: r.domain,
+      flowCue: signals.flowCue(read.whole),
+      multiFlow: signals.multiItemFlow(analyzer.analyze(read.whole).text, r.fused),
+      thresholds: t,
+      calibration,
+      flowItems: (id) => retriever.flowItems(id),
+    });
+    const second = secondAsk(read, d.decision === 'answer' || d.decision === 'flow' ? d.key : null);
+    const extra = second ? { secondAsk: second } : {};
     switch (d.decision) {
-      case 'answer':
-        return { ...out, decision: 'answer', itemId: d.key.slice(5) };
+      case 'answer': {
+        const faq = r.coreEmpty ? null : faqOf(d.key.slice(5), r.ask);
+        // A question that is one of the guide's FAQs asks that, not an aspect ("水箱多久清洗一次" is not the repair time limit);
+        // one of nothing but aspect words ("网上能办吗") stays an aspect, so it can follow up on the current guide.
+        return { ...out, ...extra, ...(faq !== null ? { faq, aspect: null } : {}), decision: 'answer', itemId: d.key.slice(5) };
+      }
       case 'flow':
-        return { ...out, decision: 'flow', flowId: d.key.slice(5) };
+        return { ...out, ...extra, decision: 'flow', flowId: d.key.slice(5) };
       case 'clarify':
         return { ...out, decision: 'clarify', options: d.keys };
       default:
@@ -168,5 +195,115 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     }
   };
 
-  return { classify, aspectOf: (text) => aspectIn(prepare(text)), rank };
+  // Each item's FAQ questions as bigram sets, for matching a question to one of them.
+  const faqBigrams = new Map([...kb.items.values()].map((i) => [i.id, i.faqs.map((f) => new Set(analyzer.analyze(f.q).bigrams))]));
+  /** The index of the item's FAQ the asking part repeats (bigram Dice ≥ FAQ_MATCH), or null. */
+  const faqOf = (itemId: string, ask: Analysis): number | null => {
+    const mine = new Set(ask.bigrams);
+    let best: { i: number; dice: number } | null = null;
+    (faqBigrams.get(itemId) ?? []).forEach((q, i) => {
+      const shared = [...q].filter((b) => mine.has(b)).length;
+      const dice = (2 * shared) / (q.size + mine.size || 1);
+      if (dice >= FAQ_MATCH && (!best || dice > best.dice)) best = { i, dice };
+    });
+    return best ? (best as { i: number }).i : null;
+  };
+
+  /** The target of a second question in the message, when it differs from the first one's. */
+  const secondAsk = (read: ReadMessage, first: TargetKey | null): TargetKey | undefined => {
+    if (!first || read.asks.length < 2) return undefined;
+    for (const ask of read.asks.slice(1)) {
+      const a = analyzer.analyze(ask);
+      const top = retriever.rank(a, a, 3)[0];
+      if (!top || top.coverage < 0.5 || top.key === first) continue;
+      const related = (x: TargetKey, y: TargetKey) => x.startsWith('flow:') && retriever.flowItems(x.slice(5)).includes(y.slice(5));
+      if (!related(first, top.key) && !related(top.key, first)) return top.key;
+    }
+    return undefined;
+  };
+
+  const evidenceOf = (lexical: Candidate[], lin: { label: string; p: number }[], fused: Candidate[], hits: Map<TargetKey, number>, domain: boolean, read: ReadMessage): Evidence | null => {
+    const top = fused[0];
+    if (!top) return null;
+    const targets = lin.filter((x) => !x.label.startsWith('intent:'));
+    const pOf = (k: string) => lin.find((x) => x.label === k)?.p ?? 0;
+    const lexTop = lexical[0]?.score ?? 0;
+    const lexOfTop = lexical.find((c) => c.key === top.key);
+    const bestOther = targets.find((x) => x.label !== top.key)?.p ?? 0;
+    return {
+      lexTop: Math.log1p(lexOfTop?.score ?? 0),
+      lexMargin: lexTop > 0 ? 1 - (lexical[1]?.score ?? 0) / lexTop : 0,
+      coverage: lexOfTop?.coverage ?? 0,
+      linP: pOf(top.key),
+      linMargin: pOf(top.key) - bestOther,
+      agree: lexical[0]?.key === targets[0]?.label ? 1 : 0,
+      fusedMargin: 1 - (fused[1]?.score ?? 0) / top.score,
+      domain: domain ? 1 : 0,
+      named: hits.has(top.key) ? 1 : 0,
+      logLen: Math.log1p(read.whole.length),
+      oosP: pOf(INTENT_LABELS.outOfScope),
+    };
+  };
+
+  return {
+    classify,
+    aspectOf: (text) => aspectIn(reader.read(text).whole),
+    rank: (text) => rankRead(reader.read(text)).fused,
+    evidence: (text) => {
+      const read = reader.read(text);
+      if (!read.whole) return null;
+      const r = rankRead(read);
+      return r.evidence ? { evidence: r.evidence, top: r.fused[0]?.key ?? null } : null;
+    },
+  };
+}
+
+/** The first asking part that has words of its own (not "怎么办？"), else the whole message. */
+function primaryAsk(read: ReadMessage, analyzer: Analyzer): string {
+  for (const a of read.asks) if (analyzer.analyze(a).words.length >= 2) return a;
+  return read.whole;
+}
+
+/** The ranking with `c` and the top swapped (scores stay in place, so the order stays sorted). */
+function swapTop(fused: Candidate[], c: Candidate): Candidate[] {
+  const top = fused[0]!;
+  return [{ ...c, score: top.score }, ...fused.slice(1).map((x) => (x === c ? { ...top, score: c.score } : x))];
+}
+
+/** Fuses the lexical and the linear rankings: each normalised by its top, mixed by `w` (the linear share). */
+function fuse(lexical: Candidate[], linear: { label: string; p: number }[], w: number): Candidate[] {
+  const targets = linear.filter((x) => !x.label.startsWith('intent:')).slice(0, FUSE_DEPTH);
+  const lexTop = lexical[0]?.score ?? 0;
+  const linTop = targets[0]?.p ?? 0;
+  const out = new Map<TargetKey, Candidate>();
+  for (const c of lexical) out.set(c.key, { key: c.key, coverage: c.coverage, score: lexTop > 0 ? (1 - w) * (c.score / lexTop) : 0 });
+  // The linear model alone, with no lexical evidence at all, is not enough to offer a target.
+  if (!lexical.length) return [];
+  for (const t of targets) {
+    const key = t.label as TargetKey;
+    const c = out.get(key) ?? { key, coverage: 0, score: 0 };
+    c.score += linTop > 0 ? w * (t.p / linTop) : 0;
+    out.set(key, c);
+  }
+  return [...out.values()].sort((a, b) => b.score - a.score);
+}
+
+/** Words the knowledge base uses, with counts (for reading pinyin back into them). */
+function vocabulary(kb: KnowledgeBase, analyzer: Analyzer): Map<string, number> {
+  const counts = new Map<string, number>();
+  const add = (w: string, n = 1) => counts.set(w, (counts.get(w) ?? 0) + n);
+  const texts = [
+    ...[...kb.items.values()].flatMap((i) => [i.title, ...i.aliases, ...i.keywords, ...i.examples, ...i.faqs.map((f) => f.q)]),
+    ...[...kb.flows.values()].flatMap((f) => [f.title, ...f.keywords, ...f.examples]),
+    ...Object.values(kb.intents.aspects).flat(),
+    ...kb.smalltalk.intents.flatMap((i) => i.patterns),
+    ...kb.intents.handoff.patterns,
+    ...[...kb.intents.urgent.patterns, ...kb.intents.complaint.patterns].map(CueSet.strip),
+    ...kb.intents.outOfScope.flatMap((t) => t.words),
+    ...kb.intents.asking,
+  ];
+  for (const t of texts) for (const w of analyzer.segment(analyzer.clean(t))) if (w.trim()) add(w.trim());
+  for (const w of kb.synonyms.domainWords) add(normalize(w), 5);
+  for (const w of kb.intents.stopwords) add(normalize(w), 2);
+  return counts;
 }

@@ -1,3 +1,4 @@
+import type { Calibration } from './confidence.js';
 import type { Candidate, TargetKey } from './retriever.js';
 
 /** Thresholds for turning a ranking into a decision; calibrated by `npm run calibrate` on the project's fixtures. */
@@ -12,6 +13,12 @@ export interface Thresholds {
   flowCueRatio: number;
   /** Items within this share of the top count as strong when checking whether a message spans a flow. */
   multiItemRatio: number;
+  /** Overrides the calibration's answer point (confidence at or above which the top is answered). */
+  answerAt?: number;
+  /** Overrides the calibration's clarify point. */
+  clarifyAt?: number;
+  /** Overrides the calibration's margin point. */
+  marginAt?: number;
 }
 
 /** Default thresholds (see README: calibration). */
@@ -63,4 +70,63 @@ export function decideFromRanking(
     return item ? { decision: 'answer', key: item.key } : { decision: 'flow', key: top.key };
   }
   return { decision: 'answer', key: top.key };
+}
+
+/** Least share of the top's fused score for a runner-up to be offered in a clarify. */
+const OPTION_SHARE = 0.35;
+
+/**
+ * Decides from the fused ranking with a calibrated confidence instead of fixed score gates:
+ * confident → answer (or flow); unsure with water words or some confidence → clarify with the top 2–4; else fallback.
+ */
+export function decideCalibrated(
+  ranked: Candidate[],
+  opts: {
+    confidence: number;
+    domain: boolean;
+    flowCue: boolean;
+    multiFlow: string | null;
+    thresholds: Thresholds;
+    calibration: Calibration;
+    flowItems: (id: string) => string[];
+  },
+): RankDecision {
+  const top = ranked[0];
+  if (!top) return { decision: 'fallback' };
+  const answerAt = opts.thresholds.answerAt ?? opts.calibration.answerAt;
+  const clarifyAt = opts.thresholds.clarifyAt ?? opts.calibration.clarifyAt;
+  if (opts.multiFlow && opts.confidence >= clarifyAt) return { decision: 'flow', key: `flow:${opts.multiFlow}` };
+  // "拆迁销户一件事怎么办理": asked as a whole, a flow in the top two wins over its own items.
+  const cued = opts.flowCue ? ranked.slice(0, 2).find((c) => c.key.startsWith('flow:')) : undefined;
+  if (cued && opts.confidence >= clarifyAt && ranked.slice(0, 2).every((c) => c === cued || overlaps(cued.key, c.key, opts.flowItems))) return { decision: 'flow', key: cued.key };
+  const marginAt = opts.thresholds.marginAt ?? opts.calibration.marginAt ?? Infinity;
+  // Confident, or clearly ahead of every rival that is another service: answer. Clarify only between close rivals.
+  if (opts.confidence >= answerAt || (opts.confidence > clarifyAt && rivalMargin(ranked, opts.flowItems) >= marginAt)) {
+    const t = { ...opts.thresholds, minScore: -Infinity, minCoverage: -Infinity };
+    return decideFromRanking(ranked, { flowCue: opts.flowCue, thresholds: t, flowItems: opts.flowItems });
+  }
+  if (!opts.domain && opts.confidence < clarifyAt) return { decision: 'fallback' };
+  const options = clarifyOptions(ranked, opts.flowItems);
+  return options.length >= 2 ? { decision: 'clarify', keys: options } : { decision: 'fallback' };
+}
+
+/** 1 − the best rival's share of the top's fused score, counting only rivals that are another service (not the top's flow or items). */
+export function rivalMargin(ranked: Candidate[], flowItems: (id: string) => string[]): number {
+  const top = ranked[0];
+  if (!top || top.score <= 0) return 0;
+  const rival = ranked.slice(1).find((c) => !overlaps(top.key, c.key, flowItems));
+  return rival ? 1 - rival.score / top.score : 1;
+}
+
+/** The top 2–4 distinct targets: the top, then runners-up with a fair share of its score (always at least one). */
+function clarifyOptions(ranked: Candidate[], flowItems: (id: string) => string[]): TargetKey[] {
+  const top = ranked[0]!;
+  const out: TargetKey[] = [top.key];
+  for (const c of ranked.slice(1)) {
+    if (out.length >= 4) break;
+    if (out.length >= 2 && c.score < top.score * OPTION_SHARE) break;
+    if (out.some((k) => overlaps(k, c.key, flowItems) && k.startsWith('item:') === c.key.startsWith('item:'))) continue;
+    out.push(c.key);
+  }
+  return out;
 }

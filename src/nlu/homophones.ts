@@ -2,6 +2,11 @@ import { pinyin } from 'pinyin-pro';
 
 const HAN = /\p{Script=Han}/u;
 
+/** The toneless pinyin key a homophone is looked up by: "过户" → "guo hu". */
+export function homophoneKey(w: string): string {
+  return pinyin(w, { toneType: 'none', type: 'array' }).join(' ');
+}
+
 /**
  * Fixes homophone typos ("过护" → "过户") by matching the pinyin of windows of the text
  * against domain words; windows that are already part of a known word are left alone.
@@ -10,12 +15,14 @@ export class HomophoneFixer {
   private readonly byPinyin = new Map<string, string>();
   private readonly known: string[];
 
-  constructor(domainWords: Iterable<string>) {
+  /** `functionChars`: one-character function words ("好", "的"); a window is never fixed by changing one of them ("水好浑" is not 税号). */
+  /** `keyOf`: a word's toneless pinyin key (default homophoneKey; a cached table at start-up). */
+  constructor(domainWords: Iterable<string>, private readonly functionChars: ReadonlySet<string> = new Set(), keyOf: (w: string) => string = homophoneKey) {
     const words = [...new Set(domainWords)].filter((w) => w.length >= 2 && w.length <= 4 && [...w].every((c) => HAN.test(c)));
     this.known = words;
     const clash = new Set<string>();
     for (const w of words) {
-      const key = pinyin(w, { toneType: 'none', type: 'array' }).join(' ');
+      const key = keyOf(w);
       const prev = this.byPinyin.get(key);
       if (prev && prev !== w) clash.add(key);
       this.byPinyin.set(key, w);
@@ -31,21 +38,42 @@ export class HomophoneFixer {
     if (!chars.some((c) => HAN.test(c))) return text;
     const py = pinyin(text, { toneType: 'none', type: 'array' });
     if (py.length !== chars.length) return text;
-    let out = text;
+    const spans = spansOf(chars, real.length ? words : []);
+    const out = [...chars];
     for (let len = 4; len >= 2; len--) {
       for (let i = 0; i + len <= chars.length; i++) {
-        const window = chars.slice(i, i + len).join('');
+        const window = out.slice(i, i + len).join('');
         if (!HAN.test(window[0]!)) continue;
         // The pinyin lookup is cheap and rarely hits, so it goes before the scans of known and real words.
         const word = this.byPinyin.get(py.slice(i, i + len).join(' '));
-        if (!word || word === window || this.isKnown(window, out) || real.some((w) => w.includes(window))) continue;
-        out = out.replace(window, word);
+        if (!word || word === window || this.changesFunctionChar(window, word) || this.isKnown(window, out.join(''))) continue;
+        // A window that holds, or cuts into, a real word ("居民家" ⊃ 居民; "哪些|业务" is not 歇业) was typed on purpose, not misheard.
+        if (spans ? spans.some(([a, b]) => a < i + len && b > i) : real.some((w) => w.includes(window) || (w.length < window.length && window.includes(w)))) continue;
+        out.splice(i, len, ...word);
       }
     }
-    return out;
+    return out.join('');
+  }
+
+  private changesFunctionChar(window: string, word: string): boolean {
+    const w = [...word];
+    return [...window].some((c, i) => c !== w[i] && this.functionChars.has(c));
   }
 
   private isKnown(window: string, text: string): boolean {
     return this.known.some((w) => w.includes(window) && text.includes(w));
   }
+}
+
+/** Character spans [start, end) of the real words (two characters or more), or null when the words do not spell the text. */
+function spansOf(chars: string[], words: string[]): [number, number][] | null {
+  if (!words.length || words.join('') !== chars.join('')) return null;
+  const spans: [number, number][] = [];
+  let at = 0;
+  for (const w of words) {
+    const n = [...w].length;
+    if (n >= 2) spans.push([at, at + n]);
+    at += n;
+  }
+  return spans;
 }

@@ -1,7 +1,14 @@
 export { normalize, chineseNumber, convertNumerals } from './normalize.js';
 export { Analyzer, bigramsOf, type Analysis } from './analyzer.js';
-export { createClassifier, type Classifier, type Understanding, type Decision } from './classifier.js';
+export { createClassifier, type Classifier, type Understanding, type Decision, type HandoffReason } from './classifier.js';
+export { HANDOFF_PRIORITY } from './understanding.js';
 export { DEFAULT_THRESHOLDS, type Thresholds } from './decide.js';
 export type { Candidate, TargetKey } from './retriever.js';
 export { createEmbedder, DenseIndex, reciprocalRankFusion, type Embedder, type ScoredKey } from './embeddings.js';
 export { denseDocs, fuseDense } from './dense.js';
+export { splitClauses, type Clauses } from './clauses.js';
+export { PinyinReader, syllables, stripTones, pinyinOf } from './pinyin-input.js';
+export { EnglishReader } from './english.js';
+export { SoftmaxClassifier } from './linear.js';
+export { CueSet } from './cues.js';
+export { loadCalibration, confidenceOf, supported, UNSUPPORTED, evidenceVector, fitLogistic, EVIDENCE, DEFAULT_CALIBRATION, type Calibration, type Evidence } from './confidence.js';

@@ -21,6 +21,8 @@ interface Doc {
 
 const BIGRAM_WEIGHT = 0.35;
 const ASPECT_WEIGHT = 0.3;
+/** Fuse.js threshold for fuzzy title matches. */
+const FUZZY_THRESHOLD = 0.34;
 const TERM_BONUS = Number(process.env.NLU_TERM_BONUS ?? 10);
 
 /** Lexical retrieval over items and flows: BM25 on words and bigrams, per target and per example, plus fuzzy titles. */
@@ -30,7 +32,7 @@ export class Retriever {
   private readonly profileKeys: TargetKey[] = [];
   private readonly exampleKeys: TargetKey[] = [];
   private readonly vocab = new Map<TargetKey, Set<string>>();
-  private readonly fuse: Fuse<{ key: TargetKey; name: string }>;
+  private readonly names: { key: TargetKey; name: string; chars: Map<string, number> }[] = [];
   /** Folded aliases and keywords per target: naming one is strong evidence. */
   private readonly terms = new Map<TargetKey, string[]>();
   /** Words known anywhere in the knowledge base. */
@@ -53,7 +55,31 @@ export class Retriever {
     }
     this.profile.finish();
     this.examples.finish();
-    this.fuse = new Fuse(names, { keys: ['name'], includeScore: true, threshold: 0.34, ignoreLocation: true });
+    this.names = names.map((n) => ({ ...n, chars: charCounts(n.name) }));
+  }
+
+  /**
+   * Fuzzy title and alias matches (Fuse.js). Fuse accepts a name with at most FUZZY_THRESHOLD × length errors, so a
+   * name holding fewer of the text's characters cannot match: only the rest are searched (same results, a fraction of the time).
+   */
+  private fuzzy(text: string): { key: TargetKey; score: number }[] {
+    const chars = [...text];
+    const need = chars.length - Math.floor(FUZZY_THRESHOLD * chars.length) - 1;
+    const pool = this.names.filter((n) => {
+      const left = new Map(n.chars);
+      let shared = 0;
+      for (const c of chars) {
+        const k = left.get(c) ?? 0;
+        if (k > 0) {
+          shared++;
+          left.set(c, k - 1);
+        }
+      }
+      return shared >= need;
+    });
+    if (!pool.length) return [];
+    const fuse = new Fuse(pool, { keys: ['name'], includeScore: true, threshold: FUZZY_THRESHOLD, ignoreLocation: true });
+    return fuse.search(text, { limit: 5 }).map((r) => ({ key: r.item.key, score: r.score ?? 1 }));
   }
 
   private addTarget(key: TargetKey, strong: string[], keywords: string[], examples: string[], weak: string[]): void {
@@ -94,9 +120,18 @@ export class Retriever {
     return q;
   }
 
-  /** Ranks targets for an analysed message, best first; `core` is the message without its aspect words. */
-  rank(a: Analysis, core: Analysis = a, limit = 8, hits: Map<TargetKey, number> = this.termHits(a)): Candidate[] {
+  /**
+   * Ranks targets for an analysed message, best first; `core` is the message without its aspect words.
+   * `context` (the story around the asking part) adds its features and named terms at a reduced weight.
+   */
+  rank(a: Analysis, core: Analysis = a, limit = 8, hits: Map<TargetKey, number> = this.termHits(a), context?: { a: Analysis; weight: number }): Candidate[] {
     const q = this.query(a, core);
+    if (context) {
+      for (const [f, w] of this.query(context.a, context.a)) if (!q.has(f)) q.set(f, w * context.weight);
+      const extra = this.termHits(context.a);
+      hits = new Map(hits);
+      for (const [key, n] of extra) if (!hits.has(key)) hits.set(key, n * context.weight);
+    }
     const totals = new Map<TargetKey, number>();
     const add = (key: TargetKey, s: number) => totals.set(key, (totals.get(key) ?? 0) + s);
     for (const [doc, s] of this.profile.score(q)) add(this.profileKeys[doc]!, s);
@@ -108,20 +143,21 @@ export class Retriever {
     for (const [key, s] of bestExample) add(key, s);
     for (const [key, n] of hits) add(key, TERM_BONUS * Math.min(n, 2));
     if (a.text.length <= 16) {
-      for (const r of this.fuse.search(a.text, { limit: 5 })) add(r.item.key, 4 * (1 - (r.score ?? 1)));
+      for (const r of this.fuzzy(a.text)) add(r.key, 4 * (1 - r.score));
     }
     const content = [...new Set(a.words)];
     // Words the knowledge base never uses weigh like an average word, not like the rarest one.
     const weight = (w: string) => (this.profile.has(w) ? this.profile.idf(w) : this.profile.meanIdf());
     const idfSum = content.reduce((s, w) => s + weight(w), 0);
+    // Coverage only for the candidates kept (it does not change the order).
     return [...totals.entries()]
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, limit)
       .map(([key, score]) => {
         const vocab = this.vocab.get(key)!;
         const hit = content.filter((w) => vocab.has(w)).reduce((s, w) => s + weight(w), 0);
         return { key, score, coverage: idfSum ? hit / idfSum : 0 };
-      })
-      .sort((x, y) => y.score - x.score)
-      .slice(0, limit);
+      });
   }
 
   /** How many of each target's aliases and keywords the analysed text names (targets naming none are left out). */
@@ -148,11 +184,20 @@ export class Retriever {
 
 /** Whether `text` names `term`; a term that starts or ends with a digit must not be part of a longer number. */
 function containsTerm(text: string, term: string): boolean {
-  if (!/^[0-9]|[0-9]$/.test(term)) return text.includes(term);
+  // Most terms are absent: the cheap test goes first.
+  if (!text.includes(term)) return false;
+  if (!/^[0-9]|[0-9]$/.test(term)) return true;
   for (let i = text.indexOf(term); i >= 0; i = text.indexOf(term, i + 1)) {
     const before = text[i - 1] ?? '';
     const after = text[i + term.length] ?? '';
     if (!(/^[0-9]/.test(term) && /[0-9]/.test(before)) && !(/[0-9]$/.test(term) && /[0-9]/.test(after))) return true;
   }
   return false;
+}
+
+/** How often each character occurs in a string. */
+function charCounts(s: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const c of s) m.set(c, (m.get(c) ?? 0) + 1);
+  return m;
 }

@@ -31,8 +31,7 @@ export function outcomeCounter(m: Metrics): TurnMiddleware {
 /** The classifier with every decision counted. */
 export function observedClassifier(classifier: Classifier, m: Metrics): Classifier {
   return {
-    aspectOf: (text) => classifier.aspectOf(text),
-    rank: (text) => classifier.rank(text),
+    ...classifier,
     classify(text, thresholds, dense) {
       const u = classifier.classify(text, thresholds, dense);
       m.decision(u.decision);
