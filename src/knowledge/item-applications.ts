@@ -86,6 +86,9 @@ export function compileItemApplication(app: ItemApplication, item: Item, questio
   return flowSchema.extend({ examples: z.array(text).default([]) }).parse({
     id: `apply-${item.id}`,
     title: item.title,
+    titleEn: item.titleEn,
+    aliasesEn: item.aliasesEn,
+    summaryEn: item.summaryEn,
     items: [item.id],
     intro: app.intro,
     questions,

@@ -311,7 +311,7 @@ function english(kb: KnowledgeBase, knowledgeDir: string, flowsDir: string): Kno
       owners.set(key, owner);
     });
     if ([...en.summaryEn].length > SUMMARY_EN_MAX) issues.push({ file, field: 'summaryEn', problem: `must be at most ${SUMMARY_EN_MAX} characters, has ${[...en.summaryEn].length}` });
-    if (sampleFigures && !/for reference/i.test(en.summaryEn)) issues.push({ file, field: 'summaryEn', problem: 'the guide marks figures as samples (示例/参考): say "for reference" rather than stating them as fact' });
+    if (sampleFigures && /\d/.test(en.summaryEn) && !/for reference/i.test(en.summaryEn)) issues.push({ file, field: 'summaryEn', problem: 'the guide marks figures as samples (示例/参考): an English figure must say "for reference" rather than state it as fact' });
   };
   for (const item of kb.items.values()) check(item.id, join(knowledgeDir, 'items', `${item.id}.yaml`), item, SAMPLE_MARK.test(guideText(item)));
   for (const flow of kb.flows.values()) check(`flow ${flow.id}`, join(flowsDir, `${flow.id}.yaml`), flow, false);
