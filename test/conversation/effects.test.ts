@@ -2,11 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebChannel } from '../../src/channels/web/index.js';
 import { createConversationService, flowRunId } from '../../src/conversation/index.js';
-import { AppError, createLogger } from '../../src/core/index.js';
+import { AppError, createLogger, type Message } from '../../src/core/index.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js';
 import { createClassifier, type Classifier } from '../../src/nlu/index.js';
 import { buildServer } from '../../src/server/index.js';
 import { createMemoryStores, type Stores } from '../../src/store/index.js';
+import { press, type ScriptStep } from '../faults/turn-script.js';
 import { listen, Widget } from '../server/web-helpers.js';
 
 let kb: KnowledgeBase;
@@ -27,7 +28,16 @@ function idNumber(first17: string): string {
   return first17 + '10X98765432'[sum % 11];
 }
 
-const DEMOLITION = [{ postback: 'flow:demolition' }, { text: '1002345678' }, { text: '张三' }, { text: idNumber('42010219850715003') }, { text: '13912345678' }, { postback: 'yes' }, { postback: 'no' }, { text: '明天' }, { postback: 'yes' }];
+/** A demolition flow up to its summary: yes/no by the buttons shown; 拆迁 has no 可容缺 materials to ask about. */
+const DEMOLITION: ScriptStep[] = [{ postback: 'flow:demolition' }, { text: '1002345678' }, { text: '张三' }, { text: idNumber('42010219850715003') }, { text: '13912345678' }, { button: 'yes' }, { button: 'no' }, { text: '明天' }];
+
+/** Sends the steps, pressing the buttons the previous reply showed; returns the summary's submit button. */
+async function toSummary(svc: ReturnType<typeof createConversationService>, id: string): Promise<{ postback: string }> {
+  let last: Message[] = [];
+  for (const s of DEMOLITION) last = (await svc.send(id, 'button' in s ? press(last, s.button) : s)).messages;
+  expect(last.map((m) => m.text).join('\n')).toContain('请核对申请信息');
+  return press(last, 'confirm') as { postback: string };
+}
 
 async function count(stores: Stores): Promise<number> {
   return (await stores.size()).applications;
@@ -38,14 +48,14 @@ describe('create-application is idempotent per flow run', () => {
     const stores = createMemoryStores();
     const svc = createConversationService({ kb, classifier, stores, logger: createLogger('silent') });
     const { conversationId: id } = await svc.start();
-    for (const s of DEMOLITION) await svc.send(id, s);
+    const confirm = await toSummary(svc, id);
     const beforeSubmit = (await stores.sessions.get(id))!;
-    const first = await svc.send(id, { postback: 'confirm' });
+    const first = await svc.send(id, confirm);
     const ref = first.state.applicationRef!;
     expect(ref).toMatch(/^WS\d{8}-0001$/);
     // The crash the runId guards against: the application stored, the session as it was before the submit.
     await stores.sessions.set(id, beforeSubmit);
-    const retry = await svc.send(id, { postback: 'confirm' });
+    const retry = await svc.send(id, confirm);
     expect(retry.state.applicationRef).toBe(ref);
     expect(retry.messages.map((m) => m.text).join('\n')).toContain(`办件编号：${ref}`);
     expect(await count(stores)).toBe(1);
@@ -60,8 +70,7 @@ describe('create-application is idempotent per flow run', () => {
     const { conversationId: id } = await svc.start();
     const refs: string[] = [];
     for (let run = 0; run < 2; run++) {
-      for (const s of DEMOLITION) await svc.send(id, s);
-      refs.push((await svc.send(id, { postback: 'confirm' })).state.applicationRef!);
+      refs.push((await svc.send(id, await toSummary(svc, id))).state.applicationRef!);
     }
     expect(new Set(refs).size).toBe(2);
     expect(await count(stores)).toBe(2);

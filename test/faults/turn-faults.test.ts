@@ -70,7 +70,7 @@ describe.each(cases)('%s: a store failure at %s on message %i, then a retry over
     try {
       const started = await app.inject({ method: 'POST', url: '/api/v1/conversations', payload: {} });
       const { conversationId: id, token } = started.json() as { conversationId: string; token: string };
-      const send = (i: number) => app.inject({ method: 'POST', url: `/api/v1/conversations/${id}/messages`, headers: { authorization: `Bearer ${token}` }, payload: { ...STEPS[i], clientMessageId: `m-${i}` } });
+      const send = (i: number) => app.inject({ method: 'POST', url: `/api/v1/conversations/${id}/messages`, headers: { authorization: `Bearer ${token}` }, payload: { ...ref.steps[i], clientMessageId: `m-${i}` } });
       for (let i = 0; i < STEPS.length; i++) {
         if (i === at) {
           armed = true;

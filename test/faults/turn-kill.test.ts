@@ -12,7 +12,7 @@ import { createRedisStores, createSqliteStores, type Stores } from '../../src/st
 import { freePort, hasRedisServer, startRedisServer, type OwnRedis } from '../helpers/redis-server.js';
 import { MOBILE, reference, shape, STEPS, type Step } from './turn-script.js';
 
-/** SIGKILLs per backend (TURN_KILLS; 15 each took 270 s here): the flow has 10 messages and a second conversation 6, so some land on retries. */
+/** SIGKILLs per backend (TURN_KILLS; 15 each took 270 s here): the flow has 9 messages and a second conversation 6, so some land on retries. */
 const KILLS = Number(process.env.TURN_KILLS ?? 10);
 const DATA_KEY = randomBytes(32).toString('base64');
 let ref: Awaited<ReturnType<typeof reference>>;
@@ -145,13 +145,13 @@ describe.each(backends)('whole HTTP turns under kill -9 on %s', (name, make) => 
         const MID = 6;
         const kills = plan(KILLS, STEPS.length + MID, STEPS.length - 1);
         // Conversation A: the whole flow, to the submit.
-        for (const [i, step] of STEPS.entries()) {
+        for (const [i, step] of ref.steps.entries()) {
           const r = await sendThroughKills(server, a.conversationId, a.token, step, `a-${i}`, kills[i]!);
           expect(r.status, `A step ${i}: ${JSON.stringify(r.body).slice(0, 300)}`).toBe(200);
           expect(r.body.messages!.map(shape), `A step ${i}`).toEqual(ref.replies[i]);
         }
         // Conversation B: stops in the middle of the flow.
-        for (const [i, step] of STEPS.slice(0, MID).entries()) {
+        for (const [i, step] of ref.steps.slice(0, MID).entries()) {
           const r = await sendThroughKills(server, b.conversationId, b.token, step, `b-${i}`, kills[STEPS.length + i]!);
           expect(r.status, `B step ${i}`).toBe(200);
           expect(r.body.messages!.map(shape), `B step ${i}`).toEqual(ref.replies[i]);
@@ -164,7 +164,7 @@ describe.each(backends)('whole HTTP turns under kill -9 on %s', (name, make) => 
         const lengthB = ref.welcome.length + ref.replies.slice(0, MID).reduce((n, r) => n + 1 + r.length, 0);
         expect(histB.map(shape)).toEqual(ref.history.slice(0, lengthB));
         // B is at the right question: its next answer gets the reply the reference got.
-        const next = await post(server, b.conversationId, b.token, STEPS[MID]!, `b-${MID}`);
+        const next = await post(server, b.conversationId, b.token, ref.steps[MID]!, `b-${MID}`);
         expect(next.body.state?.mode).toBe('flow');
         expect(next.body.messages!.map(shape)).toEqual(ref.replies[MID]);
         // The application is there, found by the applicant's mobile.
