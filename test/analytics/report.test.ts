@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyticsRoutes, buildReport, clusterTexts, describeTurn, unansweredCsv, type AnalyticsReport } from '../../src/analytics/index.js';
+import { createConversationService } from '../../src/conversation/index.js';
 import { createLogger } from '../../src/core/index.js';
 import { initialState, step, type DialogueState } from '../../src/dialogue/index.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js';
@@ -112,6 +113,22 @@ for (const backend of ['memory', 'sqlite'] as const) {
     });
   });
 }
+
+describe('a single item\'s own application in the funnel', () => {
+  it('is named by its item and its questions, like a 一件事', async () => {
+    const stores = createMemoryStores();
+    const turns = [{ user: '发票怎么开' }, { click: '我要办理：水费发票开具' }, { user: '1002345678' }];
+    await playScriptedDay({ conversations: [{ id: 'a1', channel: 'web', start: '2026-09-29T01:00:00Z', turns }], expect: day.expect }, { kb, classifier, stores });
+    const app = await buildServer({ service: createConversationService({ kb, classifier, stores, logger: createLogger('silent') }), stores, logger: createLogger('silent') });
+    await app.register(analyticsRoutes, { events: stores.events, adminToken: ADMIN, knowledge: () => kb, now: () => new Date('2026-09-30T12:00:00Z') });
+    const r = (await app.inject({ method: 'GET', url: '/api/v1/analytics/report?from=2026-09-29&to=2026-09-29', headers: { authorization: `Bearer ${ADMIN}` } })).json() as AnalyticsReport;
+    const flow = kb.applications.get('invoice')!;
+    // Left after the account number, idle past the limit: abandoned at the second question.
+    expect(r.funnel).toEqual([{ flowId: 'apply-invoice', title: flow.title, started: 1, submitted: 0, abandoned: 1, steps: [{ step: flow.questions[1]!.id, label: flow.questions[1]!.label, abandoned: 1 }] }]);
+    await app.close();
+    await stores.close();
+  });
+});
 
 describe('report pieces', () => {
   it('groups similar texts by bigram overlap and keeps different ones apart', () => {
