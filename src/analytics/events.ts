@@ -37,9 +37,10 @@ export const NONE_OF_THESE = 'handoff:none';
 
 const hasButton = (replies: Reply[], test: (postback: string) => boolean) => replies.some((r) => r.quickReplies?.some((q) => test(q.postback)));
 
-/** The application in progress in a state, if any. */
+/** The application in progress in a state, if any: one kept while a person has the conversation is still open. */
 function flowIn(s: DialogueState): FlowState | undefined {
-  return s.mode === 'flow' ? s.flow : undefined;
+  if (s.mode === 'flow') return s.flow;
+  return s.mode === 'handoff' || s.mode === 'agent' ? s.suspended : undefined;
 }
 
 /** Classifies one turn from the dialogue state before and after it and its replies (the engine is not asked: it stays pure). */

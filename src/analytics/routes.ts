@@ -31,11 +31,13 @@ export function rangeOf(q: { from?: string; to?: string; days: number }, now: Da
 
 function catalogOf(kb: KnowledgeBase | undefined): ReportCatalog {
   if (!kb) return {};
+  // A single item's own application runs as flow `apply-<item id>`, defined beside the item, not under flows/.
+  const flow = (id: string) => kb.flows.get(id) ?? (id.startsWith('apply-') ? kb.applications.get(id.slice('apply-'.length)) : undefined);
   return {
     itemTitle: (id) => kb.items.get(id)?.title,
-    flowTitle: (id) => kb.flows.get(id)?.title,
-    flowSteps: (id) => kb.flows.get(id)?.questions.map((s) => s.id) ?? [],
-    stepLabel: (flowId, stepId) => kb.flows.get(flowId)?.questions.find((s) => s.id === stepId)?.label,
+    flowTitle: (id) => flow(id)?.title,
+    flowSteps: (id) => flow(id)?.questions.map((s) => s.id) ?? [],
+    stepLabel: (flowId, stepId) => flow(flowId)?.questions.find((s) => s.id === stepId)?.label,
   };
 }
 

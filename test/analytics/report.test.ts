@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyticsRoutes, buildReport, clusterTexts, describeTurn, unansweredCsv, type AnalyticsReport } from '../../src/analytics/index.js';
+import { createConversationService } from '../../src/conversation/index.js';
 import { createLogger } from '../../src/core/index.js';
-import { initialState } from '../../src/dialogue/index.js';
+import { initialState, step, type DialogueState } from '../../src/dialogue/index.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js';
 import { createClassifier, type Classifier } from '../../src/nlu/index.js';
 import { buildServer } from '../../src/server/index.js';
@@ -113,6 +114,22 @@ for (const backend of ['memory', 'sqlite'] as const) {
   });
 }
 
+describe('a single item\'s own application in the funnel', () => {
+  it('is named by its item and its questions, like a 一件事', async () => {
+    const stores = createMemoryStores();
+    const turns = [{ user: '发票怎么开' }, { click: '我要办理：水费发票开具' }, { user: '1002345678' }];
+    await playScriptedDay({ conversations: [{ id: 'a1', channel: 'web', start: '2026-09-29T01:00:00Z', turns }], expect: day.expect }, { kb, classifier, stores });
+    const app = await buildServer({ service: createConversationService({ kb, classifier, stores, logger: createLogger('silent') }), stores, logger: createLogger('silent') });
+    await app.register(analyticsRoutes, { events: stores.events, adminToken: ADMIN, knowledge: () => kb, now: () => new Date('2026-09-30T12:00:00Z') });
+    const r = (await app.inject({ method: 'GET', url: '/api/v1/analytics/report?from=2026-09-29&to=2026-09-29', headers: { authorization: `Bearer ${ADMIN}` } })).json() as AnalyticsReport;
+    const flow = kb.applications.get('invoice')!;
+    // Left after the account number, idle past the limit: abandoned at the second question.
+    expect(r.funnel).toEqual([{ flowId: 'apply-invoice', title: flow.title, started: 1, submitted: 0, abandoned: 1, steps: [{ step: flow.questions[1]!.id, label: flow.questions[1]!.label, abandoned: 1 }] }]);
+    await app.close();
+    await stores.close();
+  });
+});
+
 describe('report pieces', () => {
   it('groups similar texts by bigram overlap and keeps different ones apart', () => {
     const groups = clusterTexts(['家里停水了', '家里停水了怎么办', '我家停水了', '发票怎么开', '发票怎么开具', '阿巴'], (t) => t);
@@ -136,6 +153,24 @@ describe('report pieces', () => {
     expect(describeTurn(s, { ...s, fallbacks: 1 }, { handled: 'engine', applications: [], input: { text: 'x' } }, []).decision).toBe('fallback');
     expect(describeTurn(s, { ...s, mode: 'handoff', handoffReason: 'urgent' }, { handled: 'engine', applications: [], input: { text: 'x' } }, [])).toEqual({ decision: 'handoff', handoffReason: 'urgent' });
     expect(describeTurn(s, s, { handled: 'agent', applications: [], input: { text: 'x' } }, []).decision).toBe('agent');
+  });
+
+  it('keeps an application handed to a person open, and counts its resumption as the same flow, not a new start', () => {
+    const ctx = { kb, classifier, now: new Date('2026-09-29T01:00:00Z'), conversationId: 'x' };
+    let s: DialogueState = initialState();
+    const events = [];
+    for (const input of [{ text: '买房后用水一件事怎么办' }, { text: '1002345678' }, { text: '转人工' }, { postback: 'resume' }] as Array<{ text: string } | { postback: string }>) {
+      const r = step(ctx, s, 'text' in input ? { kind: 'text', text: input.text } : { kind: 'postback', payload: input.postback });
+      const data = describeTurn(s, r.state, { handled: 'engine', applications: [], input }, r.replies);
+      events.push({ kind: 'turn' as const, at: ctx.now.toISOString(), day: '2026-09-29', conversationId: 'x', channel: 'web', data: { ...data } });
+      s = r.state;
+    }
+    expect(events.map((e) => e.data.decision)).toEqual(['flow-start', 'flow-step', 'handoff', 'flow-step']);
+    expect(events[2]!.data).toMatchObject({ handoffReason: 'user-request', flowId: 'buy-house', flowStep: 'ownerName' });
+    expect(events.some((e) => 'abandonedFlow' in e.data)).toBe(false);
+    expect(s).toMatchObject({ mode: 'flow', flow: { id: 'buy-house', questionId: 'ownerName' } });
+    const f = buildReport(events, { now: new Date('2026-09-29T01:10:00Z') }).funnel;
+    expect(f.map(({ flowId, started, abandoned }) => ({ flowId, started, abandoned }))).toEqual([{ flowId: 'buy-house', started: 1, abandoned: 0 }]);
   });
 
   it('writes CSV cells a spreadsheet cannot run', () => {

@@ -87,7 +87,6 @@ for (const backend of ['memory', 'sqlite'] as const) {
       await press('是');
       await press('否');
       await say('10月8日');
-      await press('都能提供');
       const done = await press('确认提交');
       const ref = /WS\d{8}-\d{4}/.exec(done)?.[0];
       expect(ref, done).toBeDefined();
