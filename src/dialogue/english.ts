@@ -20,9 +20,9 @@ export function englishUi(ctx: DialogueContext): EnglishUi | null {
   return ctx.lang === 'en' ? (ctx.kb.utility.en ?? null) : null;
 }
 
-/** An English template with the utility's {hotline}, {shortName}, {hours} and the given values filled in. */
+/** An English template with the utility's {hotline}, {shortName} (its English name), {hours} and the given values filled in. */
 export function fill(kb: KnowledgeBase, template: string, values: Record<string, string> = {}): string {
-  const all: Record<string, string> = { hotline: kb.utility.hotline, shortName: kb.utility.shortName, hours: kb.utility.hotlineHours, ...values };
+  const all: Record<string, string> = { hotline: kb.utility.hotline, shortName: kb.utility.en?.name ?? kb.utility.shortName, ...values };
   return template.replace(/\{(\w+)\}/g, (m, k: string) => all[k] ?? m);
 }
 

@@ -126,10 +126,12 @@ export type Material = z.infer<typeof materialSchema>;
 export type ItemCommitment = z.infer<typeof itemCommitmentSchema>;
 
 /**
- * The assistant's own words in English, for residents who write in English ({hotline} and {shortName} are filled in).
+ * The assistant's own words in English, for residents who write in English ({hotline} and {shortName}, the English `name`, are filled in).
  * Without this block English messages get the item's English title and summary, and everything else in Chinese.
  */
 export const englishUiSchema = z.strictObject({
+  /** The utility's name in English ({shortName} in the texts below). */
+  name: text,
   welcome: text,
   clarify: text,
   noneOfThese: text,
