@@ -49,6 +49,8 @@ const expectSchema = z.strictObject({
   card: z.enum(['guide', 'checklist', 'summary', 'application', 'handoff']).optional(),
   /** Exact number of replies. */
   replies: z.number().int().min(0).optional(),
+  /** Every reply carries this language. */
+  lang: z.enum(['zh', 'en']).optional(),
 });
 
 const turnSchema = z
@@ -99,6 +101,10 @@ const scriptSchema = z.strictObject({
   /** Fixed clock (ISO instant); the real clock when absent. */
   now: z.iso.datetime().optional(),
   userId: z.string().optional(),
+  /** The conversation's language, given at its creation (`POST /api/v1/conversations {lang}`). */
+  lang: z.enum(['zh', 'en']).optional(),
+  /** What the welcome must say, and its language. */
+  welcome: z.strictObject({ contains: strings.optional(), lang: z.enum(['zh', 'en']).optional() }).optional(),
   turns: z.array(turnSchema).min(1),
   after: z
     .strictObject({
@@ -208,6 +214,7 @@ function checkTurn(file: string, n: number, said: string, turn: Turn, played: Pl
   for (const b of e.notButtons ?? []) if (buttons.includes(b)) problems.push(`unexpected button "${b}"`);
   if (e.card && !messages.some((m) => m.card?.type === e.card)) problems.push(`no ${e.card} card`);
   if (e.replies !== undefined && messages.length !== e.replies) problems.push(`${messages.length} replies, expected ${e.replies}`);
+  if (e.lang) for (const [k, m] of messages.entries()) if (m.lang !== e.lang) problems.push(`reply ${k + 1} has lang ${m.lang ?? '(absent)'}, expected ${e.lang}`);
   // Whatever the user typed, the bot never sends markup back.
   if (/<\s*script|<\s*img|<\s*iframe/i.test(texts)) problems.push('a reply contains HTML markup');
   if (!problems.length) return [];
@@ -251,9 +258,12 @@ async function buildApp(script: Script): Promise<{ app: FastifyInstance; saved: 
 async function play(file: string, script: Script): Promise<void> {
   const { app, saved, wait } = await buildApp(script);
   try {
-    const started = await app.inject({ method: 'POST', url: '/api/v1/conversations', payload: script.userId ? { userId: script.userId } : {} });
+    const payload = { ...(script.userId ? { userId: script.userId } : {}), ...(script.lang ? { lang: script.lang } : {}) };
+    const started = await app.inject({ method: 'POST', url: '/api/v1/conversations', payload });
     expect(started.statusCode, `${file}: starting the conversation`).toBe(201);
     const { conversationId, token, messages: welcome } = started.json() as { conversationId: string; token: string; messages: Message[] };
+    for (const s of script.welcome?.contains ?? []) expect(welcome.map((m) => m.text).join('\n'), `${file}: the welcome`).toContain(s);
+    if (script.welcome?.lang) expect(welcome.map((m) => m.lang), `${file}: the welcome's language`).toEqual(welcome.map(() => script.welcome!.lang));
     const headers = { authorization: `Bearer ${token}` };
     let last: Message[] = welcome;
     const earlier: Message[][] = [];

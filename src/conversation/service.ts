@@ -166,7 +166,7 @@ export function createConversationService(deps: ConversationDeps): ConversationS
         }
         const token = randomBytes(24).toString('base64url');
         const at = now();
-        const r = step({ kb: live.kb, classifier: live.classifier, now: at, conversationId }, initialState(), { kind: 'start' });
+        const r = step({ kb: live.kb, classifier: live.classifier, now: at, conversationId, ...(opts.lang ? { lang: opts.lang } : {}) }, initialState(), { kind: 'start' });
         const session: Session = { channel, ...(opts.userId ? { userId: opts.userId } : {}), ...(opts.lang ? { lang: opts.lang } : {}), token, dialogue: r.state };
         const messages = stamp(r.replies, 'bot', at).map((m) => redactMessage(mask, m));
         const stored = await stores.commitTurn({ conversationId, session: { schemaVersion: STATE_VERSION, state: session, updatedAt: at.toISOString() }, messages, applications: [] });

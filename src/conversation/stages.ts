@@ -96,7 +96,7 @@ async function contextFor(deps: EngineDeps, turn: Turn): Promise<DialogueContext
   const text = 'text' in turn.input ? turn.input.text : '';
   const dense = deps.dense && text.trim() ? await deps.dense.query(text.slice(0, 400), 8).catch(() => undefined) : undefined;
   const classifier: Classifier = dense ? { ...deps.classifier, classify: (t, th) => deps.classifier.classify(t, th, t === text ? dense : undefined) } : deps.classifier;
-  return { kb: deps.kb, classifier, now: turn.now, conversationId: turn.conversationId };
+  return { kb: deps.kb, classifier, now: turn.now, conversationId: turn.conversationId, ...(turn.session?.lang ? { lang: turn.session.lang } : {}) };
 }
 
 /** One engine step, then the effects' answers fed back in, a few rounds at most. */

@@ -1,16 +1,20 @@
 import type { Application, Reply } from '../core/index.js';
-import type { Aspect } from '../knowledge/index.js';
+import type { Aspect, EnglishUi } from '../knowledge/index.js';
 import type { Understanding } from '../nlu/index.js';
 import { startFlow } from './flow-dialogue.js';
 import { handoff } from './handoff.js';
-import { aspectReply, guideReply, HANDOFF_BUTTON, targetButton } from './render.js';
+import { aspectReply, guideReply, handoffButton, targetButton } from './render.js';
 import { controlsOf } from './controls.js';
+import { en, englishUi, withEnglishSummary } from './english.js';
 import { done, toBot } from './result.js';
 import type { BotState, DialogueContext, DialogueResult, DialogueState } from './types.js';
 
-/** The welcome message with its buttons. */
+/** The welcome message with its buttons (in English, the buttons are titled by their targets' English titles). */
 export function welcome(ctx: DialogueContext): Reply {
-  return { text: ctx.kb.utility.welcome.text, quickReplies: ctx.kb.utility.welcome.quickReplies };
+  const { text, quickReplies } = ctx.kb.utility.welcome;
+  const ui = englishUi(ctx);
+  if (!ui) return { text, quickReplies };
+  return en(ctx.kb, ui.welcome, { quickReplies: quickReplies.map((q) => targetButton(ctx.kb, q.postback, 'en') ?? q) });
 }
 
 /** Acts on what the classifier understood (outside a flow); `text` is the message it read. */
@@ -29,7 +33,7 @@ export function understood(ctx: DialogueContext, state: DialogueState, heard: Un
   if (isFollowUp(s, u)) return answerItem(ctx, s, s.itemId!, u.aspect);
   // The resident still gets the relevant guide (who repairs what, outage notices, how to complain) beside the handoff.
   const also = u.alsoItem ? ctx.kb.items.get(u.alsoItem) : undefined;
-  const guide = also ? { text: also.answer } : undefined;
+  const guide = also ? withEnglishSummary(ctx, also, { text: also.answer }) : undefined;
   if (u.urgent && u.decision !== 'answer') return handoff(ctx, s, 'urgent', undefined, guide);
   switch (u.decision) {
     case 'handoff':
@@ -39,25 +43,34 @@ export function understood(ctx: DialogueContext, state: DialogueState, heard: Un
     case 'answer': {
       const r = withSecondAsk(ctx, answerItem(ctx, s, u.itemId!, u.aspect), u);
       if (!u.urgent) return r;
-      return { ...r, replies: [...r.replies, { text: `情况紧急的话，请立即拨打 ${ctx.kb.utility.hotline}，或点击转人工。`, quickReplies: [HANDOFF_BUTTON] }] };
+      const ui = englishUi(ctx);
+      const hint = ui ? en(ctx.kb, ui.urgentHint, { quickReplies: [handoffButton(ui)] }) : { text: `情况紧急的话，请立即拨打 ${ctx.kb.utility.hotline}，或点击转人工。`, quickReplies: [handoffButton()] };
+      return { ...r, replies: [...r.replies, hint] };
     }
     case 'flow':
       return startFlow(ctx, s, u.flowId!, { opening: text });
-    case 'clarify': {
-      const buttons = (u.options ?? []).map((k) => targetButton(ctx.kb, k)).filter((b) => b !== null);
-      return done({ ...s, aspect: u.aspect ?? undefined }, { text: '您想问的是下面哪一项？', quickReplies: [...buttons, { title: '都不是，转人工', postback: 'handoff:none' }] });
-    }
+    case 'clarify':
+      return done({ ...s, aspect: u.aspect ?? undefined }, clarifyReply(ctx, u.options ?? []));
     default:
       return fallback(ctx, s, u);
   }
 }
 
+/** "Which of these do you mean?" with a button per option and one for a person. */
+function clarifyReply(ctx: DialogueContext, options: string[]): Reply {
+  const ui = englishUi(ctx);
+  const buttons = options.map((k) => targetButton(ctx.kb, k, ui ? 'en' : 'zh')).filter((b) => b !== null);
+  if (ui) return en(ctx.kb, ui.clarify, { quickReplies: [...buttons, { title: ui.noneOfThese, postback: 'handoff:none' }] });
+  return { text: '您想问的是下面哪一项？', quickReplies: [...buttons, { title: '都不是，转人工', postback: 'handoff:none' }] };
+}
+
 /** A message with two asks: the first is answered, the second offered as a button on the last reply. */
 function withSecondAsk(ctx: DialogueContext, r: DialogueResult, u: Understanding): DialogueResult {
-  const second = u.secondAsk && u.secondAsk !== `item:${u.itemId}` ? targetButton(ctx.kb, u.secondAsk) : null;
+  const ui = englishUi(ctx);
+  const second = u.secondAsk && u.secondAsk !== `item:${u.itemId}` ? targetButton(ctx.kb, u.secondAsk, ui ? 'en' : 'zh') : null;
   const last = r.replies.at(-1);
   if (!second || !last) return r;
-  const button = { ...second, title: `还想问：${second.title}` };
+  const button = { ...second, title: ui ? `${ui.alsoAsk} ${second.title}` : `还想问：${second.title}` };
   return { ...r, replies: [...r.replies.slice(0, -1), { ...last, quickReplies: [button, ...(last.quickReplies ?? [])] }] };
 }
 
@@ -112,29 +125,42 @@ function isFollowUp(s: BotState, u: Understanding): boolean {
 export function answerItem(ctx: DialogueContext, s: DialogueState, itemId: string, aspect: Aspect | null): DialogueResult {
   const item = ctx.kb.items.get(itemId)!;
   const next = toBot(s, { itemId, aspect: aspect ?? undefined, fallbacks: 0 });
-  return done(next, aspect ? aspectReply(ctx.kb, item, aspect, ctx.now) : guideReply(ctx.kb, item, ctx.now));
+  const ui = englishUi(ctx);
+  const reply = aspect ? aspectReply(ctx.kb, item, aspect, ctx.now, ui) : guideReply(ctx.kb, item, ctx.now, ui);
+  return done(next, withEnglishSummary(ctx, item, reply));
 }
 
 function smalltalkReply(ctx: DialogueContext, intent?: string): Reply {
   const found = ctx.kb.smalltalk.intents.find((i) => i.id === intent) ?? ctx.kb.smalltalk.intents[0]!;
-  return { text: found.replies[0]! };
+  const english = ctx.lang === 'en' ? found.repliesEn[0] : undefined;
+  return english ? en(ctx.kb, english) : { text: found.replies[0]! };
 }
 
 function fallback(ctx: DialogueContext, state: BotState, u: Understanding): DialogueResult {
   const s: BotState = { ...state, fallbacks: state.fallbacks + 1 };
+  const ui = englishUi(ctx);
+  if (ui) return done(s, englishFallback(ctx, ui, s, u));
   const topic = ctx.kb.intents.outOfScope.find((t) => t.topic === u.scopeTopic);
   if (topic) return done(s, { text: [ctx.kb.utility.scopeReply, topic.reply ?? ''].filter(Boolean).join('\n') });
   if (s.fallbacks >= 2) {
     return done(s, {
       text: `抱歉，我还是没能理解您的问题。要不要为您转接 ${ctx.kb.utility.hotline} 人工客服？`,
-      quickReplies: [HANDOFF_BUTTON, { title: '我再换个说法', postback: 'continue' }],
+      quickReplies: [handoffButton(), { title: '我再换个说法', postback: 'continue' }],
     });
   }
   const suggestions = u.candidates.slice(0, 3).map((k) => targetButton(ctx.kb, k)).filter((b) => b !== null);
   return done(s, {
     text: suggestions.length ? '抱歉，我没有完全理解。您是不是想问下面这些？也可以换个说法告诉我。' : ctx.kb.utility.scopeReply,
-    quickReplies: [...suggestions, HANDOFF_BUTTON],
+    quickReplies: [...suggestions, handoffButton()],
   });
+}
+
+/** Not understood, in English: the scope, a hand-off offer after two, or the closest guides. */
+function englishFallback(ctx: DialogueContext, ui: EnglishUi, s: BotState, u: Understanding): Reply {
+  if (u.scopeTopic) return en(ctx.kb, ui.scope);
+  if (s.fallbacks >= 2) return en(ctx.kb, ui.fallbackAgain, { quickReplies: [handoffButton(ui), { title: ui.rephraseButton, postback: 'continue' }] });
+  const suggestions = u.candidates.slice(0, 3).map((k) => targetButton(ctx.kb, k, 'en')).filter((b) => b !== null);
+  return en(ctx.kb, suggestions.length ? ui.fallback : ui.scope, { quickReplies: [...suggestions, handoffButton(ui)] });
 }
 
 /** The answer to a progress lookup. */

@@ -1,5 +1,6 @@
 import { answerItem, lookupResult, understood, welcome } from './bot.js';
 import { interpret, type Command } from './commands.js';
+import { englishUi, fill, turnLang } from './english.js';
 import * as flows from './flow-dialogue.js';
 import * as moves from './flow-moves.js';
 import { handoff, handoffNotice } from './handoff.js';
@@ -34,11 +35,26 @@ export function migrate(stored: unknown): DialogueState {
 }
 
 /** The dialogue engine: a pure function from state and input to replies, next state and effects. The input state is never changed. */
-export function step(ctx: DialogueContext, state: DialogueState, input: DialogueInput): DialogueResult {
-  const result = run(ctx, state, input);
-  if (input.kind !== 'text' && input.kind !== 'postback') return stampPrompts(result);
-  const seen = { ...result.state, lastSeen: ctx.now.toISOString() } as DialogueState;
-  return stampPrompts({ ...result, state: seen, replies: [...welcomeBack(ctx, state, result), ...result.replies] });
+export function step(outer: DialogueContext, state: DialogueState, input: DialogueInput): DialogueResult {
+  const lang = turnLang(outer, state, input);
+  const ctx: DialogueContext = { ...outer, lang };
+  const result = flowInChinese(ctx, state, run(ctx, state, input));
+  if (input.kind !== 'text' && input.kind !== 'postback') return stampLang(stampPrompts(result));
+  const seen = { ...result.state, lastSeen: ctx.now.toISOString(), ...(input.kind === 'text' ? { lang } : {}) } as DialogueState;
+  return stampLang(stampPrompts({ ...result, state: seen, replies: [...welcomeBack(ctx, state, result), ...result.replies] }));
+}
+
+/** Every reply says its language: replies not written in English are Chinese. */
+function stampLang(result: DialogueResult): DialogueResult {
+  return { ...result, replies: result.replies.map((r) => ({ ...r, lang: r.lang ?? 'zh' })) };
+}
+
+/** An application started in English: its form stays Chinese (slots are validated in Chinese), and its first reply says so first. */
+function flowInChinese(ctx: DialogueContext, before: DialogueState, result: DialogueResult): DialogueResult {
+  const ui = englishUi(ctx);
+  const [first, ...rest] = result.replies;
+  if (!ui || !first || before.mode === 'flow' || result.state.mode !== 'flow') return result;
+  return { ...result, replies: [{ ...first, text: `${fill(ctx.kb, ui.flowInChinese)}\n${first.text}`, lang: 'en' }, ...rest] };
 }
 
 /** Away this long, a user in the middle of an application is reminded where it stands. */

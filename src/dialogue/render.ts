@@ -1,5 +1,5 @@
 import type { QuickReply, Reply } from '../core/index.js';
-import { UNVERIFIED_CLOSE, UNVERIFIED_OPEN, type Aspect, type Item, type KnowledgeBase, type Material, type Policy } from '../knowledge/index.js';
+import { UNVERIFIED_CLOSE, UNVERIFIED_OPEN, type Aspect, type EnglishUi, type Item, type KnowledgeBase, type Material, type Policy } from '../knowledge/index.js';
 import { isoDay } from './dates.js';
 
 /** Button titles for the aspects of a guide. */
@@ -111,8 +111,24 @@ export function aspectText(kb: KnowledgeBase, item: Item, aspect: Aspect, now?: 
   }
 }
 
-/** Quick replies under a guide: the other aspects, 我要办理 where a flow covers the item, and a person. */
-export function guideButtons(kb: KnowledgeBase, item: Item, except?: Aspect): QuickReply[] {
+/** The hand-off button, in English when `en` is given. */
+export function handoffButton(en?: EnglishUi | null): QuickReply {
+  return en ? { ...HANDOFF_BUTTON, title: en.handoffButton } : HANDOFF_BUTTON;
+}
+
+/** Quick replies under a guide: the other aspects, 我要办理 where a flow covers the item, and a person; titles in English when `en` is given. */
+export function guideButtons(kb: KnowledgeBase, item: Item, except?: Aspect, en?: EnglishUi | null): QuickReply[] {
+  const buttons = zhGuideButtons(kb, item, except);
+  if (!en) return buttons;
+  return buttons.map((b) => {
+    const [kind, id, aspect] = b.postback.split(':') as [string, string, Aspect | undefined];
+    if (kind === 'item' && aspect) return { ...b, title: en.aspects[aspect] };
+    if (kind === 'apply' || kind === 'flow') return { ...b, title: `${en.apply} ${(kind === 'flow' ? kb.flows.get(id) : kb.items.get(id))?.titleEn ?? b.title}` };
+    return b.postback === HANDOFF_BUTTON.postback ? handoffButton(en) : b;
+  });
+}
+
+function zhGuideButtons(kb: KnowledgeBase, item: Item, except?: Aspect): QuickReply[] {
   const aspects = (Object.keys(ASPECT_TITLES) as Aspect[]).filter((a) => a !== except && a !== 'conditions' && (a !== 'policy' || item.policies.length > 0));
   const buttons = aspects.map((a) => ({ title: ASPECT_TITLES[a], postback: `item:${item.id}:${a}` }));
   // The item's own application first; a 一件事 beside it only where the item's data names one that fits.
@@ -134,7 +150,7 @@ export function shortTitle(title: string): string {
 }
 
 /** The full guide answer: short answer, key facts card, and buttons. */
-export function guideReply(kb: KnowledgeBase, item: Item, now?: Date): Reply {
+export function guideReply(kb: KnowledgeBase, item: Item, now?: Date, en?: EnglishUi | null): Reply {
   const policy = now ? policyStatusText(kb, item, now) : null;
   return {
     text: item.answer,
@@ -150,24 +166,21 @@ export function guideReply(kb: KnowledgeBase, item: Item, now?: Date): Reply {
         ...(policy ? [{ label: '政策时效', value: policy }] : []),
       ],
     },
-    quickReplies: guideButtons(kb, item),
+    quickReplies: guideButtons(kb, item, undefined, en),
   };
 }
 
 /** The answer to one aspect of a guide, with buttons for the rest. */
-export function aspectReply(kb: KnowledgeBase, item: Item, aspect: Aspect, now?: Date): Reply {
-  return { text: aspectText(kb, item, aspect, now), quickReplies: guideButtons(kb, item, aspect) };
+export function aspectReply(kb: KnowledgeBase, item: Item, aspect: Aspect, now?: Date, en?: EnglishUi | null): Reply {
+  return { text: aspectText(kb, item, aspect, now), quickReplies: guideButtons(kb, item, aspect, en) };
 }
 
-/** A button for a candidate target (clarify). */
-export function targetButton(kb: KnowledgeBase, key: string): QuickReply | null {
+/** A button for a candidate target (clarify), titled in English when `lang` is en. */
+export function targetButton(kb: KnowledgeBase, key: string, lang: 'zh' | 'en' = 'zh'): QuickReply | null {
   const [kind, id] = key.split(':') as [string, string];
-  if (kind === 'item') {
-    const item = kb.items.get(id);
-    return item ? { title: shortTitle(item.title), postback: key } : null;
-  }
-  const flow = kb.flows.get(id);
-  return flow ? { title: shortTitle(flow.title), postback: key } : null;
+  const target = kind === 'item' ? kb.items.get(id) : kind === 'flow' ? kb.flows.get(id) : undefined;
+  if (!target) return null;
+  return { title: lang === 'en' ? target.titleEn : shortTitle(target.title), postback: key };
 }
 
 export { HANDOFF_BUTTON };

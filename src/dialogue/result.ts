@@ -8,7 +8,7 @@ export function done(state: DialogueState, ...replies: Reply[]): DialogueResult 
 
 /** The fields every state shape carries. */
 export function common(s: DialogueState): Omit<BotState, 'mode'> {
-  return { v: s.v, itemId: s.itemId, aspect: s.aspect, fallbacks: s.fallbacks, applications: s.applications, prompt: s.prompt, ...(s.lastFlowId ? { lastFlowId: s.lastFlowId } : {}), ...(s.lastSeen ? { lastSeen: s.lastSeen } : {}) };
+  return { v: s.v, itemId: s.itemId, aspect: s.aspect, fallbacks: s.fallbacks, applications: s.applications, prompt: s.prompt, ...(s.lastFlowId ? { lastFlowId: s.lastFlowId } : {}), ...(s.lastSeen ? { lastSeen: s.lastSeen } : {}), ...(s.lang ? { lang: s.lang } : {}) };
 }
 
 /** The state back with the bot, keeping the conversation's memory (guide, applications). */

@@ -57,7 +57,12 @@ interface Common {
   lastFlowId?: string;
   /** When the user last wrote (ISO instant): who comes back after a while is reminded where they were. */
   lastSeen?: string;
+  /** The language of the user's last message that showed one: button presses and numbers are answered in it. */
+  lang?: Lang;
 }
+
+/** A reply language. */
+export type Lang = 'zh' | 'en';
 
 /** Talking with the bot, no application in progress. */
 export interface BotState extends Common {
@@ -112,4 +117,6 @@ export interface DialogueContext {
   classifier: Classifier;
   now: Date;
   conversationId: string;
+  /** The language to answer in: the conversation's (chosen at its start); within a turn, the engine sets the turn's. */
+  lang?: Lang;
 }

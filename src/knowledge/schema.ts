@@ -125,6 +125,35 @@ export type Item = z.infer<typeof itemSchema>;
 export type Material = z.infer<typeof materialSchema>;
 export type ItemCommitment = z.infer<typeof itemCommitmentSchema>;
 
+/**
+ * The assistant's own words in English, for residents who write in English ({hotline} and {shortName}, the English `name`, are filled in).
+ * Without this block English messages get the item's English title and summary, and everything else in Chinese.
+ */
+export const englishUiSchema = z.strictObject({
+  /** The utility's name in English ({shortName} in the texts below). */
+  name: text,
+  welcome: text,
+  clarify: text,
+  noneOfThese: text,
+  fallback: text,
+  fallbackAgain: text,
+  rephraseButton: text,
+  scope: text,
+  handoffButton: text,
+  /** The heading above the Chinese guide, under the English summary. */
+  chineseGuide: text,
+  /** First line of an application started in English: the form itself is in Chinese. */
+  flowInChinese: text,
+  urgentHint: text,
+  /** Prefix of the button offering a second question ("Also ask: …"). */
+  alsoAsk: text,
+  /** Prefix of the buttons that start an application ("Apply (form in Chinese): …"). */
+  apply: text,
+  aspects: z.strictObject(Object.fromEntries(ASPECTS.map((a) => [a, text])) as Record<Aspect, typeof text>),
+  handoff: z.strictObject({ asked: text, urgent: text, complaint: text, callback: text, paused: text, backToBot: text, notice: text, noticeUrgent: text, resumeButton: text, backToBotButton: text }),
+});
+export type EnglishUi = z.infer<typeof englishUiSchema>;
+
 export const utilitySchema = z.strictObject({
   name: text,
   shortName: text,
@@ -160,6 +189,7 @@ export const utilitySchema = z.strictObject({
   /** Figures in utility texts that the source does not give (hallHours, channels.5.hours, halls.0.hours …). */
   unverified: z.array(unverifiedSchema).default([]),
   welcome: z.strictObject({ text, quickReplies: z.array(z.strictObject({ title: text, postback: text })).default([]) }),
+  en: englishUiSchema.optional(),
 });
 export type Utility = z.infer<typeof utilitySchema>;
 
@@ -170,6 +200,8 @@ export const smalltalkSchema = z.strictObject({
         id,
         patterns: textList(1),
         replies: textList(1),
+        /** The reply to a message written in English; none: the Chinese reply. */
+        repliesEn: z.array(text).default([]),
       }),
     )
     .min(1),

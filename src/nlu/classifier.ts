@@ -11,7 +11,7 @@ import { homophoneKey, HomophoneFixer } from './homophones.js';
 import { pinyinOf } from './pinyin-input.js';
 import type { SoftmaxClassifier } from './linear.js';
 import { normalize } from './normalize.js';
-import { MessageReader, type ReadMessage } from './reader.js';
+import { MAX_CHARS, MessageReader, type ReadMessage } from './reader.js';
 import { Retriever, type Candidate, type TargetKey } from './retriever.js';
 import { Signals } from './signals.js';
 import { INTENT_LABELS, linearFor, textFeatures } from './training.js';
@@ -23,6 +23,8 @@ export type { Decision, HandoffReason, Understanding } from './understanding.js'
 export interface Classifier {
   /** Classifies one message; thresholds default to the classifier's own. */
   classify(text: string, thresholds?: Thresholds, dense?: ScoredKey[]): Understanding;
+  /** The language a message is written in (English, else Chinese: pinyin and digits count as Chinese). */
+  langOf(text: string): 'zh' | 'en';
   /** Just the aspect a text asks about (for follow-ups). */
   aspectOf(text: string): Aspect | null;
   /** Ranks targets for a text (the fused ranking), for re-ranking by other signals. */
@@ -247,6 +249,7 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
 
   return {
     classify,
+    langOf: (text) => reader.langOf(text.slice(0, MAX_CHARS)),
     aspectOf: (text) => aspectIn(reader.read(text).whole),
     rank: (text) => rankRead(reader.read(text)).fused,
     evidence: (text) => {

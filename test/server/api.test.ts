@@ -394,3 +394,51 @@ describe('health', () => {
     expect(res.body).not.toContain('Cannot read');
   });
 });
+
+describe('English conversations', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await newApp();
+  });
+
+  it('greets a conversation created with lang en in English, with English button titles, and every reply carries lang', async () => {
+    const { conversationId, messages } = await startConversation(app, { lang: 'en' });
+    expect(messages).toHaveLength(1);
+    expect(messages[0]!.lang).toBe('en');
+    expect(messages[0]!.text).toMatch(/^Hello! I am the /);
+    expect(messages[0]!.text).not.toMatch(/\p{Script=Han}{4}/u);
+    const titles = messages[0]!.quickReplies!.map((q) => q.title);
+    expect(titles).toContain(kb.items.get('repair-report')!.titleEn);
+    expect(titles).not.toContain('故障报修');
+
+    const sent = await send(app, conversationId, { text: 'my water meter is broken' });
+    expect(sent.state.itemId).toBe('repair-report');
+    expect(sent.messages.length).toBeGreaterThan(0);
+    expect(sent.messages.map((m) => m.lang)).toEqual(sent.messages.map(() => 'en'));
+    const guide = sent.messages[0]!.text;
+    const item = kb.items.get('repair-report')!;
+    // One reply: the English title and summary first, the Chinese guide below them.
+    expect(guide.indexOf(item.titleEn)).toBe(0);
+    expect(guide.indexOf(item.summaryEn)).toBeGreaterThan(0);
+    expect(guide.indexOf(item.answer)).toBeGreaterThan(guide.indexOf(item.summaryEn));
+
+    // A button press answers in the conversation's language; the stored transcript keeps lang.
+    const click = await send(app, conversationId, { postback: 'item:repair-report:fees' });
+    expect(click.messages.map((m) => m.lang)).toEqual(click.messages.map(() => 'en'));
+    const all = await history(app, conversationId);
+    expect(all.filter((m) => m.from === 'bot').every((m) => m.lang === 'en')).toBe(true);
+  });
+
+  it('answers a Chinese message in an English conversation in Chinese, and a Chinese conversation with lang zh on every reply', async () => {
+    const en = await startConversation(app, { lang: 'en' });
+    const zh = await send(app, en.conversationId, { text: '过户要带什么' });
+    expect(zh.messages.map((m) => m.lang)).toEqual(zh.messages.map(() => 'zh'));
+    expect(zh.messages[0]!.text).toContain('「房产交易水表过户」需要的材料');
+    expect(zh.messages[0]!.text).not.toContain(kb.items.get('transfer-ownership')!.titleEn);
+
+    const plain = await startConversation(app);
+    expect(plain.messages.map((m) => m.lang)).toEqual(['zh']);
+    const r = await send(app, plain.conversationId, { text: '水表坏了找谁' });
+    expect(r.messages.map((m) => m.lang)).toEqual(r.messages.map(() => 'zh'));
+  });
+});
