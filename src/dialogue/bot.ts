@@ -31,8 +31,10 @@ export function understood(ctx: DialogueContext, state: DialogueState, heard: Un
   const apply = applyTarget(ctx, s, u, text);
   if (apply) return startFlow(ctx, s, apply, { single: true, opening: text });
   if (isFollowUp(s, u)) return answerItem(ctx, s, s.itemId!, u.aspect);
-  // The resident still gets the relevant guide (who repairs what, outage notices, how to complain) beside the handoff.
-  const also = u.alsoItem ? ctx.kb.items.get(u.alsoItem) : undefined;
+  // An urgent or complaining resident still gets the relevant guide (who repairs what, outage notices, how to complain)
+  // beside the handoff; a plain "转人工" gets none.
+  const narrative = u.urgent || u.handoffReason === 'urgent' || u.handoffReason === 'complaint';
+  const also = narrative && u.alsoItem ? ctx.kb.items.get(u.alsoItem) : undefined;
   const guide = also ? withEnglishSummary(ctx, also, { text: also.answer }) : undefined;
   if (u.urgent && u.decision !== 'answer') return handoff(ctx, s, 'urgent', undefined, guide);
   switch (u.decision) {
