@@ -119,6 +119,13 @@ describe('urgency, complaints and requests in narratives', () => {
     expect(c.classify('水管爆了到处都是水，我要投诉，转人工').handoffReason).toBe('urgent');
   });
 
+  it('reads an ID code as one token: the "12345" inside a 统一社会信用代码 is not the complaints hotline', () => {
+    const u = c.classify('91420100MA4K12345K');
+    expect(u.itemId).not.toBe('complaint');
+    expect(u.decision).not.toBe('handoff');
+    expect(c.classify('打12345投诉').handoffReason).toBe('complaint');
+  });
+
   it('answers a question about how to complain without a hand-off', () => {
     const u = c.classify('投诉电话是多少');
     expect(u.decision).not.toBe('handoff');
