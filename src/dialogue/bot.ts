@@ -97,7 +97,15 @@ function reconsider(ctx: DialogueContext, s: DialogueState, u: Understanding, te
     const asks = controlsOf(ctx.kb).isQuestion(text);
     const justDone = s.lastFlowId === u.flowId;
     const topIsItem = u.candidates[0]?.startsWith('item:');
-    if (item && flow?.items.includes(item) && asks && (justDone || topIsItem)) return { ...u, decision: 'answer', itemId: item, flowId: null };
+    // "水表销户和代扣解约能一起办吗" asks for the 一件事 as a whole: that stays the flow.
+    const whole = ctx.kb.intents.flowCues.some((w) => text.includes(w));
+    if (item && flow?.items.includes(item) && asks && !whole && (justDone || topIsItem)) return { ...u, decision: 'answer', itemId: item, flowId: null };
+  }
+  // Unsure between the flow just submitted and one of its items, a question is about that item, not the flow again.
+  if (u.decision === 'clarify' && s.mode === 'bot' && s.lastFlowId && (u.options ?? []).includes(`flow:${s.lastFlowId}`)) {
+    const top = u.options![0]!;
+    const own = top.startsWith('item:') && ctx.kb.flows.get(s.lastFlowId)?.items.includes(top.slice(5));
+    if (own && controlsOf(ctx.kb).isQuestion(text)) return { ...u, decision: 'answer', itemId: top.slice(5), flowId: null };
   }
   if (u.decision === 'fallback' && !u.scopeTopic && text) {
     const compact = text.replace(/\s/g, '');

@@ -126,13 +126,23 @@ function namesComplaint(ctx: DialogueContext, text: string): boolean {
   return !!item && item.aliases.some((a) => /^\p{Script=Han}{2,}$/u.test(a) && text.includes(a));
 }
 
-/** Urgency, hand-off requests and complaints win over any pending question. */
+/**
+ * Urgency, hand-off requests and complaints win over any pending question — on a strong signal. A valid answer to the
+ * question on screen (an address, an ID number) is never hijacked by a weak one: the classifier placing it at the
+ * complaints guide, or a complaints word inside it; only the classifier's hand-off decision outranks it.
+ */
 function overriding(ctx: DialogueContext, s: FlowModeState, u: Heard, text: string): Command | null {
   const note = `办理中：${flowOf(ctx, s).title}`;
   const guideId = u.alsoItem ?? (u.decision === 'answer' ? u.itemId : null);
   const guide = guideId && ctx.kb.items.get(guideId) ? { text: ctx.kb.items.get(guideId)!.answer } : undefined;
-  if (u.urgent || u.handoffReason === 'urgent') return { kind: 'handoff', reason: 'urgent', note, guide };
-  const complaint = u.handoffReason === 'complaint' || (u.decision === 'answer' && u.itemId === COMPLAINT_ITEM) || namesComplaint(ctx, text);
+  const strong = u.decision === 'handoff';
+  const answers = () => {
+    const current = s.flow.phase === 'asking' ? currentQuestion(ctx, s) : null;
+    return !!current && checkSlot(text, current, slotEnv(ctx)).ok;
+  };
+  if ((strong && u.handoffReason === 'urgent') || (u.urgent && !answers())) return { kind: 'handoff', reason: 'urgent', note, guide };
+  const weakComplaint = (u.decision === 'answer' && u.itemId === COMPLAINT_ITEM) || namesComplaint(ctx, text);
+  const complaint = (strong && u.handoffReason === 'complaint') || (weakComplaint && !answers());
   if (complaint) return { kind: 'handoff', reason: 'complaint', note, guide };
   if (u.decision === 'handoff') return { kind: 'handoff', reason: 'user-request', note };
   return null;
@@ -152,8 +162,10 @@ function flowText(ctx: DialogueContext, s: FlowModeState, text: string): Command
     const yn = c.yesNo(text, '放弃 改办');
     if (yn !== null) return yn ? { kind: 'switch-go' } : { kind: 'switch-stay' };
   }
-  if (c.is('where', text) || u.decision === 'smalltalk') return { kind: 'recap' };
   const current = currentQuestion(ctx, s);
+  // Small talk ("不用了" reads as a closing) asks where we are — unless it answers the question on screen.
+  const answersCurrent = f.phase === 'asking' && !!current && checkSlot(text, current, slotEnv(ctx)).ok;
+  if (c.is('where', text) || (u.decision === 'smalltalk' && !answersCurrent)) return { kind: 'recap' };
   if (c.is('edit', text)) {
     const named = questionNamedIn(flow, f.answers, text) ?? (current && questionNamedIn(flow, f.answers, text, [current]));
     if (named) {

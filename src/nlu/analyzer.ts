@@ -57,7 +57,9 @@ export class Analyzer {
     if (this.phrases) text = text.replace(this.phrases, (w) => this.canonical.get(w) ?? w);
     const words: string[] = [];
     // A run of digits is one number: the segmenter's pieces of it ("12345" inside an ID number) are not words.
-    const numbers = new Set(text.match(/[0-9]+/g) ?? []);
+    // Nor are the digit runs of a code that interleaves letters and digits (a 统一社会信用代码 "91420100ma4k12345k"):
+    // "dn25" keeps its number, an ID keeps none.
+    const numbers = new Set(text.replace(CODE, ' ').match(/[0-9]+/g) ?? []);
     const seenNumbers = new Set<string>();
     for (const token of this.jieba.cutForSearch(text, false)) {
       const t = token.trim();
@@ -72,6 +74,9 @@ export class Analyzer {
     return { text, words, bigrams: bigramsOf(text) };
   }
 }
+
+/** A latin-and-digit code with two or more digit runs (an ID, not a quantity like "dn25"). */
+const CODE = /[0-9a-z]*[0-9]+[a-z]+[0-9]+[0-9a-z]*/g;
 
 /** Character bigrams within each run of non-space text, prefixed '#'. */
 export function bigramsOf(text: string): string[] {

@@ -174,7 +174,8 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
       confidence,
       domain: r.domain,
       flowCue: signals.flowCue(read.whole),
-      multiFlow: signals.multiItemFlow(analyzer.analyze(read.whole).text, r.fused),
+      multiFlow: signals.multiItemFlow(spanText(analyzer, read.whole), r.fused),
+      situation: signals.situationFlow(text, analyzer.analyze(read.whole).text),
       thresholds: t,
       calibration,
       flowItems: (id) => retriever.flowItems(id),
@@ -259,6 +260,12 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
       return r.evidence ? { evidence: r.evidence, top: r.fused[0]?.key ?? null } : null;
     },
   };
+}
+
+/** The folded text, then its content words run together: a measure word or particle inside a name ("挪个位置") does not hide it. */
+function spanText(analyzer: Analyzer, text: string): string {
+  const a = analyzer.analyze(text);
+  return `${a.text} ${analyzer.analyze(a.words.join('')).text}`;
 }
 
 /** The first asking part that has words of its own (not "怎么办？"), else the whole message. */

@@ -86,6 +86,8 @@ export function decideCalibrated(
     domain: boolean;
     flowCue: boolean;
     multiFlow: string | null;
+    /** A flow a statement names by its own situation word (Signals.situationFlow): a cue for that flow alone. */
+    situation?: string | null;
     thresholds: Thresholds;
     calibration: Calibration;
     flowItems: (id: string) => string[];
@@ -97,7 +99,9 @@ export function decideCalibrated(
   const clarifyAt = opts.thresholds.clarifyAt ?? opts.calibration.clarifyAt;
   if (opts.multiFlow && opts.confidence >= clarifyAt) return { decision: 'flow', key: `flow:${opts.multiFlow}` };
   // "拆迁销户一件事怎么办理": asked as a whole, a flow in the top two wins over its own items.
-  const cued = opts.flowCue ? ranked.slice(0, 2).find((c) => c.key.startsWith('flow:')) : undefined;
+  const cued = opts.flowCue
+    ? ranked.slice(0, 2).find((c) => c.key.startsWith('flow:'))
+    : ranked.slice(0, 2).find((c) => opts.situation && c.key === `flow:${opts.situation}`);
   if (cued && opts.confidence >= clarifyAt && ranked.slice(0, 2).every((c) => c === cued || overlaps(cued.key, c.key, opts.flowItems))) return { decision: 'flow', key: cued.key };
   const marginAt = opts.thresholds.marginAt ?? opts.calibration.marginAt ?? Infinity;
   // Confident, or clearly ahead of every rival that is another service: answer. Clarify only between close rivals.

@@ -190,8 +190,17 @@ function containsTerm(text: string, term: string): boolean {
   for (let i = text.indexOf(term); i >= 0; i = text.indexOf(term, i + 1)) {
     const before = text[i - 1] ?? '';
     const after = text[i + term.length] ?? '';
-    if (!(/^[0-9]/.test(term) && /[0-9]/.test(before)) && !(/[0-9]$/.test(term) && /[0-9]/.test(after))) return true;
+    if (!(/^[0-9]/.test(term) && /[0-9]/.test(before)) && !(/[0-9]$/.test(term) && /[0-9]/.test(after)) && !insideCode(text, i, term.length)) return true;
   }
+  return false;
+}
+
+/** A latin-and-digit code with two or more digit runs (an ID such as a 统一社会信用代码, not a quantity like "dn25"). */
+const CODE = /[0-9a-z]*[0-9]+[a-z]+[0-9]+[0-9a-z]*/g;
+
+/** Whether text[i, i+n) is a strict part of such a code: the "12345" inside "91420100ma4k12345k" names nothing. */
+function insideCode(text: string, i: number, n: number): boolean {
+  for (const m of text.matchAll(CODE)) if (m.index <= i && i + n <= m.index + m[0].length && m[0].length > n) return true;
   return false;
 }
 

@@ -38,6 +38,7 @@ export class Signals {
   private readonly complaintStrong: CueSet;
   private readonly domain: string[];
   private readonly flowCues: string[];
+  private readonly questionWords: string[];
   private readonly scope: { topic: string; words: string[]; evenAboutWater: boolean }[];
   private readonly smalltalk: { id: string; patterns: string[] }[];
   private readonly stop: Set<string>;
@@ -56,6 +57,8 @@ export class Signals {
     this.complaintStrong = new CueSet(i.complaint.strong);
     this.domain = norm(i.domain);
     this.flowCues = norm(i.flowCues);
+    // Punctuation is dropped by normalize, so the question mark (either width) is looked for in the raw text.
+    this.questionWords = i.control.question.contains.flatMap((w) => (w === '?' ? ['?', '？'] : [w]));
     this.scope = i.outOfScope.map((s) => ({ topic: s.topic, words: norm(s.words), evenAboutWater: s.evenAboutWater }));
     this.smalltalk = kb.smalltalk.intents.map((s) => ({ id: s.id, patterns: norm(s.patterns).sort((a, b) => b.length - a.length) }));
     this.stop = new Set(norm(i.stopwords));
@@ -87,6 +90,16 @@ export class Signals {
   /** Whether the text asks for several linked things done together (a 一件事). */
   flowCue(s: string): boolean {
     return this.flowCues.some((w) => s.includes(w));
+  }
+
+  /**
+   * The flow whose own situation word a statement names ("我在江汉区开个奶茶店，要新装水表"): the resident says what
+   * they are doing rather than asking about it. `raw` keeps the question marks; null for a question.
+   */
+  situationFlow(raw: string, folded: string): string | null {
+    if (this.questionWords.some((w) => raw.includes(w))) return null;
+    for (const [id, terms] of this.flowTerms) if (terms.some((t) => folded.includes(t))) return id;
+    return null;
   }
 
   /** The text without its smalltalk ("你好，过户要带什么" → "过户要带什么"). */

@@ -119,6 +119,22 @@ describe('urgency, complaints and requests in narratives', () => {
     expect(c.classify('水管爆了到处都是水，我要投诉，转人工').handoffReason).toBe('urgent');
   });
 
+  it('reads an ID code as one token: the "12345" inside a 统一社会信用代码 is not the complaints hotline', () => {
+    const u = c.classify('91420100MA4K12345K');
+    expect(u.itemId).not.toBe('complaint');
+    expect(u.decision).not.toBe('handoff');
+    expect(c.classify('打12345投诉').handoffReason).toBe('complaint');
+  });
+
+  it('starts the flow a statement names by its situation word, but not for a question', () => {
+    expect(c.classify('我在江汉区开个奶茶店，要新装水表，DN25')).toMatchObject({ decision: 'flow', flowId: 'open-business' });
+    expect(c.classify('装修完了怎么恢复用水').decision).not.toBe('flow');
+  });
+
+  it('spans a flow whose items are named with a measure word in between (水表挪个位置 + 报停)', () => {
+    expect(c.classify('想把水表挪个位置，装修期间先报停')).toMatchObject({ decision: 'flow', flowId: 'renovation' });
+  });
+
   it('answers a question about how to complain without a hand-off', () => {
     const u = c.classify('投诉电话是多少');
     expect(u.decision).not.toBe('handoff');
