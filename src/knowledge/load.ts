@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { cachedJson } from '../core/disk-cache.js';
 import { parseYaml } from './yaml.js';
 import type { z } from 'zod';
 import { flowSchema, type Flow } from './flow-schema.js';
@@ -81,27 +81,10 @@ function readYaml(r: Reader, path: string): unknown {
 
 /**
  * YAML parsing is most of a start-up, so a file's parse is cached on disk as JSON, keyed by its content
- * (NLU_CACHE_DIR, "off" disables the cache); invalid YAML is never cached and always reported.
+ * (NLU_CACHE_DIR, "off" disables the cache); invalid YAML throws before anything is cached, and is always reported.
  */
 function parseCached(raw: string): unknown {
-  const dir = process.env.NLU_CACHE_DIR ?? join(tmpdir(), 'wsa-nlu-cache');
-  if (dir === 'off') return parseYaml(raw);
-  const file = join(dir, `yaml-${createHash('sha256').update(raw).digest('hex').slice(0, 24)}.json`);
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    // not cached yet
-  }
-  const data: unknown = parseYaml(raw);
-  try {
-    mkdirSync(dir, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(data));
-    renameSync(tmp, file);
-  } catch {
-    // a read-only disk only costs the next start the parsing time
-  }
-  return data;
+  return cachedJson('yaml', raw, () => parseYaml(raw) as unknown);
 }
 
 function validate<T extends z.ZodType>(r: Reader, path: string, schema: T, prepare?: (data: unknown, file: string) => unknown): z.infer<T> | undefined {

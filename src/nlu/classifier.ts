@@ -6,7 +6,7 @@ import { dictionaryFor } from './dictionary.js';
 import { decideCalibrated, DEFAULT_THRESHOLDS, type Thresholds } from './decide.js';
 import { fuseDense } from './dense.js';
 import type { ScoredKey } from './embeddings.js';
-import { cachedJson } from './disk-cache.js';
+import { cachedJson } from '../core/disk-cache.js';
 import { homophoneKey, HomophoneFixer } from './homophones.js';
 import { pinyinOf } from './pinyin-input.js';
 import type { SoftmaxClassifier } from './linear.js';
