@@ -1,5 +1,5 @@
 // Scores the classifier on the project's fixtures: calib and frozen splits, and per style.
-//   npx tsx scripts/eval-fixtures.ts [--failures] [--split frozen]
+//   npx tsx scripts/eval-fixtures.ts [--dev DEV.jsonl] [--failures] [--split frozen]
 import { loadKnowledge } from '../src/knowledge/index.js';
 import { createClassifier } from '../src/nlu/index.js';
 import { isCorrect, readFixtures, score, type Score } from './fixtures.js';
@@ -20,6 +20,13 @@ console.log(line('all', score(kb, rows)));
 console.log('per style (all splits):');
 const styles = [...new Set(rows.map((r) => r.style))].sort();
 for (const st of styles) console.log(`  ${line(st, score(kb, rows.filter((r) => r.style === st)))}`);
+const devPath = args.includes('--dev') ? args[args.indexOf('--dev') + 1] : undefined;
+if (devPath) {
+  // The dev set has no style field: readFixtures infers it from the text, as for unlabelled fixtures.
+  const dev = readFixtures(devPath).map((f) => ({ ...f, u: classifier.classify(f.text) }));
+  console.log('dev per style (inferred):');
+  for (const st of [...new Set(dev.map((r) => r.style))].sort()) console.log(`  ${line(st, score(kb, dev.filter((r) => r.style === st)))}`);
+}
 if (args.includes('--failures')) {
   const only = args.includes('--split') ? args[args.indexOf('--split') + 1] : null;
   for (const r of rows) {
