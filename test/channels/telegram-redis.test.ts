@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTelegramChannel } from '../../src/channels/telegram/index.js';
 import { createConversationService, type ConversationService } from '../../src/conversation/index.js';
@@ -10,7 +9,7 @@ import { createClassifier } from '../../src/nlu/index.js';
 import { buildServer } from '../../src/server/index.js';
 import { createRedisStores, type Stores } from '../../src/store/index.js';
 import { FakeTelegramApi } from '../fakes/telegram-api.js';
-import { redisSuite } from '../helpers/redis.js';
+import { deleteKeys, redisSuite } from '../helpers/redis.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `wsa-test-tg-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -35,13 +34,8 @@ const textUpdate = (chatId: number, text: string, updateId = ++nextUpdate) => ({
 const deliver = (i: Instance, update: object) =>
   i.app.inject({ method: 'POST', url: '/telegram/webhook', headers: { 'x-telegram-bot-api-secret-token': SECRET }, payload: update });
 
-async function deletePrefix(): Promise<void> {
-  const client = createClient({ url });
-  client.on('error', () => undefined);
-  await client.connect();
-  for await (const keys of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 200 })) if (keys.length) await client.del(keys);
-  await client.close();
-}
+/** Deletes every key under the test prefix. */
+const deletePrefix = () => deleteKeys(url, prefix);
 
 const suite = await redisSuite('Telegram on two instances', url, prefix);
 

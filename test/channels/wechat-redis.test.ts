@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { XMLParser } from 'fast-xml-parser';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createWechatChannel, wechatSignature, type WechatChannel } from '../../src/channels/wechat/index.js';
 import { createConversationService, type ConversationService } from '../../src/conversation/index.js';
@@ -11,7 +10,7 @@ import { createClassifier } from '../../src/nlu/index.js';
 import { buildServer } from '../../src/server/index.js';
 import { createRedisStores, type Stores } from '../../src/store/index.js';
 import { FakeWechatApi } from '../fakes/wechat-api.js';
-import { redisSuite } from '../helpers/redis.js';
+import { deleteKeys, redisSuite } from '../helpers/redis.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `wsa-test-wx-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -38,13 +37,8 @@ function post(i: Instance, openid: string, content: string, id = ++msgId) {
   return i.app.inject({ method: 'POST', url: `/wechat?signature=${wechatSignature(TOKEN, timestamp, nonce)}&timestamp=${timestamp}&nonce=${nonce}`, headers: { 'content-type': 'text/xml' }, payload: xml });
 }
 
-async function deletePrefix(): Promise<void> {
-  const client = createClient({ url });
-  client.on('error', () => undefined);
-  await client.connect();
-  for await (const keys of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 200 })) if (keys.length) await client.del(keys);
-  await client.close();
-}
+/** Deletes every key under the test prefix. */
+const deletePrefix = () => deleteKeys(url, prefix);
 
 const suite = await redisSuite('WeChat on two instances', url, prefix);
 

@@ -1,3 +1,4 @@
+import { createClient } from 'redis';
 import { describe, it } from 'vitest';
 import { createRedisStores } from '../../src/store/index.js';
 
@@ -29,4 +30,13 @@ export async function redisSuite(label: string, url: string, prefix: string): Pr
     console.warn(`\n⚠ Redis at ${url} did not answer: skipping the ${label} tests (set CI=true to fail instead).\n`);
   }
   return describe.skip;
+}
+
+/** Deletes every key under `prefix` (a suite's own), so a Redis test leaves nothing behind. */
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 200 })) if (keys.length) await client.del(keys);
+  await client.close();
 }

@@ -1,7 +1,6 @@
-import { redisSuite } from '../helpers/redis.js';
+import { deleteKeys, redisSuite } from '../helpers/redis.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConversationService, maskerFor } from '../../src/conversation/index.js';
 import { createLogger, type Message } from '../../src/core/index.js';
@@ -18,15 +17,7 @@ type Sent = { messages: Message[]; state: { mode: string; itemId?: string; flowI
 
 
 /** Deletes every key under the test prefix. */
-async function deletePrefix(): Promise<void> {
-  const client = createClient({ url });
-  client.on('error', () => undefined);
-  await client.connect();
-  for await (const keys of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 200 })) {
-    if (keys.length > 0) await client.del(keys);
-  }
-  await client.close();
-}
+const deletePrefix = () => deleteKeys(url, prefix);
 
 /** Completes 17 digits with the GB 11643 check character. */
 function idNumber(first17: string): string {

@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { createClient } from 'redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createWebChannel } from '../../src/channels/web/index.js';
 import { createConversationService, type ConversationService } from '../../src/conversation/index.js';
@@ -15,19 +14,14 @@ import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js'
 import { createClassifier, type Classifier } from '../../src/nlu/index.js';
 import { buildServer } from '../../src/server/index.js';
 import { createRedisStores, type Stores } from '../../src/store/index.js';
-import { redisSuite } from '../helpers/redis.js';
+import { deleteKeys, redisSuite } from '../helpers/redis.js';
 import { listen, Widget } from './web-helpers.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `wsa-test-two-${process.pid}-${randomUUID().slice(0, 8)}`;
 
-async function deletePrefix(): Promise<void> {
-  const client = createClient({ url });
-  client.on('error', () => undefined);
-  await client.connect();
-  for await (const keys of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 200 })) if (keys.length) await client.del(keys);
-  await client.close();
-}
+/** Deletes every key under the test prefix. */
+const deletePrefix = () => deleteKeys(url, prefix);
 
 const suite = await redisSuite('two instances on Redis', url, prefix);
 

@@ -1,4 +1,4 @@
-import { redisSuite } from '../helpers/redis.js';
+import { deleteKeys, redisSuite } from '../helpers/redis.js';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,15 +25,7 @@ async function closedPort(): Promise<number> {
 }
 
 /** Deletes every key under the test prefix. */
-async function deletePrefix(): Promise<void> {
-  const client = createClient({ url });
-  client.on('error', () => undefined);
-  await client.connect();
-  for await (const keys of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 200 })) {
-    if (keys.length > 0) await client.del(keys);
-  }
-  await client.close();
-}
+const deletePrefix = () => deleteKeys(url, prefix);
 
 const suite = await redisSuite('redis stores', url, prefix);
 
