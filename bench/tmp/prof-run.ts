@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs';
+const { loadKnowledge } = await import('../../src/knowledge/index.js');
+const { createClassifier } = await import('../../src/nlu/index.js');
+const kb = loadKnowledge();
+const c = createClassifier(kb);
+const texts = readFileSync('test/fixtures/questions.jsonl','utf8').split('\n').filter(Boolean).map(l=>JSON.parse(l).text);
+const v=[(t:string)=>t,(t:string)=>`${t}？`,(t:string)=>`请问${t}`,(t:string)=>`你好，${t}`,(t:string)=>`${t}呢`];
+const msgs=v.flatMap(f=>texts.map(f));
+for (let i=0;i<500;i++) c.classify(msgs[i]);
+const t=performance.now();
+for (let r=0;r<3;r++) for (const m of msgs) c.classify(m);
+console.log('mean ms', (performance.now()-t)/(3*msgs.length));
