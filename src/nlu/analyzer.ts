@@ -1,6 +1,7 @@
 import { Jieba } from '@node-rs/jieba';
 import type { Synonyms } from '../knowledge/index.js';
 import { fullDictionary } from './dictionary.js';
+import { memoized } from './memo.js';
 import { normalize } from './normalize.js';
 
 /** What the analyzer makes of a text. */
@@ -20,6 +21,12 @@ export class Analyzer {
   private readonly phrases: RegExp | null;
   private readonly typos: [string, string][];
   private readonly stop: Set<string>;
+  /** Normalises and fixes typos only (no synonym folding). */
+  readonly clean: (raw: string) => string = memoized((raw) => this.cleanText(raw));
+  /** Segments text into dictionary words (no folding, no stop-word removal). */
+  readonly segment: (text: string) => string[] = memoized((text) => this.jieba.cut(text, false));
+  /** Full analysis of a text. */
+  readonly analyze: (raw: string) => Analysis = memoized((raw) => this.analyzeText(raw));
 
   /** `dictionary`: jieba's dictionary lines (default the full one; the classifier passes one trimmed to the knowledge, dictionary.ts). */
   constructor(synonyms: Synonyms, stopwords: string[], extraWords: string[] = [], dictionary: Uint8Array = fullDictionary()) {
@@ -39,20 +46,13 @@ export class Analyzer {
     this.stop = new Set(stopwords.map((w) => normalize(w)));
   }
 
-  /** Normalises and fixes typos only (no synonym folding). */
-  clean(raw: string): string {
+  private cleanText(raw: string): string {
     let s = normalize(raw);
     for (const [wrong, right] of this.typos) if (s.includes(wrong)) s = s.split(wrong).join(right);
     return s;
   }
 
-  /** Segments text into dictionary words (no folding, no stop-word removal). */
-  segment(text: string): string[] {
-    return this.jieba.cut(text, false);
-  }
-
-  /** Full analysis of a text. */
-  analyze(raw: string): Analysis {
+  private analyzeText(raw: string): Analysis {
     let text = this.clean(raw);
     if (this.phrases) text = text.replace(this.phrases, (w) => this.canonical.get(w) ?? w);
     const words: string[] = [];

@@ -10,6 +10,7 @@ import { cachedJson } from '../core/disk-cache.js';
 import { homophoneKey, HomophoneFixer } from './homophones.js';
 import { pinyinOf } from './pinyin-input.js';
 import type { SoftmaxClassifier } from './linear.js';
+import { withMemo } from './memo.js';
 import { normalize } from './normalize.js';
 import { MAX_CHARS, MessageReader, type ReadMessage } from './reader.js';
 import { Retriever, type Candidate, type TargetKey } from './retriever.js';
@@ -248,17 +249,19 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     };
   };
 
+  // Each entry point is one message: what it analyses more than once is computed once (memo.ts).
   return {
-    classify,
+    classify: (text, t, dense) => withMemo(() => classify(text, t, dense)),
     langOf: (text) => reader.langOf(text.slice(0, MAX_CHARS)),
-    aspectOf: (text) => aspectIn(reader.read(text).whole),
-    rank: (text) => rankRead(reader.read(text)).fused,
-    evidence: (text) => {
-      const read = reader.read(text);
-      if (!read.whole) return null;
-      const r = rankRead(read);
-      return r.evidence ? { evidence: r.evidence, top: r.fused[0]?.key ?? null } : null;
-    },
+    aspectOf: (text) => withMemo(() => aspectIn(reader.read(text).whole)),
+    rank: (text) => withMemo(() => rankRead(reader.read(text)).fused),
+    evidence: (text) =>
+      withMemo(() => {
+        const read = reader.read(text);
+        if (!read.whole) return null;
+        const r = rankRead(read);
+        return r.evidence ? { evidence: r.evidence, top: r.fused[0]?.key ?? null } : null;
+      }),
   };
 }
 

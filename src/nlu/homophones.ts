@@ -1,10 +1,10 @@
-import { pinyin } from 'pinyin-pro';
+import { tonelessPinyin } from './pinyin-input.js';
 
 const HAN = /\p{Script=Han}/u;
 
 /** The toneless pinyin key a homophone is looked up by: "过户" → "guo hu". */
 export function homophoneKey(w: string): string {
-  return pinyin(w, { toneType: 'none', type: 'array' }).join(' ');
+  return tonelessPinyin(w).join(' ');
 }
 
 /**
@@ -36,17 +36,18 @@ export class HomophoneFixer {
     const real = words.filter((w) => w.length >= 2);
     const chars = [...text];
     if (!chars.some((c) => HAN.test(c))) return text;
-    const py = pinyin(text, { toneType: 'none', type: 'array' });
+    const py = tonelessPinyin(text);
     if (py.length !== chars.length) return text;
     const spans = spansOf(chars, real.length ? words : []);
     const out = [...chars];
     for (let len = 4; len >= 2; len--) {
       for (let i = 0; i + len <= chars.length; i++) {
+        if (!HAN.test(out[i]!)) continue;
+        // The pinyin lookup is cheap and rarely hits, so it goes before the window is even built.
+        const word = this.byPinyin.get(keyAt(py, i, len));
+        if (!word) continue;
         const window = out.slice(i, i + len).join('');
-        if (!HAN.test(window[0]!)) continue;
-        // The pinyin lookup is cheap and rarely hits, so it goes before the scans of known and real words.
-        const word = this.byPinyin.get(py.slice(i, i + len).join(' '));
-        if (!word || word === window || this.changesFunctionChar(window, word) || this.isKnown(window, out.join(''))) continue;
+        if (word === window || this.changesFunctionChar(window, word) || this.isKnown(window, out.join(''))) continue;
         // A window that holds, or cuts into, a real word ("居民家" ⊃ 居民; "哪些|业务" is not 歇业) was typed on purpose, not misheard.
         if (spans ? spans.some(([a, b]) => a < i + len && b > i) : real.some((w) => w.includes(window) || (w.length < window.length && window.includes(w)))) continue;
         out.splice(i, len, ...word);
@@ -63,6 +64,13 @@ export class HomophoneFixer {
   private isKnown(window: string, text: string): boolean {
     return this.known.some((w) => w.includes(window) && text.includes(w));
   }
+}
+
+/** The toneless pinyin key of the window py[i, i+len): its syllables joined by spaces. */
+function keyAt(py: string[], i: number, len: number): string {
+  let k = py[i]!;
+  for (let j = i + 1; j < i + len; j++) k += ' ' + py[j]!;
+  return k;
 }
 
 /** Character spans [start, end) of the real words (two characters or more), or null when the words do not spell the text. */

@@ -136,10 +136,19 @@ export class SoftmaxClassifier {
       }
       for (const [i, n] of tf) tf.set(i, (1 + Math.log(n)) * this.idf[i]!);
     } else {
+      // Distinct features have distinct indices: nothing to add up, so the vector is built straight away.
+      const x: [number, number][] = [];
+      let norm = 0;
       for (const [f, w] of features) {
         const i = this.index.get(f);
-        if (i !== undefined) tf.set(i, (tf.get(i) ?? 0) + w * this.idf[i]!);
+        if (i === undefined) continue;
+        const v = 0 + w * this.idf[i]!;
+        x.push([i, v]);
+        norm += v * v;
       }
+      norm = Math.sqrt(norm) || 1;
+      for (const e of x) e[1] = e[1] / norm;
+      return x;
     }
     let norm = 0;
     for (const v of tf.values()) norm += v * v;

@@ -38,7 +38,39 @@ export function syllables(run: string): string[] | null {
 export function pinyinOf(text: string): string[] {
   const chars = [...text].filter((c) => HAN.test(c));
   if (!chars.length) return [];
-  return pinyin(chars.join(''), { toneType: 'none', type: 'array', v: true }).map((p) => p.replace(/ü/g, 'v'));
+  return tonelessPinyin(chars.join('')).map((p) => p.replace(/ü/g, 'v'));
+}
+
+/** Toned syllable → toneless, as pinyin-pro's own toneType 'none' strips it (a table of the few hundred syllables seen). */
+const TONELESS = new Map<string, string>();
+
+/**
+ * pinyin-pro's `pinyin(text, { toneType: 'none', type: 'array' })`, one entry per character, computed cheaper: its
+ * 'none' runs nine regular expressions over every syllable of every call; here each toned syllable is stripped once.
+ * Characters that are not Chinese come back as themselves, untouched, as pinyin-pro leaves them.
+ */
+export function tonelessPinyin(text: string): string[] {
+  const toned = pinyin(text, { type: 'array' });
+  const chars = Array.from(text);
+  return toned.map((p, i) => (p === chars[i] ? p : stripped(p)));
+}
+
+function stripped(syllable: string): string {
+  let s = TONELESS.get(syllable);
+  if (s === undefined) {
+    s = syllable
+      .replace(/(ā|á|ǎ|à)/g, 'a')
+      .replace(/(ō|ó|ǒ|ò)/g, 'o')
+      .replace(/(ē|é|ě|è)/g, 'e')
+      .replace(/(ī|í|ǐ|ì)/g, 'i')
+      .replace(/(ū|ú|ǔ|ù)/g, 'u')
+      .replace(/(ǖ|ǘ|ǚ|ǜ)/g, 'ü')
+      .replace(/(n̄|ń|ň|ǹ)/g, 'n')
+      .replace(/(m̄|ḿ|m̌|m̀)/g, 'm')
+      .replace(/(ê̄|ế|ê̌|ề)/g, 'ê');
+    TONELESS.set(syllable, s);
+  }
+  return s;
 }
 
 /**

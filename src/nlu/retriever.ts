@@ -2,6 +2,7 @@ import Fuse from 'fuse.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
 import type { Analysis, Analyzer } from './analyzer.js';
 import { Bm25Index } from './bm25.js';
+import { memoized } from './memo.js';
 
 /** A target the user may mean: `item:<id>` or `flow:<id>`. */
 export type TargetKey = `item:${string}` | `flow:${string}`;
@@ -32,9 +33,14 @@ export class Retriever {
   private readonly profileKeys: TargetKey[] = [];
   private readonly exampleKeys: TargetKey[] = [];
   private readonly vocab = new Map<TargetKey, Set<string>>();
-  private readonly names: { key: TargetKey; name: string; chars: Map<string, number> }[] = [];
+  private readonly names: { key: TargetKey; name: string }[] = [];
+  /** For each character, the names holding it and how often (the fuzzy matcher's pre-filter). */
+  private readonly nameChars = new Map<string, { n: number; k: number }[]>();
   /** Folded aliases and keywords per target: naming one is strong evidence. */
   private readonly terms = new Map<TargetKey, string[]>();
+  /** The targets in `terms` order, and their terms by first character (for termHits). */
+  private readonly termKeys: TargetKey[] = [];
+  private readonly termsByFirst = new Map<string, { k: number; term: string }[]>();
   /** Words known anywhere in the knowledge base. */
   readonly knownWords = new Set<string>();
 
@@ -55,7 +61,14 @@ export class Retriever {
     }
     this.profile.finish();
     this.examples.finish();
-    this.names = names.map((n) => ({ ...n, chars: charCounts(n.name) }));
+    this.names = names;
+    names.forEach((name, n) => {
+      for (const [c, k] of charCounts(name.name)) {
+        let list = this.nameChars.get(c);
+        if (!list) this.nameChars.set(c, (list = []));
+        list.push({ n, k });
+      }
+    });
   }
 
   /**
@@ -65,18 +78,10 @@ export class Retriever {
   private fuzzy(text: string): { key: TargetKey; score: number }[] {
     const chars = [...text];
     const need = chars.length - Math.floor(FUZZY_THRESHOLD * chars.length) - 1;
-    const pool = this.names.filter((n) => {
-      const left = new Map(n.chars);
-      let shared = 0;
-      for (const c of chars) {
-        const k = left.get(c) ?? 0;
-        if (k > 0) {
-          shared++;
-          left.set(c, k - 1);
-        }
-      }
-      return shared >= need;
-    });
+    // Characters shared with each name, counted with repeats: Σ min(count in text, count in name).
+    const shared = new Int32Array(this.names.length);
+    for (const [c, k] of charCounts(text)) for (const x of this.nameChars.get(c) ?? []) shared[x.n] += Math.min(k, x.k);
+    const pool = this.names.filter((_, n) => shared[n]! >= need);
     if (!pool.length) return [];
     const fuse = new Fuse(pool, { keys: ['name'], includeScore: true, threshold: FUZZY_THRESHOLD, ignoreLocation: true });
     return fuse.search(text, { limit: 5 }).map((r) => ({ key: r.item.key, score: r.score ?? 1 }));
@@ -103,7 +108,15 @@ export class Retriever {
 
   private addTerms(key: TargetKey, terms: string[]): void {
     const folded = terms.map((t) => this.analyzer.analyze(t).text.replace(/ /g, '')).filter((t) => [...t].length >= 2);
-    this.terms.set(key, [...new Set(folded)]);
+    const distinct = [...new Set(folded)];
+    this.terms.set(key, distinct);
+    const k = this.termKeys.push(key) - 1;
+    for (const term of distinct) {
+      const first = [...term][0]!;
+      let list = this.termsByFirst.get(first);
+      if (!list) this.termsByFirst.set(first, (list = []));
+      list.push({ k, term });
+    }
   }
 
   private features(a: Analysis): string[] {
@@ -134,12 +147,12 @@ export class Retriever {
     }
     const totals = new Map<TargetKey, number>();
     const add = (key: TargetKey, s: number) => totals.set(key, (totals.get(key) ?? 0) + s);
-    for (const [doc, s] of this.profile.score(q)) add(this.profileKeys[doc]!, s);
+    this.profile.score(q, (doc, s) => add(this.profileKeys[doc]!, s));
     const bestExample = new Map<TargetKey, number>();
-    for (const [doc, s] of this.examples.score(q)) {
+    this.examples.score(q, (doc, s) => {
       const key = this.exampleKeys[doc]!;
       if (s > (bestExample.get(key) ?? 0)) bestExample.set(key, s);
-    }
+    });
     for (const [key, s] of bestExample) add(key, s);
     for (const [key, n] of hits) add(key, TERM_BONUS * Math.min(n, 2));
     if (a.text.length <= 16) {
@@ -162,14 +175,19 @@ export class Retriever {
 
   /** How many of each target's aliases and keywords the analysed text names (targets naming none are left out). */
   termHits(a: Analysis): Map<TargetKey, number> {
-    const compact = a.text.replace(/ /g, '');
-    const hits = new Map<TargetKey, number>();
-    for (const [key, terms] of this.terms) {
-      const n = terms.filter((t) => containsTerm(compact, t)).length;
-      if (n) hits.set(key, n);
-    }
-    return hits;
+    return this.hitsIn(a.text);
   }
+
+  // Callers read the map and copy it before changing it: one map per text and message is shared.
+  private readonly hitsIn = memoized((text: string): Map<TargetKey, number> => {
+    const compact = text.replace(/ /g, '');
+    const counts = new Int32Array(this.termKeys.length);
+    // Only terms starting with a character of the text can be in it.
+    for (const c of new Set(compact)) for (const { k, term } of this.termsByFirst.get(c) ?? []) if (containsTerm(compact, term)) counts[k]++;
+    const hits = new Map<TargetKey, number>();
+    counts.forEach((n, k) => n && hits.set(this.termKeys[k]!, n));
+    return hits;
+  });
 
   /** Targets whose alias or keyword appears in the analysed text. */
   named(a: Analysis): TargetKey[] {
