@@ -15,7 +15,7 @@ import { normalize } from './normalize.js';
 import { MAX_CHARS, MessageReader, type ReadMessage } from './reader.js';
 import { Retriever, type Candidate, type TargetKey } from './retriever.js';
 import { Signals } from './signals.js';
-import { INTENT_LABELS, linearFor, textFeatures } from './training.js';
+import { eachFeature, INTENT_LABELS, linearFor, type FeaturePrefix } from './training.js';
 import { HANDOFF_PRIORITY, type HandoffReason, type Understanding } from './understanding.js';
 
 export type { Decision, HandoffReason, Understanding } from './understanding.js';
@@ -129,10 +129,17 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     const askHits = retriever.termHits(ask);
     let lexical = retriever.rank(ask, core.words.length ? core : ask, FUSE_DEPTH, askHits, ctx ? { a: ctx, weight: CONTEXT_WEIGHT } : undefined);
     if (dense) lexical = fuseDense(lexical, dense);
-    const feats = new Map<string, number>();
-    for (const f of textFeatures(ask, read.syllables, read.english)) feats.set(f, (feats.get(f) ?? 0) + 1);
-    if (ctx) for (const f of textFeatures(ctx)) feats.set(f, (feats.get(f) ?? 0) + CONTEXT_WEIGHT);
-    const linearRanked = feats.size ? linear.predict(feats) : [];
+    // Features straight to the model's indices (the story's at CONTEXT_WEIGHT); any feature at all, known or not, asks the model.
+    const ids = new Map<number, number>();
+    let anyFeature = false;
+    const put = (w: number) => (prefix: FeaturePrefix, token: string) => {
+      anyFeature = true;
+      const i = linear.idOf(prefix, token);
+      if (i !== undefined) ids.set(i, (ids.get(i) ?? 0) + w);
+    };
+    eachFeature(ask, read.syllables, read.english, put(1));
+    if (ctx) eachFeature(ctx, [], [], put(CONTEXT_WEIGHT));
+    const linearRanked = anyFeature ? linear.predictIds(ids) : [];
     const hits = ctx ? retriever.termHits(analyzer.analyze(read.whole)) : askHits;
     const domain = hits.size > 0 || signals.isDomain(read.whole);
     const fused = itemBeforeFlow(

@@ -24,13 +24,22 @@ const DEFAULTS: TrainOptions = { epochs: 12, learningRate: 0.5, l2: 1e-5, seed: 
 export class SoftmaxClassifier {
   readonly classes: string[];
   private readonly index = new Map<string, number>();
+  /** The same index split by prefix ('w:', 'c:', 'p:', 'q:', 'e:'; '' for the '#' bigrams), looked up by token. */
+  private readonly byPrefix = new Map<string, Map<string, number>>();
   private readonly idf: Float32Array;
   private readonly weights: Float32Array;
   private readonly bias: Float32Array;
 
   private constructor(classes: string[], vocab: string[], idf: Float32Array, weights: Float32Array, bias: Float32Array) {
     this.classes = classes;
-    vocab.forEach((f, i) => this.index.set(f, i));
+    vocab.forEach((f, i) => {
+      this.index.set(f, i);
+      const colon = f.startsWith('#') ? -1 : f.indexOf(':');
+      const prefix = f.slice(0, colon + 1);
+      let m = this.byPrefix.get(prefix);
+      if (!m) this.byPrefix.set(prefix, (m = new Map()));
+      m.set(f.slice(colon + 1), i);
+    });
     this.idf = idf;
     this.weights = weights;
     this.bias = bias;
@@ -105,7 +114,20 @@ export class SoftmaxClassifier {
 
   /** Class probabilities for a feature list (with repeats: term frequency), best first. */
   predict(features: string[] | Features): { label: string; p: number }[] {
-    const x = this.vectorize(features);
+    return this.probabilities(this.vectorize(features));
+  }
+
+  /** The index of feature `prefix + token`, or undefined when the model does not know it. */
+  idOf(prefix: string, token: string): number | undefined {
+    return this.byPrefix.get(prefix)?.get(token);
+  }
+
+  /** Class probabilities for weighted feature indices (from idOf; each index once, in the order first seen), best first. */
+  predictIds(weights: Map<number, number>): { label: string; p: number }[] {
+    return this.probabilities(this.weighted(weights));
+  }
+
+  private probabilities(x: [number, number][]): { label: string; p: number }[] {
     const s = new Float32Array(this.classes.length);
     this.scoresInto(x, s);
     softmaxInPlace(s);
@@ -136,24 +158,31 @@ export class SoftmaxClassifier {
       }
       for (const [i, n] of tf) tf.set(i, (1 + Math.log(n)) * this.idf[i]!);
     } else {
-      // Distinct features have distinct indices: nothing to add up, so the vector is built straight away.
-      const x: [number, number][] = [];
-      let norm = 0;
+      const ids = new Map<number, number>();
       for (const [f, w] of features) {
         const i = this.index.get(f);
-        if (i === undefined) continue;
-        const v = 0 + w * this.idf[i]!;
-        x.push([i, v]);
-        norm += v * v;
+        if (i !== undefined) ids.set(i, w);
       }
-      norm = Math.sqrt(norm) || 1;
-      for (const e of x) e[1] = e[1] / norm;
-      return x;
+      return this.weighted(ids);
     }
     let norm = 0;
     for (const v of tf.values()) norm += v * v;
     norm = Math.sqrt(norm) || 1;
     return [...tf.entries()].map(([i, v]) => [i, v / norm]);
+  }
+
+  /** TF-IDF vector (L2-normalised) of weighted feature indices: each index's weight times its IDF. */
+  private weighted(weights: Map<number, number>): [number, number][] {
+    const x: [number, number][] = [];
+    let norm = 0;
+    for (const [i, w] of weights) {
+      const v = 0 + w * this.idf[i]!;
+      x.push([i, v]);
+      norm += v * v;
+    }
+    norm = Math.sqrt(norm) || 1;
+    for (const e of x) e[1] = e[1] / norm;
+    return x;
   }
 }
 

@@ -1,6 +1,49 @@
 import * as OpenCC from 'opencc-js';
 
-const toSimplified = OpenCC.Converter({ from: 't', to: 'cn' });
+const convertToSimplified = OpenCC.Converter({ from: 't', to: 'cn' });
+
+/**
+ * Where the traditional → simplified dictionaries opencc-js applies can match: the one-character entries, and the
+ * first two characters of the longer ones. A text holding none of them converts to itself, so most messages skip
+ * the converter. Null (always convert) when the package's tables are not laid out as expected.
+ */
+const CONVERTIBLE = ((): { one: Set<number>; two: Set<number> } | null => {
+  const config = (OpenCC.Locale as { configs?: Record<string, { normalizationChain?: unknown; conversionChain?: unknown; segmentation?: unknown }> }).configs?.t2s;
+  const groups = [config?.normalizationChain, config?.conversionChain];
+  if (!config || config.segmentation || !groups.every((g) => Array.isArray(g) && g.every((d) => Array.isArray(d) && d.every((x) => typeof x === 'string')))) return null;
+  const one = new Set<number>();
+  const two = new Set<number>();
+  for (const group of groups as string[][][])
+    for (const dict of group)
+      for (const d of dict)
+        for (const entry of d.split('|')) {
+          const key = Array.from(entry.split(' ')[0]!, (c) => c.codePointAt(0)!);
+          // toSimplified skips ASCII; tables that convert it would need every character looked up.
+          if (key.slice(0, 2).some((c) => c < 0x80)) return null;
+          if (key.length === 1) one.add(key[0]!);
+          else if (key.length > 1) two.add(pair(key[0]!, key[1]!));
+        }
+  return { one, two };
+})();
+
+/** Traditional characters to simplified (opencc-js), skipped when no dictionary entry can match. */
+export function toSimplified(s: string): string {
+  if (!CONVERTIBLE) return convertToSimplified(s);
+  let prev = -1;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.codePointAt(i)!;
+    if (c > 0xffff) i++;
+    // ASCII converts to nothing: most of a message's characters need no look-up.
+    if (c >= 0x80 && (CONVERTIBLE.one.has(c) || (prev >= 0 && CONVERTIBLE.two.has(pair(prev, c))))) return convertToSimplified(s);
+    prev = c;
+  }
+  return s;
+}
+
+/** One number for two code points. */
+function pair(a: number, b: number): number {
+  return a * 0x110000 + b;
+}
 
 const DIGITS: Record<string, number> = {
   零: 0, 〇: 0, 一: 1, 壹: 1, 二: 2, 贰: 2, 两: 2, 三: 3, 叁: 3, 四: 4, 肆: 4,

@@ -18,18 +18,28 @@ interface EnglishFields {
   summaryEn?: string;
 }
 
-/** The features of an analysed text: words, Han characters and bigrams, pinyin syllables and pairs, English words. */
-export function textFeatures(a: Analysis, extraSyllables: string[] = [], english: string[] = []): string[] {
-  const out: string[] = a.words.map((w) => `w:${w}`);
-  const han = [...a.text].filter((c) => /\p{Script=Han}/u.test(c));
-  for (const c of han) out.push(`c:${c}`);
-  out.push(...a.bigrams);
+const HAN = /\p{Script=Han}/u;
+
+/** The kinds of feature, by prefix: words, Han characters, bigrams (already '#'-prefixed), pinyin syllables and pairs, English words. */
+export type FeaturePrefix = 'w:' | 'c:' | '' | 'p:' | 'q:' | 'e:';
+
+/** Visits the features of an analysed text in order (a feature is `prefix + token`): see textFeatures. */
+export function eachFeature(a: Analysis, extraSyllables: string[], english: string[], visit: (prefix: FeaturePrefix, token: string) => void): void {
+  for (const w of a.words) visit('w:', w);
+  for (const c of a.text) if (HAN.test(c)) visit('c:', c);
+  for (const b of a.bigrams) visit('', b);
   const py = [...pinyinOf(a.text), ...extraSyllables];
   for (let i = 0; i < py.length; i++) {
-    out.push(`p:${py[i]}`);
-    if (i + 1 < py.length) out.push(`q:${py[i]}${py[i + 1]}`);
+    visit('p:', py[i]!);
+    if (i + 1 < py.length) visit('q:', py[i]! + py[i + 1]!);
   }
-  for (const w of english) out.push(`e:${w}`);
+  for (const w of english) visit('e:', w);
+}
+
+/** The features of an analysed text: words, Han characters and bigrams, pinyin syllables and pairs, English words. */
+export function textFeatures(a: Analysis, extraSyllables: string[] = [], english: string[] = []): string[] {
+  const out: string[] = [];
+  eachFeature(a, extraSyllables, english, (prefix, token) => out.push(prefix + token));
   return out;
 }
 
