@@ -59,7 +59,7 @@ export class Analyzer {
     // A run of digits is one number: the segmenter's pieces of it ("12345" inside an ID number) are not words.
     // Nor are the digit runs of a code that interleaves letters and digits (a 统一社会信用代码 "91420100ma4k12345k"):
     // "dn25" keeps its number, an ID keeps none.
-    const numbers = new Set(text.replace(CODE, ' ').match(/[0-9]+/g) ?? []);
+    const numbers = new Set(/[0-9]/.test(text) ? (text.replace(CODE, ' ').match(/[0-9]+/g) ?? []) : []);
     const seenNumbers = new Set<string>();
     for (const token of this.jieba.cutForSearch(text, false)) {
       const t = token.trim();
@@ -82,9 +82,10 @@ const CODE = /[0-9a-z]*[0-9]+[a-z]+[0-9]+[0-9a-z]*/g;
 export function bigramsOf(text: string): string[] {
   const out: string[] = [];
   for (const run of text.split(' ')) {
-    const chars = [...run];
-    if (chars.length === 1) out.push(`#${chars[0]}`);
-    for (let i = 0; i + 1 < chars.length; i++) out.push(`#${chars[i]}${chars[i + 1]}`);
+    // Code points, not UTF-16 units: a character outside the BMP is one character.
+    const chars = /[\ud800-\udfff]/.test(run) ? Array.from(run) : run;
+    if (chars.length === 1) out.push('#' + chars[0]);
+    for (let i = 0; i + 1 < chars.length; i++) out.push('#' + chars[i] + chars[i + 1]);
   }
   return out;
 }

@@ -85,9 +85,10 @@ export function decideCalibrated(
     confidence: number;
     domain: boolean;
     flowCue: boolean;
-    multiFlow: string | null;
-    /** A flow a statement names by its own situation word (Signals.situationFlow): a cue for that flow alone. */
-    situation?: string | null;
+    /** The flow the message spans by naming two or more of its items (Signals.multiItemFlow); a function: only asked when it can matter. */
+    multiFlow: string | null | (() => string | null);
+    /** A flow a statement names by its own situation word (Signals.situationFlow): a cue for that flow alone; a function likewise. */
+    situation?: string | null | (() => string | null);
     thresholds: Thresholds;
     calibration: Calibration;
     flowItems: (id: string) => string[];
@@ -97,11 +98,12 @@ export function decideCalibrated(
   if (!top) return { decision: 'fallback' };
   const answerAt = opts.thresholds.answerAt ?? opts.calibration.answerAt;
   const clarifyAt = opts.thresholds.clarifyAt ?? opts.calibration.clarifyAt;
-  if (opts.multiFlow && opts.confidence >= clarifyAt) return { decision: 'flow', key: `flow:${opts.multiFlow}` };
+  const multiFlow = opts.confidence >= clarifyAt ? valueOf(opts.multiFlow) : null;
+  if (multiFlow) return { decision: 'flow', key: `flow:${multiFlow}` };
   // "拆迁销户一件事怎么办理": asked as a whole, a flow in the top two wins over its own items.
-  const cued = opts.flowCue
-    ? ranked.slice(0, 2).find((c) => c.key.startsWith('flow:'))
-    : ranked.slice(0, 2).find((c) => opts.situation && c.key === `flow:${opts.situation}`);
+  const topFlow = ranked.slice(0, 2).find((c) => c.key.startsWith('flow:'));
+  const situation = !opts.flowCue && topFlow ? valueOf(opts.situation) : null;
+  const cued = opts.flowCue ? topFlow : ranked.slice(0, 2).find((c) => situation && c.key === `flow:${situation}`);
   if (cued && opts.confidence >= clarifyAt && ranked.slice(0, 2).every((c) => c === cued || overlaps(cued.key, c.key, opts.flowItems))) return { decision: 'flow', key: cued.key };
   const marginAt = opts.thresholds.marginAt ?? opts.calibration.marginAt ?? Infinity;
   // Confident, or clearly ahead of every rival that is another service: answer. Clarify only between close rivals.
@@ -133,4 +135,9 @@ function clarifyOptions(ranked: Candidate[], flowItems: (id: string) => string[]
     out.push(c.key);
   }
   return out;
+}
+
+/** A value, or the value a function gives. */
+function valueOf<T>(v: T | (() => T)): T {
+  return typeof v === 'function' ? (v as () => T)() : v;
 }

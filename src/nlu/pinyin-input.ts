@@ -1,4 +1,5 @@
 import { pinyin } from 'pinyin-pro';
+import { memoized } from './memo.js';
 
 // The toneless Hanyu pinyin syllables (ü written v). Linguistic data, not service facts.
 const SYLLABLES = new Set(
@@ -35,11 +36,11 @@ export function syllables(run: string): string[] | null {
 }
 
 /** Toneless pinyin syllables of Chinese text, one per Han character (other characters skipped). */
-export function pinyinOf(text: string): string[] {
+export const pinyinOf = memoized((text: string): string[] => {
   const chars = [...text].filter((c) => HAN.test(c));
   if (!chars.length) return [];
   return tonelessPinyin(chars.join('')).map((p) => p.replace(/ü/g, 'v'));
-}
+});
 
 /** Toned syllable → toneless, as pinyin-pro's own toneType 'none' strips it (a table of the few hundred syllables seen). */
 const TONELESS = new Map<string, string>();
@@ -49,11 +50,11 @@ const TONELESS = new Map<string, string>();
  * 'none' runs nine regular expressions over every syllable of every call; here each toned syllable is stripped once.
  * Characters that are not Chinese come back as themselves, untouched, as pinyin-pro leaves them.
  */
-export function tonelessPinyin(text: string): string[] {
+export const tonelessPinyin = memoized((text: string): string[] => {
   const toned = pinyin(text, { type: 'array' });
   const chars = Array.from(text);
   return toned.map((p, i) => (p === chars[i] ? p : stripped(p)));
-}
+});
 
 function stripped(syllable: string): string {
   let s = TONELESS.get(syllable);
