@@ -52,9 +52,14 @@ export class Analyzer {
     return s;
   }
 
+  /** The analysis' `text` alone (normalised, typos fixed, multi-character synonyms folded), without segmenting. */
+  readonly fold: (raw: string) => string = memoized((raw) => {
+    const text = this.clean(raw);
+    return this.phrases ? text.replace(this.phrases, (w) => this.canonical.get(w) ?? w) : text;
+  });
+
   private analyzeText(raw: string): Analysis {
-    let text = this.clean(raw);
-    if (this.phrases) text = text.replace(this.phrases, (w) => this.canonical.get(w) ?? w);
+    const text = this.fold(raw);
     const words: string[] = [];
     // A run of digits is one number: the segmenter's pieces of it ("12345" inside an ID number) are not words.
     // Nor are the digit runs of a code that interleaves letters and digits (a 统一社会信用代码 "91420100ma4k12345k"):

@@ -275,7 +275,7 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
 /** The folded text, then its content words run together: a measure word or particle inside a name ("挪个位置") does not hide it. */
 function spanText(analyzer: Analyzer, text: string): string {
   const a = analyzer.analyze(text);
-  return `${a.text} ${analyzer.analyze(a.words.join('')).text}`;
+  return `${a.text} ${analyzer.fold(a.words.join(''))}`;
 }
 
 /** The first asking part that has words of its own (not "怎么办？"), else the whole message. */
