@@ -86,6 +86,7 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
   const signals = new Signals(kb, analyzer);
   const reader = new MessageReader(kb, analyzer, homophones, new Map(start.vocab), keyIn(start.reader, (w) => pinyinOf(w).join(' ')));
   const linear: SoftmaxClassifier = linearFor(kb, analyzer, CueSet.strip);
+  const featureTables = Object.fromEntries((['w:', 'c:', '', 'p:', 'q:', 'e:'] as const).map((p) => [p, linear.tokens(p)])) as Record<FeaturePrefix, ReadonlyMap<string, number>>;
   const norm = (list: string[]) => list.map((p) => normalize(p)).filter(Boolean);
   const aspects = ASPECTS.map((a) => ({ aspect: a, patterns: norm(kb.intents.aspects[a]) }));
   const aspectWords = aspects.flatMap((a) => a.patterns).sort((a, b) => b.length - a.length);
@@ -134,7 +135,7 @@ export function createClassifier(kb: KnowledgeBase, thresholds: Thresholds = DEF
     let anyFeature = false;
     const put = (w: number) => (prefix: FeaturePrefix, token: string) => {
       anyFeature = true;
-      const i = linear.idOf(prefix, token);
+      const i = featureTables[prefix].get(token);
       if (i !== undefined) ids.set(i, (ids.get(i) ?? 0) + w);
     };
     eachFeature(ask, read.syllables, read.english, put(1));

@@ -117,9 +117,10 @@ export class SoftmaxClassifier {
     return this.probabilities(this.vectorize(features));
   }
 
-  /** The index of feature `prefix + token`, or undefined when the model does not know it. */
-  idOf(prefix: string, token: string): number | undefined {
-    return this.byPrefix.get(prefix)?.get(token);
+
+  /** The token → index table of one feature prefix (empty when the model has no feature of it). */
+  tokens(prefix: string): ReadonlyMap<string, number> {
+    return this.byPrefix.get(prefix) ?? new Map();
   }
 
   /** Class probabilities for weighted feature indices (from idOf; each index once, in the order first seen), best first. */

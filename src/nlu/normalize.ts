@@ -56,6 +56,7 @@ const NUMERAL_BEFORE_MEASURE = new RegExp(
   `([${NUM_CHARS}]+)(?=(个|天|日|号|口|人|位|户|毫米|mm|元|块|吨|方|立方|年|月|周|小时|分钟|次|趟|项|倍|层|楼))`,
   'g',
 );
+const ANY_NUMERAL = new RegExp(`[${NUM_CHARS}]`);
 const NUMERAL_AFTER_DN = new RegExp(`(dn)([${NUM_CHARS}]+)`, 'g');
 /** Set phrases whose numerals stand before a measure word but are part of a name, not a count. */
 const FIXED_PHRASES = ['一户一表', '二次供水'];
@@ -85,6 +86,7 @@ export function chineseNumber(s: string): number | null {
 
 /** Replaces Chinese numerals that count something with Arabic digits. */
 export function convertNumerals(text: string): string {
+  if (!ANY_NUMERAL.test(text)) return text;
   const conv = (m: string) => {
     const n = chineseNumber(m);
     return n === null ? m : String(n);
