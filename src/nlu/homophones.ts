@@ -36,9 +36,12 @@ export class HomophoneFixer {
     const real = words.filter((w) => w.length >= 2);
     const chars = [...text];
     if (!chars.some((c) => HAN.test(c))) return text;
+    const spans = spansOf(chars, real.length ? words : []);
+    // Only a window outside every real word is ever fixed: without two such characters side by side, starting with
+    // a Chinese one, nothing can change, and the pinyin (most of the cost) is not needed.
+    if (spans && !hasFreePair(chars, spans)) return text;
     const py = tonelessPinyin(text);
     if (py.length !== chars.length) return text;
-    const spans = spansOf(chars, real.length ? words : []);
     const out = [...chars];
     for (let len = 4; len >= 2; len--) {
       for (let i = 0; i + len <= chars.length; i++) {
@@ -64,6 +67,14 @@ export class HomophoneFixer {
   private isKnown(window: string, text: string): boolean {
     return this.known.some((w) => w.includes(window) && text.includes(w));
   }
+}
+
+/** Whether two neighbouring characters, the first Chinese, lie outside every span. */
+function hasFreePair(chars: string[], spans: [number, number][]): boolean {
+  const covered = new Uint8Array(chars.length);
+  for (const [a, b] of spans) covered.fill(1, a, b);
+  for (let i = 0; i + 1 < chars.length; i++) if (!covered[i] && !covered[i + 1] && HAN.test(chars[i]!)) return true;
+  return false;
 }
 
 /** The toneless pinyin key of the window py[i, i+len): its syllables joined by spaces. */

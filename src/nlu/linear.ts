@@ -123,7 +123,7 @@ export class SoftmaxClassifier {
     return this.byPrefix.get(prefix) ?? new Map();
   }
 
-  /** Class probabilities for weighted feature indices (from idOf; each index once, in the order first seen), best first. */
+  /** Class probabilities for weighted feature indices (from tokens(); each index once, in the order first seen), best first. */
   predictIds(weights: Map<number, number>): { label: string; p: number }[] {
     return this.probabilities(this.weighted(weights));
   }
