@@ -44,6 +44,8 @@ export class Signals {
   private readonly stop: Set<string>;
   private readonly itemTerms: Map<string, string[]>;
   private readonly flowTerms: Map<string, string[]>;
+  /** Per flow, each of its items' terms, less those that name the flow's situation itself ("装修"): they do not count towards the flow. */
+  private readonly flowItemTerms: Map<string, string[][]>;
 
   constructor(private readonly kb: KnowledgeBase, private readonly analyzer: Analyzer) {
     const norm = (list: string[]) => list.map((p) => normalize(p)).filter(Boolean);
@@ -65,6 +67,12 @@ export class Signals {
     this.flowTerms = new Map([...kb.flows.values()].map((f) => [f.id, f.keywords.map((t) => analyzer.analyze(t).text).filter((t) => t.length >= 2)]));
     this.itemTerms = new Map(
       [...kb.items.values()].map((it) => [it.id, [...new Set([...it.aliases, ...it.keywords].map((t) => analyzer.analyze(t).text).filter((t) => t.length >= 2))]]),
+    );
+    this.flowItemTerms = new Map(
+      [...kb.flows.values()].map((flow) => {
+        const situation = this.flowTerms.get(flow.id) ?? [];
+        return [flow.id, flow.items.map((id) => (this.itemTerms.get(id) ?? []).filter((t) => !situation.some((w) => t.includes(w) || w.includes(t))))];
+      }),
     );
   }
 
@@ -113,12 +121,11 @@ export class Signals {
   multiItemFlow(folded: string, ranked: Candidate[]): string | null {
     const scoreOf = (id: string) => ranked.find((c) => c.key === `flow:${id}`)?.score ?? 0;
     let best: { id: string; n: number; score: number } | null = null;
-    for (const flow of this.kb.flows.values()) {
-      // An item named only by a word that names the situation itself ("装修") does not count towards the flow.
-      const situation = this.flowTerms.get(flow.id) ?? [];
-      const n = flow.items.filter((id) => (this.itemTerms.get(id) ?? []).some((t) => folded.includes(t) && !situation.some((w) => t.includes(w) || w.includes(t)))).length;
-      const score = scoreOf(flow.id);
-      if (n >= 2 && score > 0 && (!best || n > best.n || (n === best.n && score > best.score))) best = { id: flow.id, n, score };
+    for (const [id, items] of this.flowItemTerms) {
+      const n = items.filter((terms) => terms.some((t) => folded.includes(t))).length;
+      if (n < 2) continue;
+      const score = scoreOf(id);
+      if (score > 0 && (!best || n > best.n || (n === best.n && score > best.score))) best = { id, n, score };
     }
     return best?.id ?? null;
   }
