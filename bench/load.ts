@@ -1,0 +1,154 @@
+/**
+ * Load benchmark on the two-instance cluster with Redis (scripts/cluster-local.sh, without its proxy: this client
+ * sends each request to the next instance in turn). Mixed traffic from the corpus, 70 % guide questions, 20 %
+ * flows, 10 % handoffs, answered by simulated agents; then every transcript is audited, and the run fails (exit 1)
+ * when a message was lost or stored twice.
+ *
+ *   npm run bench:load                                  # 30 s after a 3 s warm-up, 64 users, 4 agents
+ *   BENCH_DURATION=5 BENCH_USERS=16 npm run bench:load  # a short check
+ *   npm run build && CLUSTER_ENTRY=dist npm run bench:load   # the compiled server, as in production
+ *
+ * Other settings: BENCH_WARMUP (s), BENCH_AGENTS, BENCH_AGENT_CAPACITY (conversations one agent holds at once),
+ * BENCH_AGENT_WAIT (s a queued user waits for an agent before booking a callback), BENCH_LOG_LEVEL (instances').
+ */
+import { cpus, loadavg, totalmem } from 'node:os';
+import { addCounts, auditConversation, emptyCounts, type AuditCounts } from './lib/audit.js';
+import { addAgents, SimulatedAgent, type AgentStats } from './lib/agents.js';
+import { createCorpus, DEFAULT_MIX, type Corpus } from './lib/corpus.js';
+import { JsonHttp } from './lib/json-http.js';
+import { playConversation, type LoadContext } from './lib/load-user.js';
+import { mobile, seededRandom } from './lib/personal.js';
+import { loadHandoffTexts } from '../src/handoff/index.js';
+import { startCluster, type Cluster } from '../scripts/cluster-local.js';
+import type { Message } from '../src/core/index.js';
+
+const env = process.env;
+const positive = (raw: string | undefined, fallback: number) => (Number(raw) > 0 ? Number(raw) : fallback);
+const DURATION_S = positive(env.BENCH_DURATION, 30);
+const WARMUP_S = env.BENCH_WARMUP === '0' ? 0 : positive(env.BENCH_WARMUP, 3);
+const USERS = positive(env.BENCH_USERS, 64);
+const AGENTS = positive(env.BENCH_AGENTS, 4);
+const CAPACITY = positive(env.BENCH_AGENT_CAPACITY, 4);
+const AGENT_WAIT_S = positive(env.BENCH_AGENT_WAIT, 5);
+const PREFIX = 'wsa-bench';
+
+/** Message latencies kept whole (a run of minutes is a few hundred thousand numbers). */
+class Latencies {
+  readonly all: number[] = [];
+  record(ms: number): void {
+    this.all.push(ms);
+  }
+  summary(): { count: number; p50: number; p99: number; max: number } {
+    const s = Float64Array.from(this.all).sort();
+    const at = (q: number) => (s.length ? Math.round(s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]! * 10) / 10 : NaN);
+    return { count: s.length, p50: at(0.5), p99: at(0.99), max: at(1) };
+  }
+}
+
+/** Runs `users` closed-loop virtual users until the deadline; each finishes the conversation (and handoff) it is in. */
+async function drive(ctx: LoadContext, corpus: Corpus, users: number): Promise<number> {
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: users }, async () => {
+      while (performance.now() < ctx.deadline) {
+        await playConversation(ctx, corpus.next(DEFAULT_MIX)).catch(() => void errors++);
+      }
+    }),
+  );
+  return errors;
+}
+
+/** Reads every transcript whole and audits it against what was sent and what the agents posted. */
+async function auditAll(http: JsonHttp, cluster: Cluster, logs: LoadContext['logs'], posted: Map<string, string[]>): Promise<AuditCounts> {
+  const total = emptyCounts();
+  let i = 0;
+  const worker = async () => {
+    while (i < logs.length) {
+      const log = logs[i++]!;
+      const transcript: Message[] = [];
+      for (;;) {
+        const r = await http.call('GET', `${cluster.instances[i % 2]}/api/v1/conversations/${log.id}/messages?after=${transcript.at(-1)?.seq ?? 0}&limit=500`, undefined, { authorization: `Bearer ${log.token}` });
+        if (r.status !== 200) throw new Error(`transcript of ${log.id}: ${r.status} ${JSON.stringify(r.body)}`);
+        const page = (r.body as { messages: Message[] }).messages;
+        transcript.push(...page);
+        if (page.length < 500) break;
+      }
+      addCounts(total, auditConversation(log, transcript, posted.get(log.id)));
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return total;
+}
+
+function machine(): string {
+  const c = cpus();
+  return `${c.length} × ${c[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the start`;
+}
+
+async function main(): Promise<number> {
+  const started = machine();
+  const cluster = await startCluster({ CLUSTER_PROXY: 'false', REDIS_PREFIX: PREFIX, LOG_LEVEL: env.BENCH_LOG_LEVEL ?? 'error', RATE_LIMIT_MAX: '1000000000', AGENT_LOGIN_RATE_MAX: '1000' }, 180_000);
+  const http = new JsonHttp(USERS);
+  const agents: SimulatedAgent[] = [];
+  try {
+    const stats: AgentStats = { claimed: 0, taken: 0, replies: 0, closed: 0, unanswered: 0, errors: 0 };
+    const posted = new Map<string, string[]>();
+    for (const [n, account] of (await addAgents(cluster.redisUrl, PREFIX, AGENTS)).entries()) {
+      const agent = new SimulatedAgent(cluster.instances[n % 2]!, account, { capacity: CAPACITY, answerTimeoutMs: 20_000, index: n, team: AGENTS, stepInMs: 1_000 }, stats, posted);
+      await agent.start();
+      agents.push(agent);
+    }
+    const words = loadHandoffTexts('knowledge');
+    const rng = seededRandom(7);
+    const logs: LoadContext['logs'] = [];
+    const context = (seconds: number, latencies: Latencies, counts: Record<string, number>, statuses: Map<number, number>, corpus: Corpus): LoadContext => ({
+      http, instances: cluster.instances, latencies, statuses, logs, counts, deadline: performance.now() + seconds * 1000, agentWaitMs: AGENT_WAIT_S * 1000,
+      callback: { button: words.buttons.callback, mobile: () => mobile(rng), slot: words.slots[0]! },
+      question: () => corpus.guideTexts[Math.floor(rng() * corpus.guideTexts.length)]!,
+      closedText: words.texts.closed,
+    });
+
+    if (WARMUP_S) {
+      const warm = createCorpus({ part: 'warmup', seed: 2 });
+      await drive(context(WARMUP_S, new Latencies(), {}, new Map(), warm), warm, USERS);
+    }
+    const latencies = new Latencies();
+    const counts: Record<string, number> = {};
+    const statuses = new Map<number, number>();
+    const corpus = createCorpus({ part: 'measure', seed: 1 });
+    const measured = logs.length;
+    const t0 = performance.now();
+    const errors = await drive(context(DURATION_S, latencies, counts, statuses, corpus), corpus, USERS);
+    const wallS = (performance.now() - t0) / 1000;
+    await Promise.all(agents.map((a) => a.stop()));
+
+    const audit = await auditAll(http, cluster, logs, posted);
+    const lat = latencies.summary();
+    const rate = lat.count / DURATION_S;
+    const kinds = ['guide', 'flow', 'handoff'].map((k) => `${k} ${counts[k] ?? 0}`).join(', ');
+    const handoffs = Object.entries(counts).filter(([k]) => k.startsWith('handoff:')).map(([k, v]) => `${k.slice(8)} ${v}`).join(', ');
+    console.log(`bench:load — two instances on Redis (${env.CLUSTER_ENTRY === 'dist' ? 'dist/' : 'tsx src/'}), ${USERS} users, ${AGENTS} agents × ${CAPACITY}, ${DURATION_S} s after ${WARMUP_S} s warm-up`);
+    console.log(`machine: ${started}`);
+    console.log(`messages: ${rate.toFixed(0)} msg/s (${lat.count} answered in ${DURATION_S} s; last conversations done after ${wallS.toFixed(1)} s)  p50 ${lat.p50} ms  p99 ${lat.p99} ms  max ${lat.max} ms`);
+    console.log(`non-2xx: ${statuses.size ? [...statuses].map(([s, n]) => `${s}×${n}`).join(' ') : 'none'}; network errors retried: ${http.networkErrors}; conversations abandoned on an error: ${errors}`);
+    console.log(`conversations (measured): ${logs.length - measured} — ${kinds}`);
+    console.log(`handoffs: ${handoffs || 'none'}; agents claimed ${stats.claimed}, answered ${stats.replies}, closed ${stats.closed}, claims lost to another agent ${stats.taken}, closed unanswered ${stats.unanswered}, errors ${stats.errors}`);
+    console.log(`audit (${audit.conversations} conversations incl. warm-up): sent ${audit.sent}, stored ${audit.stored}, lost ${audit.lost}, duplicated ${audit.duplicated}, seq faults ${audit.seqFaults}, unanswered ${audit.unanswered}, replies not as stored ${audit.replyMismatches}, refused ${audit.refused}; agent lines ${audit.agentSent - audit.agentLost}/${audit.agentSent} stored`);
+    for (const f of audit.faults) console.log(`  ✗ ${f}`);
+    const ok = audit.lost + audit.duplicated + audit.seqFaults + audit.agentLost + audit.replyMismatches + audit.unanswered === 0;
+    console.log(ok ? '0 messages lost (every message\'s sequence number accounted for)' : 'FAILED: messages lost, duplicated or out of sequence (see above)');
+    return ok ? 0 : 1;
+  } finally {
+    await Promise.all(agents.map((a) => a.stop()));
+    http.close();
+    await cluster.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    console.error(err.stack ?? err.message);
+    process.exit(1);
+  },
+);
