@@ -12,13 +12,15 @@
  * BENCH_AGENT_WAIT (s a queued user waits for an agent before booking a callback), BENCH_LOG_LEVEL (instances').
  */
 import { cpus, loadavg, totalmem } from 'node:os';
-import { addCounts, auditConversation, emptyCounts, type AuditCounts } from './lib/audit.js';
+import { addCounts, auditConversation, emptyCounts, type AuditCounts, type StoredForm } from './lib/audit.js';
 import { addAgents, SimulatedAgent, type AgentStats } from './lib/agents.js';
 import { createCorpus, DEFAULT_MIX, type Corpus } from './lib/corpus.js';
 import { JsonHttp } from './lib/json-http.js';
 import { playConversation, type LoadContext } from './lib/load-user.js';
 import { mobile, seededRandom } from './lib/personal.js';
+import { maskerFor } from '../src/conversation/index.js';
 import { loadHandoffTexts } from '../src/handoff/index.js';
+import { loadKnowledge } from '../src/knowledge/index.js';
 import { startCluster, type Cluster } from '../scripts/cluster-local.js';
 import type { Message } from '../src/core/index.js';
 
@@ -59,7 +61,7 @@ async function drive(ctx: LoadContext, corpus: Corpus, users: number): Promise<n
 }
 
 /** Reads every transcript whole and audits it against what was sent and what the agents posted. */
-async function auditAll(http: JsonHttp, cluster: Cluster, logs: LoadContext['logs'], posted: Map<string, string[]>): Promise<AuditCounts> {
+async function auditAll(http: JsonHttp, cluster: Cluster, logs: LoadContext['logs'], posted: Map<string, string[]>, storedForm: StoredForm): Promise<AuditCounts> {
   const total = emptyCounts();
   let i = 0;
   const worker = async () => {
@@ -73,7 +75,7 @@ async function auditAll(http: JsonHttp, cluster: Cluster, logs: LoadContext['log
         transcript.push(...page);
         if (page.length < 500) break;
       }
-      addCounts(total, auditConversation(log, transcript, posted.get(log.id)));
+      addCounts(total, auditConversation(log, transcript, posted.get(log.id), storedForm));
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
@@ -98,6 +100,8 @@ async function main(): Promise<number> {
       await agent.start();
       agents.push(agent);
     }
+    const kb = loadKnowledge();
+    const mask = maskerFor(kb);
     const words = loadHandoffTexts('knowledge');
     const rng = seededRandom(7);
     const logs: LoadContext['logs'] = [];
@@ -109,20 +113,20 @@ async function main(): Promise<number> {
     });
 
     if (WARMUP_S) {
-      const warm = createCorpus({ part: 'warmup', seed: 2 });
+      const warm = createCorpus({ kb, part: 'warmup', seed: 2 });
       await drive(context(WARMUP_S, new Latencies(), {}, new Map(), warm), warm, USERS);
     }
     const latencies = new Latencies();
     const counts: Record<string, number> = {};
     const statuses = new Map<number, number>();
-    const corpus = createCorpus({ part: 'measure', seed: 1 });
+    const corpus = createCorpus({ kb, part: 'measure', seed: 1 });
     const measured = logs.length;
     const t0 = performance.now();
     const errors = await drive(context(DURATION_S, latencies, counts, statuses, corpus), corpus, USERS);
     const wallS = (performance.now() - t0) / 1000;
     await Promise.all(agents.map((a) => a.stop()));
 
-    const audit = await auditAll(http, cluster, logs, posted);
+    const audit = await auditAll(http, cluster, logs, posted, (t) => mask(t));
     const lat = latencies.summary();
     const rate = lat.count / DURATION_S;
     const kinds = ['guide', 'flow', 'handoff'].map((k) => `${k} ${counts[k] ?? 0}`).join(', ');

@@ -59,17 +59,13 @@ export function addCounts(a: AuditCounts, b: AuditCounts): AuditCounts {
   return a;
 }
 
-/** Same text, allowing for the masking of personal numbers (each masked character of a number stored as `*`). */
-export function sameText(sent: string, stored: string): boolean {
-  if (sent === stored) return true;
-  const a = [...sent];
-  const b = [...stored];
-  return a.length === b.length && a.every((c, i) => c === b[i] || (/[\dA-Z]/.test(c) && b[i] === '*'));
-}
+/** How a user's text is stored: the server's masker (personal numbers masked), or the text itself. */
+export type StoredForm = (text: string) => string;
 
 /** Checks one conversation's transcript (every message, from seq 1) against the load's log and the agents' lines. */
-export function auditConversation(log: ConversationLog, transcript: Message[], agentLines: readonly string[] = []): AuditCounts {
+export function auditConversation(log: ConversationLog, transcript: Message[], agentLines: readonly string[] = [], storedForm: StoredForm = (t) => t): AuditCounts {
   const c = emptyCounts();
+  const sameText = (sent: string, stored: string) => storedForm(sent) === stored;
   const fault = (what: string) => c.faults.length < 10 && c.faults.push(`${log.kind} ${log.id}: ${what}`);
   c.conversations = 1;
   c.sent = log.sent.filter((s) => s.accepted).length;

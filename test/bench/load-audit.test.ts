@@ -17,9 +17,15 @@ describe('bench:load audit', () => {
   it('accounts for a clean conversation, the masked number included', () => {
     const { log, transcript } = clean();
     transcript[3] = msg(4, 'user', '我的手机 139****5678');
-    const c = auditConversation(log, transcript);
+    const c = auditConversation(log, transcript, [], (t) => t.replace(/(\d{3})\d{4}(\d{4})/, '$1****$2'));
     expect(c).toMatchObject({ sent: 2, stored: 2, lost: 0, duplicated: 0, seqFaults: 0, unanswered: 0, replyMismatches: 0 });
     expect(c.faults).toEqual([]);
+  });
+
+  it('finds a message stored other than the masker makes it', () => {
+    const { log, transcript } = clean();
+    transcript[3] = msg(4, 'user', '我的手机 139****5678');
+    expect(auditConversation(log, transcript)).toMatchObject({ lost: 1, duplicated: 1 });
   });
 
   it('finds a message answered but not stored, and the replies the transcript lacks', () => {
