@@ -9,8 +9,10 @@
  *   npm run build && CLUSTER_ENTRY=dist npm run bench:load   # the compiled server, as in production
  *
  * Other settings: BENCH_WARMUP (s), BENCH_AGENTS, BENCH_AGENT_CAPACITY (conversations one agent holds at once),
- * BENCH_AGENT_WAIT (s a queued user waits for an agent before booking a callback), BENCH_LOG_LEVEL (instances').
+ * BENCH_AGENT_WAIT (s a queued user waits for an agent before booking a callback), BENCH_LOG_LEVEL (instances'),
+ * BENCH_JSON=<file> (the figures and the audit as JSON, for the README and the test).
  */
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { addCounts, auditConversation, emptyCounts, type AuditCounts, type StoredForm } from './lib/audit.js';
 import { addAgents, SimulatedAgent, type AgentStats } from './lib/agents.js';
@@ -82,6 +84,15 @@ async function auditAll(http: JsonHttp, cluster: Cluster, logs: LoadContext['log
   return total;
 }
 
+/** Seconds since `t0`, for the phase line. */
+const s = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+
+/** The knowledge, and the corpus parts: warm-up and measurement never share a text. */
+function traffic() {
+  const kb = loadKnowledge();
+  return { kb, warm: createCorpus({ kb, part: 'warmup', seed: 2 }), corpus: createCorpus({ kb, part: 'measure', seed: 1 }) };
+}
+
 function machine(): string {
   const c = cpus();
   return `${c.length} × ${c[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the start`;
@@ -89,7 +100,19 @@ function machine(): string {
 
 async function main(): Promise<number> {
   const started = machine();
-  const cluster = await startCluster({ CLUSTER_PROXY: 'false', REDIS_PREFIX: PREFIX, LOG_LEVEL: env.BENCH_LOG_LEVEL ?? 'error', RATE_LIMIT_MAX: '1000000000', AGENT_LOGIN_RATE_MAX: '1000' }, 180_000);
+  const t = performance.now();
+  const starting = startCluster({ CLUSTER_PROXY: 'false', REDIS_PREFIX: PREFIX, LOG_LEVEL: env.BENCH_LOG_LEVEL ?? 'error', RATE_LIMIT_MAX: '1000000000', AGENT_LOGIN_RATE_MAX: '1000' }, 180_000);
+  // The corpus is built while the instances start (they run in their own processes).
+  let texts: ReturnType<typeof traffic>;
+  try {
+    texts = traffic();
+  } catch (err) {
+    await (await starting).stop();
+    throw err;
+  }
+  const { kb, warm, corpus } = texts;
+  const cluster = await starting;
+  const phases = [`cluster and corpus ready in ${s(t)}`];
   const http = new JsonHttp(USERS);
   const agents: SimulatedAgent[] = [];
   try {
@@ -100,7 +123,6 @@ async function main(): Promise<number> {
       await agent.start();
       agents.push(agent);
     }
-    const kb = loadKnowledge();
     const mask = maskerFor(kb);
     const words = loadHandoffTexts('knowledge');
     const rng = seededRandom(7);
@@ -112,33 +134,33 @@ async function main(): Promise<number> {
       closedText: words.texts.closed,
     });
 
-    if (WARMUP_S) {
-      const warm = createCorpus({ kb, part: 'warmup', seed: 2 });
-      await drive(context(WARMUP_S, new Latencies(), {}, new Map(), warm), warm, USERS);
-    }
+    if (WARMUP_S) await drive(context(WARMUP_S, new Latencies(), {}, new Map(), warm), warm, USERS);
     const latencies = new Latencies();
     const counts: Record<string, number> = {};
     const statuses = new Map<number, number>();
-    const corpus = createCorpus({ kb, part: 'measure', seed: 1 });
     const measured = logs.length;
     const t0 = performance.now();
     const errors = await drive(context(DURATION_S, latencies, counts, statuses, corpus), corpus, USERS);
     const wallS = (performance.now() - t0) / 1000;
     await Promise.all(agents.map((a) => a.stop()));
 
+    const ta = performance.now();
     const audit = await auditAll(http, cluster, logs, posted, (t) => mask(t));
+    phases.push(`audit in ${s(ta)}`);
     const lat = latencies.summary();
     const rate = lat.count / DURATION_S;
     const kinds = ['guide', 'flow', 'handoff'].map((k) => `${k} ${counts[k] ?? 0}`).join(', ');
     const handoffs = Object.entries(counts).filter(([k]) => k.startsWith('handoff:')).map(([k, v]) => `${k.slice(8)} ${v}`).join(', ');
     console.log(`bench:load — two instances on Redis (${env.CLUSTER_ENTRY === 'dist' ? 'dist/' : 'tsx src/'}), ${USERS} users, ${AGENTS} agents × ${CAPACITY}, ${DURATION_S} s after ${WARMUP_S} s warm-up`);
     console.log(`machine: ${started}`);
+    console.log(`phases: ${phases.join(', ')}`);
     console.log(`messages: ${rate.toFixed(0)} msg/s (${lat.count} answered in ${DURATION_S} s; last conversations done after ${wallS.toFixed(1)} s)  p50 ${lat.p50} ms  p99 ${lat.p99} ms  max ${lat.max} ms`);
     console.log(`non-2xx: ${statuses.size ? [...statuses].map(([s, n]) => `${s}×${n}`).join(' ') : 'none'}; network errors retried: ${http.networkErrors}; conversations abandoned on an error: ${errors}`);
     console.log(`conversations (measured): ${logs.length - measured} — ${kinds}`);
     console.log(`handoffs: ${handoffs || 'none'}; agents claimed ${stats.claimed}, answered ${stats.replies}, closed ${stats.closed}, claims lost to another agent ${stats.taken}, closed unanswered ${stats.unanswered}, errors ${stats.errors}`);
     console.log(`audit (${audit.conversations} conversations incl. warm-up): sent ${audit.sent}, stored ${audit.stored}, lost ${audit.lost}, duplicated ${audit.duplicated}, seq faults ${audit.seqFaults}, unanswered ${audit.unanswered}, replies not as stored ${audit.replyMismatches}, refused ${audit.refused}; agent lines ${audit.agentSent - audit.agentLost}/${audit.agentSent} stored`);
     for (const f of audit.faults) console.log(`  ✗ ${f}`);
+    if (env.BENCH_JSON) writeFileSync(env.BENCH_JSON, JSON.stringify({ machine: started, users: USERS, agents: AGENTS, durationS: DURATION_S, rate, latency: lat, statuses: Object.fromEntries(statuses), errors, counts, agentStats: stats, audit }, null, 2));
     const ok = audit.lost + audit.duplicated + audit.seqFaults + audit.agentLost + audit.replyMismatches + audit.unanswered === 0;
     console.log(ok ? '0 messages lost (every message\'s sequence number accounted for)' : 'FAILED: messages lost, duplicated or out of sequence (see above)');
     return ok ? 0 : 1;
