@@ -49,6 +49,8 @@ export interface Corpus {
   nextConversation(kind: ConversationKind): Conversation;
   /** The next conversation of a kind drawn by the mix. */
   next(mix?: Mix): Conversation;
+  /** A script with fresh personal numbers, and dates without a year (what nextConversation plays of it). */
+  fresh(script: Conversation): Conversation;
 }
 
 /** An endless shuffled cycle through a list. */
@@ -135,7 +137,7 @@ export function createCorpus(options: CorpusOptions = {}): Corpus {
   const person = (): Conversation => {
     const steps: Step[] = [{ text: draw.handoff() }];
     const r = rng();
-    if (r < 0.4) steps.push({ text: pick(['还要等多久', '好的，我等一下', '人呢？', '麻烦快一点']) }, { click: words.buttons.cancel, optional: true });
+    if (r < 0.4) steps.push({ text: pick(['还要等多久', '好的，我等一下', '人呢？', '麻烦快一点']) }, { text: pick(words.words.cancel) });
     else if (r < 0.7) steps.push({ click: words.buttons.callback, optional: true }, { text: mobile(rng) }, { click: pick(words.slots), optional: true });
     return { kind: 'handoff', name: 'handoff-request', steps, submits: false };
   };
@@ -154,6 +156,7 @@ export function createCorpus(options: CorpusOptions = {}): Corpus {
     handoffTexts,
     scripts,
     nextConversation,
+    fresh: instance,
     next(mix = DEFAULT_MIX) {
       const r = rng() * (mix.guide + mix.flow + mix.handoff);
       return nextConversation(r < mix.guide ? 'guide' : r < mix.guide + mix.flow ? 'flow' : 'handoff');

@@ -51,31 +51,23 @@ export function accountNumber(rng: Random, like: string): string {
   return like.slice(0, 2) + digits(rng, like.length - 2);
 }
 
-/** Numbers as they appear in typed text, with what replaces each kind. */
-const KINDS: { pattern: RegExp; valid: (s: string) => boolean; fresh: (rng: Random, like: string) => string }[] = [
-  { pattern: /(?<![\dA-Z])\d{17}[\dX](?![\dA-Z])/g, valid: (s) => checkIdCard(s).ok, fresh: idCard },
-  { pattern: /(?<![\dA-Z])[0-9A-Z]{18}(?![\dA-Z])/g, valid: (s) => checkUscc(s).ok, fresh: uscc },
-  { pattern: /(?<![\dA-Z])1[3-9]\d{9}(?![\dA-Z])/g, valid: (s) => checkMobile(s).ok, fresh: (rng) => mobile(rng) },
-];
+/** What replaces a typed number: a fresh one of the same kind, or null for no personal number (or an invalid one). */
+function freshOf(m: string, rng: Random, account: RegExp): string | null {
+  if (m.length === 18 && checkIdCard(m).ok) return idCard(rng, m);
+  if (m.length === 18 && checkUscc(m).ok) return uscc(rng, m);
+  if (/^1[3-9]\d{9}$/.test(m)) return mobile(rng);
+  if (/^\d+$/.test(m) && account.test(m)) return accountNumber(rng, m);
+  return null;
+}
 
 /**
- * Replaces the valid personal numbers in a typed text with fresh ones; `seen` keeps one replacement per original,
- * so a number typed twice in a conversation stays the same number. Invalid numbers (typos a script tests) are kept.
+ * Replaces the valid personal numbers in a typed text (身份证, USCC, mobile, 户号) with fresh ones; `seen` keeps one
+ * replacement per original, so a number typed twice in a conversation stays the same number. Invalid numbers (the
+ * typos a script tests) are kept.
  */
 export function varyNumbers(text: string, rng: Random, seen: Map<string, string>, account: RegExp): string {
-  let out = text;
-  for (const kind of KINDS) {
-    out = out.replace(kind.pattern, (m) => {
-      if (!kind.valid(m)) return m;
-      if (!seen.has(m)) seen.set(m, kind.fresh(rng, m));
-      return seen.get(m)!;
-    });
-  }
-  // 户号: a standalone number in the utility's format, never part of a longer one.
-  return out.replace(/(?<![\dA-Z])\d{6,14}(?![\dA-Z])/g, (m) => {
-    // A number just generated above (a fresh mobile) is not a 户号 to replace again.
-    if (!account.test(m) || (!seen.has(m) && [...seen.values()].includes(m))) return m;
-    if (!seen.has(m)) seen.set(m, accountNumber(rng, m));
+  return text.replace(/(?<![\dA-Z])[\dA-Z]{6,18}(?![\dA-Z])/g, (m) => {
+    if (!seen.has(m)) seen.set(m, freshOf(m, rng, account) ?? m);
     return seen.get(m)!;
   });
 }
