@@ -17,17 +17,18 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { addCounts, auditConversation, emptyCounts, type AuditCounts, type StoredForm } from './lib/audit.js';
 import { addAgents, SimulatedAgent, type AgentStats } from './lib/agents.js';
 import { createCorpus, DEFAULT_MIX, type Corpus } from './lib/corpus.js';
-import { JsonHttp } from './lib/json-http.js';
+import { LatencyHistogram } from './lib/histogram.js';
+import { ClusterHttp } from './lib/json-http.js';
+import { positive } from './lib/report.js';
 import { playConversation, type LoadContext } from './lib/load-user.js';
 import { mobile, seededRandom } from './lib/personal.js';
 import { maskerFor } from '../src/conversation/index.js';
 import { loadHandoffTexts } from '../src/handoff/index.js';
 import { loadKnowledge } from '../src/knowledge/index.js';
-import { startCluster, type Cluster } from '../scripts/cluster-local.js';
+import { startCluster } from '../scripts/cluster-local.js';
 import type { Message } from '../src/core/index.js';
 
 const env = process.env;
-const positive = (raw: string | undefined, fallback: number) => (Number(raw) > 0 ? Number(raw) : fallback);
 const DURATION_S = positive(env.BENCH_DURATION, 30);
 const WARMUP_S = env.BENCH_WARMUP === '0' ? 0 : positive(env.BENCH_WARMUP, 3);
 const USERS = positive(env.BENCH_USERS, 64);
@@ -35,19 +36,7 @@ const AGENTS = positive(env.BENCH_AGENTS, 4);
 const CAPACITY = positive(env.BENCH_AGENT_CAPACITY, 4);
 const AGENT_WAIT_S = positive(env.BENCH_AGENT_WAIT, 5);
 const PREFIX = 'wsa-bench';
-
-/** Message latencies kept whole (a run of minutes is a few hundred thousand numbers). */
-class Latencies {
-  readonly all: number[] = [];
-  record(ms: number): void {
-    this.all.push(ms);
-  }
-  summary(): { count: number; p50: number; p99: number; max: number } {
-    const s = Float64Array.from(this.all).sort();
-    const at = (q: number) => (s.length ? Math.round(s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]! * 10) / 10 : NaN);
-    return { count: s.length, p50: at(0.5), p99: at(0.99), max: at(1) };
-  }
-}
+const AUDIT_READERS = 16;
 
 /** Runs `users` closed-loop virtual users until the deadline; each finishes the conversation (and handoff) it is in. */
 async function drive(ctx: LoadContext, corpus: Corpus, users: number): Promise<number> {
@@ -63,7 +52,7 @@ async function drive(ctx: LoadContext, corpus: Corpus, users: number): Promise<n
 }
 
 /** Reads every transcript whole and audits it against what was sent and what the agents posted. */
-async function auditAll(http: JsonHttp, cluster: Cluster, logs: LoadContext['logs'], posted: Map<string, string[]>, storedForm: StoredForm): Promise<AuditCounts> {
+async function auditAll(http: ClusterHttp, logs: LoadContext['logs'], posted: Map<string, string[]>, storedForm: StoredForm): Promise<AuditCounts> {
   const total = emptyCounts();
   let i = 0;
   const worker = async () => {
@@ -71,7 +60,7 @@ async function auditAll(http: JsonHttp, cluster: Cluster, logs: LoadContext['log
       const log = logs[i++]!;
       const transcript: Message[] = [];
       for (;;) {
-        const r = await http.call('GET', `${cluster.instances[i % 2]}/api/v1/conversations/${log.id}/messages?after=${transcript.at(-1)?.seq ?? 0}&limit=500`, undefined, { authorization: `Bearer ${log.token}` });
+        const r = await http.call('GET', `/api/v1/conversations/${log.id}/messages?after=${transcript.at(-1)?.seq ?? 0}&limit=500`, undefined, { authorization: `Bearer ${log.token}` });
         if (r.status !== 200) throw new Error(`transcript of ${log.id}: ${r.status} ${JSON.stringify(r.body)}`);
         const page = (r.body as { messages: Message[] }).messages;
         transcript.push(...page);
@@ -80,7 +69,7 @@ async function auditAll(http: JsonHttp, cluster: Cluster, logs: LoadContext['log
       addCounts(total, auditConversation(log, transcript, posted.get(log.id), storedForm));
     }
   };
-  await Promise.all(Array.from({ length: 16 }, worker));
+  await Promise.all(Array.from({ length: AUDIT_READERS }, worker));
   return total;
 }
 
@@ -113,7 +102,7 @@ async function main(): Promise<number> {
   const { kb, warm, corpus } = texts;
   const cluster = await starting;
   const phases = [`cluster and corpus ready in ${s(t)}`];
-  const http = new JsonHttp(USERS);
+  const http = new ClusterHttp(cluster.instances, USERS + AUDIT_READERS);
   const agents: SimulatedAgent[] = [];
   try {
     const stats: AgentStats = { claimed: 0, taken: 0, replies: 0, closed: 0, unanswered: 0, errors: 0 };
@@ -127,15 +116,15 @@ async function main(): Promise<number> {
     const words = loadHandoffTexts('knowledge');
     const rng = seededRandom(7);
     const logs: LoadContext['logs'] = [];
-    const context = (seconds: number, latencies: Latencies, counts: Record<string, number>, statuses: Map<number, number>, corpus: Corpus): LoadContext => ({
-      http, instances: cluster.instances, latencies, statuses, logs, counts, deadline: performance.now() + seconds * 1000, agentWaitMs: AGENT_WAIT_S * 1000,
+    const context = (seconds: number, latencies: LatencyHistogram, counts: Record<string, number>, statuses: Map<number, number>, corpus: Corpus): LoadContext => ({
+      http, latencies, statuses, logs, counts, deadline: performance.now() + seconds * 1000, agentWaitMs: AGENT_WAIT_S * 1000,
       callback: { button: words.buttons.callback, mobile: () => mobile(rng), slot: words.slots[0]! },
       question: () => corpus.guideTexts[Math.floor(rng() * corpus.guideTexts.length)]!,
       closedText: words.texts.closed,
     });
 
-    if (WARMUP_S) await drive(context(WARMUP_S, new Latencies(), {}, new Map(), warm), warm, USERS);
-    const latencies = new Latencies();
+    if (WARMUP_S) await drive(context(WARMUP_S, new LatencyHistogram(), {}, new Map(), warm), warm, USERS);
+    const latencies = new LatencyHistogram();
     const counts: Record<string, number> = {};
     const statuses = new Map<number, number>();
     const measured = logs.length;
@@ -145,17 +134,17 @@ async function main(): Promise<number> {
     await Promise.all(agents.map((a) => a.stop()));
 
     const ta = performance.now();
-    const audit = await auditAll(http, cluster, logs, posted, (t) => mask(t));
+    const audit = await auditAll(http, logs, posted, (t) => mask(t));
     phases.push(`audit in ${s(ta)}`);
-    const lat = latencies.summary();
+    const lat = { count: latencies.count, ...latencies.summary() };
     const rate = lat.count / DURATION_S;
     const kinds = ['guide', 'flow', 'handoff'].map((k) => `${k} ${counts[k] ?? 0}`).join(', ');
     const handoffs = Object.entries(counts).filter(([k]) => k.startsWith('handoff:')).map(([k, v]) => `${k.slice(8)} ${v}`).join(', ');
     console.log(`bench:load — two instances on Redis (${env.CLUSTER_ENTRY === 'dist' ? 'dist/' : 'tsx src/'}), ${USERS} users, ${AGENTS} agents × ${CAPACITY}, ${DURATION_S} s after ${WARMUP_S} s warm-up`);
     console.log(`machine: ${started}`);
     console.log(`phases: ${phases.join(', ')}`);
-    console.log(`messages: ${rate.toFixed(0)} msg/s (${lat.count} answered in ${DURATION_S} s; last conversations done after ${wallS.toFixed(1)} s)  p50 ${lat.p50} ms  p99 ${lat.p99} ms  max ${lat.max} ms`);
-    console.log(`non-2xx: ${statuses.size ? [...statuses].map(([s, n]) => `${s}×${n}`).join(' ') : 'none'}; network errors retried: ${http.networkErrors}; conversations abandoned on an error: ${errors}`);
+    console.log(`messages: ${rate.toFixed(0)} msg/s (${lat.count} answered in ${DURATION_S} s; last conversations done after ${wallS.toFixed(1)} s)  p50 ${lat.p50} ms  p90 ${lat.p90} ms  p99 ${lat.p99} ms  max ${lat.max} ms`);
+    console.log(`non-2xx: ${statuses.size ? [...statuses].map(([s, n]) => `${s}×${n}`).join(' ') : 'none'}; network errors retried: ${http.networkErrors}; conversations abandoned on an error: ${errors}; scripts the bot did not follow: ${counts.divergences ?? 0}`);
     console.log(`conversations (measured): ${logs.length - measured} — ${kinds}`);
     console.log(`handoffs: ${handoffs || 'none'}; agents claimed ${stats.claimed}, answered ${stats.replies}, closed ${stats.closed}, claims lost to another agent ${stats.taken}, closed unanswered ${stats.unanswered}, errors ${stats.errors}`);
     console.log(`audit (${audit.conversations} conversations incl. warm-up): sent ${audit.sent}, stored ${audit.stored}, lost ${audit.lost}, duplicated ${audit.duplicated}, seq faults ${audit.seqFaults}, unanswered ${audit.unanswered}, replies not as stored ${audit.replyMismatches}, refused ${audit.refused}; agent lines ${audit.agentSent - audit.agentLost}/${audit.agentSent} stored`);

@@ -67,7 +67,7 @@ function emptyResult(): DriveResult {
 }
 
 /** The request body of a step given the bot's last reply, or null when a click finds no button ('skip' when optional). */
-function payloadOf(step: Step, last: Reply[], pick: (n: number) => number): { text: string } | { postback: string } | 'skip' | null {
+export function payloadOf(step: Step, last: Reply[], pick: (n: number) => number): { text: string } | { postback: string } | 'skip' | null {
   if ('text' in step) return { text: step.text };
   if ('postback' in step) return { postback: step.postback };
   const offered = last.at(-1)?.quickReplies ?? [];

@@ -1,8 +1,9 @@
 /**
- * A small keep-alive JSON client over node:http for bench:load: one connection pool per instance, each request's
- * time in ms, and network errors retried (a message carries its clientMessageId, so a repeat runs nothing twice).
+ * JSON calls for bench:load over the benchmarks' lean keep-alive client (./http-client.ts), one pool per instance:
+ * each call goes to the next instance in turn, and a network error is retried on the next one (a message carries its
+ * clientMessageId, so a repeat runs nothing twice), as the round-robin proxy does.
  */
-import { Agent, request } from 'node:http';
+import { createHttpClient, type HttpClient } from './http-client.js';
 
 /** One answered request. */
 export interface JsonAnswer {
@@ -12,19 +13,29 @@ export interface JsonAnswer {
   ms: number;
 }
 
-/** Keep-alive JSON calls, pooled per origin. */
-export class JsonHttp {
-  private readonly agents = new Map<string, Agent>();
+/** Round-robin JSON calls over the cluster's instances. */
+export class ClusterHttp {
+  private readonly clients: HttpClient[];
+  private next = 0;
   /** Network errors seen (each retried). */
   networkErrors = 0;
 
-  constructor(private readonly maxSockets: number) {}
+  constructor(instances: readonly string[], connectionsEach: number) {
+    this.clients = instances.map((base) => createHttpClient(base, connectionsEach, 30_000));
+  }
 
-  /** Sends one request, retrying network errors up to `tries` times; throws after the last. */
-  async call(method: 'GET' | 'POST', url: string, body?: unknown, headers: Record<string, string> = {}, tries = 3): Promise<JsonAnswer> {
+  /** Sends one request to the next instance, retrying network errors up to `tries` times; throws after the last. */
+  async call(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}, tries = 3): Promise<JsonAnswer> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once(method, url, body, headers);
+        const x = await this.clients[this.next++ % this.clients.length]!.send(method, path, body, headers);
+        let parsed: unknown = x.body;
+        try {
+          parsed = x.body ? JSON.parse(x.body) : null;
+        } catch {
+          // not JSON: keep the text
+        }
+        return { status: x.status, body: parsed, ms: x.ms };
       } catch (err) {
         this.networkErrors++;
         if (attempt >= tries) throw err;
@@ -32,43 +43,8 @@ export class JsonHttp {
     }
   }
 
-  /** Closes every pooled connection. */
+  /** Closes every connection. */
   close(): void {
-    for (const a of this.agents.values()) a.destroy();
-  }
-
-  private agentFor(origin: string): Agent {
-    let a = this.agents.get(origin);
-    if (!a) this.agents.set(origin, (a = new Agent({ keepAlive: true, maxSockets: this.maxSockets })));
-    return a;
-  }
-
-  private once(method: string, url: string, body: unknown, headers: Record<string, string>): Promise<JsonAnswer> {
-    const u = new URL(url);
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    return new Promise((resolve, reject) => {
-      const t0 = performance.now();
-      const req = request(
-        { host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent: this.agentFor(u.origin), headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}), ...headers } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = text;
-            try {
-              parsed = text ? JSON.parse(text) : null;
-            } catch {
-              // not JSON: keep the text
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed, ms: performance.now() - t0 });
-          });
-        },
-      );
-      req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
-      req.end(payload);
-    });
+    for (const c of this.clients) c.close();
   }
 }

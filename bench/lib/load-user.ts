@@ -7,17 +7,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Message, QuickReply } from '../../src/core/index.js';
 import type { ConversationLog, SentMessage } from './audit.js';
-import type { Conversation, Step } from './corpus.js';
-import type { JsonHttp } from './json-http.js';
+import type { Conversation } from './corpus.js';
+import { payloadOf } from './driver.js';
+import type { LatencyHistogram } from './histogram.js';
+import type { ClusterHttp } from './json-http.js';
 
 type Reply = Pick<Message, 'seq' | 'from' | 'text'> & { quickReplies?: QuickReply[] };
 
 /** Everything the users share: where to send, what to record. */
 export interface LoadContext {
-  http: JsonHttp;
-  instances: readonly string[];
-  /** Message latencies (ms) of answers that arrived before the deadline. */
-  latencies: { record(ms: number): void };
+  http: ClusterHttp;
+  /** Message latencies of answers that arrived before the deadline. */
+  latencies: LatencyHistogram;
   /** Statuses of the message and start requests that were not 2xx, counted. */
   statuses: Map<number, number>;
   logs: Array<ConversationLog & { token: string }>;
@@ -35,8 +36,6 @@ export interface LoadContext {
   closedText: string;
 }
 
-let next = 0;
-const instance = (ctx: LoadContext) => ctx.instances[next++ % ctx.instances.length]!;
 const bump = (ctx: LoadContext, key: string) => (ctx.counts[key] = (ctx.counts[key] ?? 0) + 1);
 
 /** A conversation being played: its log, its token and the last replies seen. */
@@ -54,7 +53,7 @@ class Session {
     const clientMessageId = randomUUID();
     const sent: SentMessage = { clientMessageId, text: 'text' in input ? input.text : input.postback, replies: [], accepted: false };
     this.log.sent.push(sent);
-    const r = await this.ctx.http.call('POST', `${instance(this.ctx)}/api/v1/conversations/${this.log.id}/messages`, { ...input, clientMessageId }, { authorization: `Bearer ${this.log.token}` });
+    const r = await this.ctx.http.call('POST', `/api/v1/conversations/${this.log.id}/messages`, { ...input, clientMessageId }, { authorization: `Bearer ${this.log.token}` });
     if (r.status !== 200) {
       this.ctx.statuses.set(r.status, (this.ctx.statuses.get(r.status) ?? 0) + 1);
       return false;
@@ -74,7 +73,7 @@ class Session {
     const until = performance.now() + ms;
     while (performance.now() < until) {
       const wait = Math.max(1, Math.min(5, Math.ceil((until - performance.now()) / 1000)));
-      const r = await this.ctx.http.call('GET', `${instance(this.ctx)}/api/v1/conversations/${this.log.id}/messages?after=${this.lastSeq}&wait=${wait}`, undefined, { authorization: `Bearer ${this.log.token}` });
+      const r = await this.ctx.http.call('GET', `/api/v1/conversations/${this.log.id}/messages?after=${this.lastSeq}&wait=${wait}`, undefined, { authorization: `Bearer ${this.log.token}` });
       if (r.status !== 200) return undefined;
       const fresh = (r.body as { messages: Reply[] }).messages;
       for (const m of fresh) {
@@ -86,24 +85,9 @@ class Session {
   }
 }
 
-/** The postback of a quick reply on the last replies: by title, or any one (a follow-up button). */
-function buttonOf(last: Reply[], title?: string): string | undefined {
-  const buttons = last.flatMap((m) => m.quickReplies ?? []);
-  const b = title === undefined ? buttons[Math.floor(Math.random() * buttons.length)] : buttons.find((q) => q.title === title);
-  return b?.postback;
-}
-
-/** One step of a script as a message; undefined when its button is not offered. */
-function inputOf(step: Step, last: Reply[]): { text: string } | { postback: string } | undefined {
-  if ('text' in step) return { text: step.text };
-  if ('postback' in step) return { postback: step.postback };
-  const postback = 'click' in step ? buttonOf(last, step.click) : buttonOf(last);
-  return postback ? { postback } : 'click' in step && !step.optional ? { text: step.click } : undefined;
-}
-
 /** Plays one conversation; stops sending at the deadline, except that a handoff under way is carried to its end. */
 export async function playConversation(ctx: LoadContext, conversation: Conversation): Promise<void> {
-  const r = await ctx.http.call('POST', `${instance(ctx)}/api/v1/conversations`, conversation.lang ? { lang: conversation.lang } : {});
+  const r = await ctx.http.call('POST', '/api/v1/conversations', conversation.lang ? { lang: conversation.lang } : {});
   if (r.status !== 201) return void ctx.statuses.set(r.status, (ctx.statuses.get(r.status) ?? 0) + 1);
   const { conversationId, token, messages } = r.body as { conversationId: string; token: string; messages: Reply[] };
   const log = { id: conversationId, token, kind: conversation.kind, sent: [], opening: messages.map(({ seq, from, text }) => ({ seq, from, text })) };
@@ -114,8 +98,10 @@ export async function playConversation(ctx: LoadContext, conversation: Conversat
   s.lastSeq = Math.max(0, ...messages.map((m) => m.seq));
   for (const step of conversation.steps) {
     if (performance.now() > ctx.deadline) return;
-    const input = inputOf(step, s.last);
-    if (!input) continue;
+    const input = payloadOf(step, s.last, (n) => Math.floor(Math.random() * n));
+    if (input === 'skip') continue;
+    // A required button the bot did not offer: the script and the bot disagree, the conversation ends here.
+    if (input === null) return void bump(ctx, 'divergences');
     if (!(await s.send(input))) return;
     if (s.mode === 'handoff') return handoff(s);
   }
