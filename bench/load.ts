@@ -10,10 +10,13 @@
  *
  * Other settings: BENCH_WARMUP (s), BENCH_AGENTS, BENCH_AGENT_CAPACITY (conversations one agent holds at once),
  * BENCH_AGENT_WAIT (s a queued user waits for an agent before booking a callback), BENCH_LOG_LEVEL (instances'),
- * BENCH_JSON=<file> (the figures and the audit as JSON, for the README and the test).
+ * BENCH_JSON=<file> (the figures and the audit as JSON, for the README and the test), BENCH_CPU_PROF=1 (V8 CPU profiles
+ * of both instances into $TMPDIR/wsa-bench-load-prof/).
  */
 import { writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from 'redis';
 import { addCounts, auditConversation, emptyCounts, type AuditCounts, type StoredForm } from './lib/audit.js';
 import { addAgents, SimulatedAgent, type AgentStats } from './lib/agents.js';
 import { createCorpus, DEFAULT_MIX, type Corpus } from './lib/corpus.js';
@@ -37,6 +40,7 @@ const CAPACITY = positive(env.BENCH_AGENT_CAPACITY, 4);
 const AGENT_WAIT_S = positive(env.BENCH_AGENT_WAIT, 5);
 const PREFIX = 'wsa-bench';
 const AUDIT_READERS = 16;
+const PROFILE_DIR = join(tmpdir(), 'wsa-bench-load-prof');
 
 /** Runs `users` closed-loop virtual users until the deadline; each finishes the conversation (and handoff) it is in. */
 async function drive(ctx: LoadContext, corpus: Corpus, users: number): Promise<number> {
@@ -73,6 +77,27 @@ async function auditAll(http: ClusterHttp, logs: LoadContext['logs'], posted: Ma
   return total;
 }
 
+/** Calls per Redis command since Redis started (INFO commandstats). */
+async function redisCommands(url: string): Promise<Map<string, number>> {
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return new Map([...(await client.info('commandstats')).matchAll(/cmdstat_([\w|]+):calls=(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+  } finally {
+    await client.close();
+  }
+}
+
+/** What Redis did between two readings: the total and the busiest commands, per user message. */
+function redisLine(before: Map<string, number>, after: Map<string, number>, messages: number): { perMessage: number; commands: Record<string, number>; line: string } {
+  // Less the INFO call that took the first reading.
+  const delta = [...after].map(([k, n]) => [k, n - (before.get(k) ?? 0) - (k === 'info' ? 1 : 0)] as const).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  const total = delta.reduce((n, [, c]) => n + c, 0);
+  const per = (n: number) => (n / Math.max(1, messages)).toFixed(1);
+  return { perMessage: total / Math.max(1, messages), commands: Object.fromEntries(delta), line: `${total} commands while measuring, ${per(total)} per user message (${delta.slice(0, 6).map(([k, n]) => `${k} ${per(n)}`).join(', ')}; agents, long polls and sweeps included)` };
+}
+
 /** Seconds since `t0`, for the phase line. */
 const s = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
@@ -90,7 +115,8 @@ function machine(): string {
 async function main(): Promise<number> {
   const started = machine();
   const t = performance.now();
-  const starting = startCluster({ CLUSTER_PROXY: 'false', REDIS_PREFIX: PREFIX, LOG_LEVEL: env.BENCH_LOG_LEVEL ?? 'error', RATE_LIMIT_MAX: '1000000000', AGENT_LOGIN_RATE_MAX: '1000' }, 180_000);
+  const profile: Record<string, string> = env.BENCH_CPU_PROF ? { CLUSTER_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}` } : {};
+  const starting = startCluster({ CLUSTER_PROXY: 'false', REDIS_PREFIX: PREFIX, LOG_LEVEL: env.BENCH_LOG_LEVEL ?? 'error', RATE_LIMIT_MAX: '1000000000', AGENT_LOGIN_RATE_MAX: '1000', ...profile }, 180_000);
   // The corpus is built while the instances start (they run in their own processes).
   let texts: ReturnType<typeof traffic>;
   try {
@@ -128,9 +154,11 @@ async function main(): Promise<number> {
     const counts: Record<string, number> = {};
     const statuses = new Map<number, number>();
     const measured = logs.length;
+    const commandsBefore = await redisCommands(cluster.redisUrl);
     const t0 = performance.now();
     const errors = await drive(context(DURATION_S, latencies, counts, statuses, corpus), corpus, USERS);
     const wallS = (performance.now() - t0) / 1000;
+    const redis = redisLine(commandsBefore, await redisCommands(cluster.redisUrl), logs.slice(measured).reduce((n, l) => n + l.sent.length, 0));
     await Promise.all(agents.map((a) => a.stop()));
 
     const ta = performance.now();
@@ -145,11 +173,12 @@ async function main(): Promise<number> {
     console.log(`phases: ${phases.join(', ')}`);
     console.log(`messages: ${rate.toFixed(0)} msg/s (${lat.count} answered in ${DURATION_S} s; last conversations done after ${wallS.toFixed(1)} s)  p50 ${lat.p50} ms  p90 ${lat.p90} ms  p99 ${lat.p99} ms  max ${lat.max} ms`);
     console.log(`non-2xx: ${statuses.size ? [...statuses].map(([s, n]) => `${s}×${n}`).join(' ') : 'none'}; network errors retried: ${http.networkErrors}; conversations abandoned on an error: ${errors}; scripts the bot did not follow: ${counts.divergences ?? 0}`);
+    console.log(`redis: ${redis.line}`);
     console.log(`conversations (measured): ${logs.length - measured} — ${kinds}`);
     console.log(`handoffs: ${handoffs || 'none'}; agents claimed ${stats.claimed}, answered ${stats.replies}, closed ${stats.closed}, claims lost to another agent ${stats.taken}, closed unanswered ${stats.unanswered}, errors ${stats.errors}`);
     console.log(`audit (${audit.conversations} conversations incl. warm-up): sent ${audit.sent}, stored ${audit.stored}, lost ${audit.lost}, duplicated ${audit.duplicated}, seq faults ${audit.seqFaults}, unanswered ${audit.unanswered}, replies not as stored ${audit.replyMismatches}, refused ${audit.refused}; agent lines ${audit.agentSent - audit.agentLost}/${audit.agentSent} stored`);
     for (const f of audit.faults) console.log(`  ✗ ${f}`);
-    if (env.BENCH_JSON) writeFileSync(env.BENCH_JSON, JSON.stringify({ machine: started, users: USERS, agents: AGENTS, durationS: DURATION_S, rate, latency: lat, statuses: Object.fromEntries(statuses), errors, counts, agentStats: stats, audit }, null, 2));
+    if (env.BENCH_JSON) writeFileSync(env.BENCH_JSON, JSON.stringify({ machine: started, users: USERS, agents: AGENTS, durationS: DURATION_S, rate, latency: lat, statuses: Object.fromEntries(statuses), errors, counts, agentStats: stats, redis: { perMessage: redis.perMessage, commands: redis.commands }, audit }, null, 2));
     const ok = audit.lost + audit.duplicated + audit.seqFaults + audit.agentLost + audit.replyMismatches + audit.unanswered === 0;
     console.log(ok ? '0 messages lost (every message\'s sequence number accounted for)' : 'FAILED: messages lost, duplicated or out of sequence (see above)');
     return ok ? 0 : 1;
@@ -157,6 +186,7 @@ async function main(): Promise<number> {
     await Promise.all(agents.map((a) => a.stop()));
     http.close();
     await cluster.stop();
+    if (env.BENCH_CPU_PROF) console.log(`CPU profiles of the instances: ${PROFILE_DIR}/`);
   }
 }
 

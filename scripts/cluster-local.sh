@@ -4,6 +4,7 @@
 #   scripts/cluster-local.sh            # then open the URL it prints; Ctrl-C stops everything
 # Ports: PROXY_PORT (8080), APP1_PORT (3001), APP2_PORT (3002), REDIS_PORT (6390); 0 picks a free one.
 # CLUSTER_ENTRY=dist runs the compiled server (npm run build first); default: src/main.ts through tsx.
+# CLUSTER_NODE_ARGS adds node options to both instances (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 # CLUSTER_PROXY=false starts no proxy (a load client that spreads over the instances itself); the URL printed is instance 1's.
 # Other variables (LOG_LEVEL, DATA_KEY, KNOWLEDGE_DIR, …) pass through to both instances.
 set -euo pipefail
@@ -20,6 +21,7 @@ RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/wsa-cluster.XXXXXX")
 export DATA_KEY="${DATA_KEY:-$(node -e "console.log(require('crypto').randomBytes(32).toString('base64'))")}"
 export REDIS_PREFIX="${REDIS_PREFIX:-wsa-local}"
 if [ "${CLUSTER_ENTRY:-src}" = "dist" ]; then ENTRY=(dist/main.js); else ENTRY=(--import tsx src/main.ts); fi
+read -ra NODE_ARGS <<< "${CLUSTER_NODE_ARGS:-}"
 
 WITH_PROXY=$([ "${CLUSTER_PROXY:-true}" = "false" ] && echo false || echo true)
 
@@ -59,7 +61,7 @@ for i in 1 2; do
   port_var="APP${i}_PORT"
   mkdir -p "$RUN_DIR/data$i"
   PORT=${!port_var} HOST=127.0.0.1 REDIS_URL="redis://127.0.0.1:$REDIS_PORT" DATA_DIR="$RUN_DIR/data$i" TRUST_PROXY=127.0.0.1 \
-    node "${ENTRY[@]}" > >(sed -u "s/^/[app$i] /") 2>&1 &
+    node ${NODE_ARGS[@]+"${NODE_ARGS[@]}"} "${ENTRY[@]}" > >(sed -u "s/^/[app$i] /") 2>&1 &
   apps+=($!)
 done
 wait_for "instance 1" ready "$APP1_PORT"
