@@ -60,7 +60,7 @@ const firstTaker = (id: string, team: number) => [...id].reduce((h, ch) => (h * 
 
 interface Held {
   conversationId: string;
-  /** Seq of the last message that is not the user's in the claim packet (the "已接入" notice): the user's next message comes after it. */
+  /** Seq of the bot's last message in the claim packet: the first user message after it is the one the bot left to the agent. */
   after: number;
   answered: boolean;
   timer?: NodeJS.Timeout;
@@ -157,7 +157,9 @@ export class SimulatedAgent {
       if (r.status !== 200) return void this.stats.errors++;
       const packet = r.body as { handoff: { conversationId: string }; messages: Message[] };
       this.stats.claimed++;
-      const after = Math.max(0, ...packet.messages.filter((m) => m.from !== 'user').map((m) => m.seq));
+      // Not the "已接入" notice's seq: a user's message can be stored just before the notice, yet after the claim (the bot
+      // already silent); the bot answers every message until the claim, so the first one after its last reply is ours.
+      const after = Math.max(0, ...packet.messages.filter((m) => m.from === 'bot').map((m) => m.seq));
       const h: Held = { conversationId: packet.handoff.conversationId, after, answered: false };
       this.held.set(id, h);
       h.timer = setTimeout(() => this.track(() => this.close(id, h, false)), this.opts.answerTimeoutMs);
