@@ -21,7 +21,7 @@ import { addCounts, auditConversation, emptyCounts, type AuditCounts, type Store
 import { addAgents, SimulatedAgent, type AgentStats } from './lib/agents.js';
 import { createCorpus, DEFAULT_MIX, type Corpus } from './lib/corpus.js';
 import { LatencyHistogram } from './lib/histogram.js';
-import { ClusterHttp } from './lib/json-http.js';
+import { ClusterHttp } from './lib/cluster-http.js';
 import { positive } from './lib/report.js';
 import { playConversation, type LoadContext } from './lib/load-user.js';
 import { mobile, seededRandom } from './lib/personal.js';

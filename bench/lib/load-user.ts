@@ -10,7 +10,7 @@ import type { ConversationLog, SentMessage } from './audit.js';
 import type { Conversation } from './corpus.js';
 import { payloadOf } from './driver.js';
 import type { LatencyHistogram } from './histogram.js';
-import type { ClusterHttp } from './json-http.js';
+import type { ClusterHttp } from './cluster-http.js';
 
 type Reply = Pick<Message, 'seq' | 'from' | 'text'> & { quickReplies?: QuickReply[] };
 
