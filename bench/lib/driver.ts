@@ -32,8 +32,10 @@ export interface DriveResult {
   skipped: number;
   /** Conversations started and message responses, by kind of conversation. */
   kinds: Partial<Record<ConversationKind, { conversations: number; messages: number }>>;
-  /** Distinct texts typed. */
+  /** Distinct texts typed (personal numbers included). */
   distinctTexts: number;
+  /** Of those, texts of DriveOptions.corpus (the questions, not the answers to a flow's questions). */
+  distinctCorpusTexts: number;
   /** Distinct application reference numbers seen in replies. */
   applications: number;
 }
@@ -45,6 +47,8 @@ export interface DriveOptions {
   durationMs: number;
   /** The next conversation a user starts; undefined: this user stops (a fixed list played once). */
   next: () => Conversation | undefined;
+  /** The corpus's texts, to count how many distinct ones were sent. */
+  corpus?: readonly string[];
   /** Called with each finished conversation and the references it obtained (the tests check these). */
   onFinished?: (c: Conversation, refs: string[]) => void;
 }
@@ -63,7 +67,7 @@ const REF = /WS\d{8}-\d{4,}/g;
 const NOT_FOLLOW_UP = /^(flow|apply|handoff)\b/;
 
 function emptyResult(): DriveResult {
-  return { seconds: 0, latency: new LatencyHistogram(), ok: 0, starts: new LatencyHistogram(), statusCodes: {}, errors: 0, samples: [], conversationsStarted: 0, conversationsFinished: 0, divergences: 0, skipped: 0, kinds: {}, distinctTexts: 0, applications: 0 };
+  return { seconds: 0, latency: new LatencyHistogram(), ok: 0, starts: new LatencyHistogram(), statusCodes: {}, errors: 0, samples: [], conversationsStarted: 0, conversationsFinished: 0, divergences: 0, skipped: 0, kinds: {}, distinctTexts: 0, distinctCorpusTexts: 0, applications: 0 };
 }
 
 /** The request body of a step given the bot's last reply, or null when a click finds no button ('skip' when optional). */
@@ -152,6 +156,7 @@ export async function driveConversations(options: DriveOptions): Promise<DriveRe
   await Promise.all(Array.from({ length: options.connections }, user));
   r.seconds = (performance.now() - started) / 1000;
   r.distinctTexts = texts.size;
+  r.distinctCorpusTexts = options.corpus ? options.corpus.filter((t) => texts.has(t)).length : 0;
   r.applications = refs.size;
   return r;
 }

@@ -55,8 +55,12 @@ export async function serve(target: Target): Promise<void> {
   };
   process.on('disconnect', stop);
   process.on('SIGTERM', stop);
-  process.on('message', (m: { type?: string }) => {
-    if (m?.type === 'memory' && process.connected) process.send!({ type: 'memory', usage: process.memoryUsage() } satisfies ChildMessage);
+  process.on('message', (m: { type?: string; gc?: boolean }) => {
+    if (m?.type !== 'memory' || !process.connected) return;
+    // With --expose-gc the sample is taken after a full collection: live memory, not garbage awaiting the collector.
+    if (m.gc) (globalThis as { gc?: () => void }).gc?.();
+    // The parent may have disconnected during the collection: the answer is then dropped.
+    if (process.connected) process.send!({ type: 'memory', usage: process.memoryUsage() } satisfies ChildMessage, () => {});
   });
   process.send!({ type: 'listening', address } satisfies ChildMessage);
 }
