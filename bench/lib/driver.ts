@@ -114,40 +114,45 @@ export async function driveConversations(options: DriveOptions): Promise<DriveRe
     }
   };
 
+  /** Where a conversation stands: what the bot said last, what the user did last, the references obtained. */
+  interface Progress {
+    path: string;
+    headers: Record<string, string>;
+    last: Reply[];
+    prev: unknown;
+    refs: string[];
+  }
+
+  /** Plays one step; false ends the conversation (an error, or a click on a button the bot did not offer). */
+  const act = async (c: Conversation, step: Step, p: Progress): Promise<boolean> => {
+    const payload = payloadOf(step, p.last, (n) => Math.floor(Math.random() * n));
+    if (payload === 'skip') return (r.skipped++, true);
+    if (payload === null) {
+      r.divergences++;
+      const said = (p.last.at(-1)?.text ?? '').replace(/\s+/g, ' ').slice(0, 120);
+      note(`${c.name}: no button "${'click' in step ? step.click : ''}" after ${JSON.stringify(p.prev)}; the bot said "${said}", offered: ${(p.last.at(-1)?.quickReplies ?? []).map((q) => q.title).join(' | ') || '(none)'}`);
+      return false;
+    }
+    if ('text' in payload) texts.add(payload.text);
+    p.prev = payload;
+    const sent = await exchange(p.path, { ...payload, clientMessageId: `b${++seq}` }, p.headers, r.latency);
+    if (!sent.ok) return false;
+    r.kinds[c.kind]!.messages++;
+    p.last = (sent.json!.messages as Reply[]) ?? [];
+    for (const m of p.last) for (const ref of m.text.match(REF) ?? []) if (!refs.has(ref)) (refs.add(ref), p.refs.push(ref));
+    return true;
+  };
+
   const play = async (c: Conversation) => {
     const start = await exchange('/api/v1/conversations', c.lang ? { lang: c.lang } : {}, undefined, r.starts);
     if (!start.ok) return;
     r.conversationsStarted++;
-    const kind = (r.kinds[c.kind] ??= { conversations: 0, messages: 0 });
-    kind.conversations++;
-    const { conversationId, token } = start.json as { conversationId: string; token: string };
-    const headers = { authorization: `Bearer ${token}` };
-    let last = (start.json!.messages as Reply[]) ?? [];
-    let prev: unknown = null;
-    const got: string[] = [];
-    for (const step of c.steps) {
-      if (!open()) return;
-      const payload = payloadOf(step, last, (n) => Math.floor(Math.random() * n));
-      if (payload === 'skip') {
-        r.skipped++;
-        continue;
-      }
-      if (payload === null) {
-        r.divergences++;
-        const said = (last.at(-1)?.text ?? '').replace(/\s+/g, ' ').slice(0, 120);
-        note(`${c.name}: no button "${'click' in step ? step.click : ''}" after ${JSON.stringify(prev)}; the bot said "${said}", offered: ${(last.at(-1)?.quickReplies ?? []).map((q) => q.title).join(' | ') || '(none)'}`);
-        return;
-      }
-      if ('text' in payload) texts.add(payload.text);
-      prev = payload;
-      const sent = await exchange(`/api/v1/conversations/${conversationId}/messages`, { ...payload, clientMessageId: `b${++seq}` }, headers, r.latency);
-      if (!sent.ok) return;
-      kind.messages++;
-      last = (sent.json!.messages as Reply[]) ?? [];
-      for (const m of last) for (const ref of m.text.match(REF) ?? []) if (!refs.has(ref)) (refs.add(ref), got.push(ref));
-    }
+    (r.kinds[c.kind] ??= { conversations: 0, messages: 0 }).conversations++;
+    const { conversationId, token, messages } = start.json as { conversationId: string; token: string; messages?: Reply[] };
+    const p: Progress = { path: `/api/v1/conversations/${conversationId}/messages`, headers: { authorization: `Bearer ${token}` }, last: messages ?? [], prev: null, refs: [] };
+    for (const step of c.steps) if (!open() || !(await act(c, step, p))) return;
     r.conversationsFinished++;
-    options.onFinished?.(c, got);
+    options.onFinished?.(c, p.refs);
   };
 
   const user = async () => {

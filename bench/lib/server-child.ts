@@ -25,6 +25,8 @@ export async function assistantApp(env: NodeJS.ProcessEnv = process.env): Promis
   const consolePlugin = agentConsole({ handoff: handoff.service, kb, classifier, stores, bus, sessionSecret: config.AGENT_SESSION_SECRET, sessionTtlS: config.AGENT_SESSION_TTL_S, secureCookie: false, loginRateMax: config.AGENT_LOGIN_RATE_MAX, heartbeatMs: 5_000 });
   const app = await buildServer({ service, stores, logger, rateLimitMax: 0, channels: channels.list(), plugins: [consolePlugin], hotline: kb.utility.hotline });
   await handoff.start();
+  // Left out of main()'s start-up: platform channels, back office, analytics page, purge job and knowledge watcher;
+  // none is configured by default or carries web-chat traffic.
   return {
     app,
     close: async () => {
