@@ -7,7 +7,8 @@
  *   npm run bench:api                       # 10 s per target, 50 connections (virtual users), mix 70/20/10
  *   BENCH_DURATION=5 BENCH_CONNECTIONS=20 npm run bench:api
  *   BENCH_MIX=0/100/0 npm run bench:api     # guide/flow/handoff shares of the conversations
- *   BENCH_WARMUP=5 npm run bench:api        # seconds of warm-up (own texts, never the measured ones; default 3)
+ *   BENCH_WARMUP=5 npm run bench:api        # seconds of warm-up (own texts, never the measured ones; default 5)
+ *   STORE=memory npm run bench:api          # the memory backend instead of SQLite (any app variable passes through)
  *   BENCH_EMBEDDING_MODEL=<dir or hub id> npm run bench:api   # with dense retrieval (default: lexical only)
  *   BENCH_CPU_PROF=1 npm run bench:api      # also writes a V8 CPU profile of the assistant server to $TMPDIR/wsa-bench-cpu-prof/
  *
@@ -26,7 +27,7 @@ import { startServer } from './lib/server.js';
 
 const DURATION_S = positive(process.env.BENCH_DURATION, 10);
 const CONNECTIONS = Math.round(positive(process.env.BENCH_CONNECTIONS, 50));
-const WARMUP_S = positive(process.env.BENCH_WARMUP, 3);
+const WARMUP_S = positive(process.env.BENCH_WARMUP, 5);
 const MIX = mixFrom(process.env.BENCH_MIX);
 const PROFILE_DIR = join(tmpdir(), 'wsa-bench-cpu-prof');
 
@@ -42,7 +43,7 @@ async function measureAssistant(): Promise<DriveResult> {
     // Opens every connection and warms the JIT on texts the measured run never sends.
     const warmed = await driveConversations({ client, connections: CONNECTIONS, durationMs: WARMUP_S * 1000, next: () => warm.next(MIX) });
     if (failed(warmed)) throw new Error(`warm-up failed:\n${conversationLines(warmed).join('\n')}`);
-    return await driveConversations({ client, connections: CONNECTIONS, durationMs: DURATION_S * 1000, next: () => corpus.next(MIX) });
+    return await driveConversations({ client, connections: CONNECTIONS, durationMs: DURATION_S * 1000, next: () => corpus.next(MIX), corpus: corpus.texts });
   } finally {
     client.close();
     await server.stop();

@@ -32,8 +32,10 @@ export interface DriveResult {
   skipped: number;
   /** Conversations started and message responses, by kind of conversation. */
   kinds: Partial<Record<ConversationKind, { conversations: number; messages: number }>>;
-  /** Distinct texts typed. */
+  /** Distinct texts typed (personal numbers included). */
   distinctTexts: number;
+  /** Of those, texts of DriveOptions.corpus (the questions, not the answers to a flow's questions). */
+  distinctCorpusTexts: number;
   /** Distinct application reference numbers seen in replies. */
   applications: number;
 }
@@ -45,6 +47,8 @@ export interface DriveOptions {
   durationMs: number;
   /** The next conversation a user starts; undefined: this user stops (a fixed list played once). */
   next: () => Conversation | undefined;
+  /** The corpus's texts, to count how many distinct ones were sent. */
+  corpus?: readonly string[];
   /** Called with each finished conversation and the references it obtained (the tests check these). */
   onFinished?: (c: Conversation, refs: string[]) => void;
 }
@@ -63,7 +67,7 @@ const REF = /WS\d{8}-\d{4,}/g;
 const NOT_FOLLOW_UP = /^(flow|apply|handoff)\b/;
 
 function emptyResult(): DriveResult {
-  return { seconds: 0, latency: new LatencyHistogram(), ok: 0, starts: new LatencyHistogram(), statusCodes: {}, errors: 0, samples: [], conversationsStarted: 0, conversationsFinished: 0, divergences: 0, skipped: 0, kinds: {}, distinctTexts: 0, applications: 0 };
+  return { seconds: 0, latency: new LatencyHistogram(), ok: 0, starts: new LatencyHistogram(), statusCodes: {}, errors: 0, samples: [], conversationsStarted: 0, conversationsFinished: 0, divergences: 0, skipped: 0, kinds: {}, distinctTexts: 0, distinctCorpusTexts: 0, applications: 0 };
 }
 
 /** The request body of a step given the bot's last reply, or null when a click finds no button ('skip' when optional). */
@@ -110,40 +114,45 @@ export async function driveConversations(options: DriveOptions): Promise<DriveRe
     }
   };
 
+  /** Where a conversation stands: what the bot said last, what the user did last, the references obtained. */
+  interface Progress {
+    path: string;
+    headers: Record<string, string>;
+    last: Reply[];
+    prev: unknown;
+    refs: string[];
+  }
+
+  /** Plays one step; false ends the conversation (an error, or a click on a button the bot did not offer). */
+  const act = async (c: Conversation, step: Step, p: Progress): Promise<boolean> => {
+    const payload = payloadOf(step, p.last, (n) => Math.floor(Math.random() * n));
+    if (payload === 'skip') return (r.skipped++, true);
+    if (payload === null) {
+      r.divergences++;
+      const said = (p.last.at(-1)?.text ?? '').replace(/\s+/g, ' ').slice(0, 120);
+      note(`${c.name}: no button "${'click' in step ? step.click : ''}" after ${JSON.stringify(p.prev)}; the bot said "${said}", offered: ${(p.last.at(-1)?.quickReplies ?? []).map((q) => q.title).join(' | ') || '(none)'}`);
+      return false;
+    }
+    if ('text' in payload) texts.add(payload.text);
+    p.prev = payload;
+    const sent = await exchange(p.path, { ...payload, clientMessageId: `b${++seq}` }, p.headers, r.latency);
+    if (!sent.ok) return false;
+    r.kinds[c.kind]!.messages++;
+    p.last = (sent.json!.messages as Reply[]) ?? [];
+    for (const m of p.last) for (const ref of m.text.match(REF) ?? []) if (!refs.has(ref)) (refs.add(ref), p.refs.push(ref));
+    return true;
+  };
+
   const play = async (c: Conversation) => {
     const start = await exchange('/api/v1/conversations', c.lang ? { lang: c.lang } : {}, undefined, r.starts);
     if (!start.ok) return;
     r.conversationsStarted++;
-    const kind = (r.kinds[c.kind] ??= { conversations: 0, messages: 0 });
-    kind.conversations++;
-    const { conversationId, token } = start.json as { conversationId: string; token: string };
-    const headers = { authorization: `Bearer ${token}` };
-    let last = (start.json!.messages as Reply[]) ?? [];
-    let prev: unknown = null;
-    const got: string[] = [];
-    for (const step of c.steps) {
-      if (!open()) return;
-      const payload = payloadOf(step, last, (n) => Math.floor(Math.random() * n));
-      if (payload === 'skip') {
-        r.skipped++;
-        continue;
-      }
-      if (payload === null) {
-        r.divergences++;
-        const said = (last.at(-1)?.text ?? '').replace(/\s+/g, ' ').slice(0, 120);
-        note(`${c.name}: no button "${'click' in step ? step.click : ''}" after ${JSON.stringify(prev)}; the bot said "${said}", offered: ${(last.at(-1)?.quickReplies ?? []).map((q) => q.title).join(' | ') || '(none)'}`);
-        return;
-      }
-      if ('text' in payload) texts.add(payload.text);
-      prev = payload;
-      const sent = await exchange(`/api/v1/conversations/${conversationId}/messages`, { ...payload, clientMessageId: `b${++seq}` }, headers, r.latency);
-      if (!sent.ok) return;
-      kind.messages++;
-      last = (sent.json!.messages as Reply[]) ?? [];
-      for (const m of last) for (const ref of m.text.match(REF) ?? []) if (!refs.has(ref)) (refs.add(ref), got.push(ref));
-    }
+    (r.kinds[c.kind] ??= { conversations: 0, messages: 0 }).conversations++;
+    const { conversationId, token, messages } = start.json as { conversationId: string; token: string; messages?: Reply[] };
+    const p: Progress = { path: `/api/v1/conversations/${conversationId}/messages`, headers: { authorization: `Bearer ${token}` }, last: messages ?? [], prev: null, refs: [] };
+    for (const step of c.steps) if (!open() || !(await act(c, step, p))) return;
     r.conversationsFinished++;
-    options.onFinished?.(c, got);
+    options.onFinished?.(c, p.refs);
   };
 
   const user = async () => {
@@ -152,6 +161,7 @@ export async function driveConversations(options: DriveOptions): Promise<DriveRe
   await Promise.all(Array.from({ length: options.connections }, user));
   r.seconds = (performance.now() - started) / 1000;
   r.distinctTexts = texts.size;
+  r.distinctCorpusTexts = options.corpus ? options.corpus.filter((t) => texts.has(t)).length : 0;
   r.applications = refs.size;
   return r;
 }

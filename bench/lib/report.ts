@@ -27,7 +27,7 @@ export function conversationLines(r: DriveResult): string[] {
     `messages               ${rate(r).toFixed(0).padStart(7)} msg/s  p50 ${m.p50} ms  p90 ${m.p90} ms  p99 ${m.p99} ms  max ${m.max} ms  (${r.ok} ok in ${r.seconds.toFixed(1)} s)`,
     `conversation starts    ${(r.starts.count / r.seconds).toFixed(0).padStart(7)} /s     p50 ${s.p50} ms  p99 ${s.p99} ms  max ${s.max} ms`,
     `conversations          ${r.conversationsStarted} started, ${r.conversationsFinished} played to the end; ${kinds}`,
-    `distinct texts sent    ${r.distinctTexts}`,
+    `distinct texts sent    ${r.distinctCorpusTexts} of the corpus's questions; ${r.distinctTexts} in all with the answers to flows' questions`,
     `applications submitted ${r.applications} (reference numbers in replies)`,
     `problems               ${non2xx(r)} non-2xx, ${r.errors} errors, ${r.divergences} scripts the bot did not follow; status codes ${JSON.stringify(r.statusCodes)}`,
     ...r.samples.map((x) => `  ${x}`),

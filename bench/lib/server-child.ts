@@ -25,6 +25,8 @@ export async function assistantApp(env: NodeJS.ProcessEnv = process.env): Promis
   const consolePlugin = agentConsole({ handoff: handoff.service, kb, classifier, stores, bus, sessionSecret: config.AGENT_SESSION_SECRET, sessionTtlS: config.AGENT_SESSION_TTL_S, secureCookie: false, loginRateMax: config.AGENT_LOGIN_RATE_MAX, heartbeatMs: 5_000 });
   const app = await buildServer({ service, stores, logger, rateLimitMax: 0, channels: channels.list(), plugins: [consolePlugin], hotline: kb.utility.hotline });
   await handoff.start();
+  // Left out of main()'s start-up: platform channels, back office, analytics page, purge job and knowledge watcher;
+  // none is configured by default or carries web-chat traffic.
   return {
     app,
     close: async () => {
@@ -55,8 +57,12 @@ export async function serve(target: Target): Promise<void> {
   };
   process.on('disconnect', stop);
   process.on('SIGTERM', stop);
-  process.on('message', (m: { type?: string }) => {
-    if (m?.type === 'memory' && process.connected) process.send!({ type: 'memory', usage: process.memoryUsage() } satisfies ChildMessage);
+  process.on('message', (m: { type?: string; gc?: boolean }) => {
+    if (m?.type !== 'memory' || !process.connected) return;
+    // With --expose-gc the sample is taken after a full collection: live memory, not garbage awaiting the collector.
+    if (m.gc) (globalThis as { gc?: () => void }).gc?.();
+    // The parent may have disconnected during the collection: the answer is then dropped.
+    if (process.connected) process.send!({ type: 'memory', usage: process.memoryUsage() } satisfies ChildMessage, () => {});
   });
   process.send!({ type: 'listening', address } satisfies ChildMessage);
 }

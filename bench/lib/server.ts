@@ -16,8 +16,8 @@ export interface ServerChild {
   child: ChildProcess;
   /** http://127.0.0.1:<port> */
   address: string;
-  /** The child's process.memoryUsage(), asked over IPC. */
-  memory(): Promise<NodeJS.MemoryUsage>;
+  /** The child's process.memoryUsage(), asked over IPC; `gc`: after a full collection (needs StartOptions.exposeGc). */
+  memory(gc?: boolean): Promise<NodeJS.MemoryUsage>;
   /** Stops the child (disconnect → graceful close; SIGKILL after 10 s) and deletes its data folder. */
   stop(): Promise<void>;
 }
@@ -26,6 +26,8 @@ export interface ServerChild {
 export interface StartOptions {
   /** Write a V8 CPU profile of the child into this folder. */
   cpuProfileDir?: string;
+  /** Start the child with --expose-gc, so memory(true) samples live memory. */
+  exposeGc?: boolean;
 }
 
 const CHILD = fileURLToPath(new URL('./server-child.ts', import.meta.url));
@@ -34,6 +36,7 @@ const CHILD = fileURLToPath(new URL('./server-child.ts', import.meta.url));
 export async function startServer(target: Target, options: StartOptions = {}): Promise<ServerChild> {
   const dataDir = target === 'assistant' ? mkdtempSync(join(tmpdir(), 'wsa-bench-data-')) : undefined;
   const execArgv = [...process.execArgv];
+  if (options.exposeGc) execArgv.push('--expose-gc');
   if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
   const env = { ...process.env, ...(dataDir ? { DATA_DIR: dataDir, HANDOFF_DATA_DIR: dataDir } : {}) };
   const child = fork(CHILD, [`--serve=${target}`], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -55,7 +58,7 @@ export async function startServer(target: Target, options: StartOptions = {}): P
     target,
     child,
     address,
-    memory: () =>
+    memory: (gc = false) =>
       new Promise((resolve, reject) => {
         const onMessage = (m: ChildMessage) => {
           if (m.type !== 'memory') return;
@@ -63,7 +66,7 @@ export async function startServer(target: Target, options: StartOptions = {}): P
           resolve(m.usage);
         };
         child.on('message', onMessage);
-        child.send({ type: 'memory' }, (err) => {
+        child.send({ type: 'memory', gc }, (err) => {
           if (!err) return;
           child.off('message', onMessage);
           reject(err);
