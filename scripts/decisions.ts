@@ -11,7 +11,7 @@ import { readFixtures } from './fixtures.js';
 export const DECISIONS_PATH = 'test/fixtures/decisions.jsonl';
 
 /** The variants every fixture is also classified in (what residents add around a question). */
-const VARIANTS: ((t: string) => string)[] = [(t) => t, (t) => `${t}？`, (t) => `请问${t}`, (t) => `你好，${t}`, (t) => `${t}呢`];
+export const VARIANTS: ((t: string) => string)[] = [(t) => t, (t) => `${t}？`, (t) => `请问${t}`, (t) => `你好，${t}`, (t) => `${t}呢`];
 
 /** The corpus: fixtures × variants, then the knowledge base's own examples and FAQ questions, de-duplicated. */
 export function decisionTexts(kb: KnowledgeBase): string[] {

@@ -1,58 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { describe } from 'vitest';
 
-/** scripts/cluster-local.sh, running. */
-export interface Cluster {
-  url: string;
-  /** Proxy, instance 1, instance 2, Redis. */
-  ports: number[];
-  pids: { app1: number; app2: number };
-  proc: ChildProcess;
-  /** Everything the script printed so far. */
-  output(): string;
-  /** SIGTERM to the script (it stops everything) and its exit. */
-  stop(): Promise<number | null>;
-}
+export { refused, startCluster, type Cluster } from '../../scripts/cluster-local.js';
 
 /** `describe` when redis-server is installed; otherwise a visible skip (a failure under CI=true). */
 export function clusterSuite(): typeof describe | typeof describe.skip {
   const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
   if (!hasRedis && process.env.CI !== 'true') console.warn('\n⚠ redis-server is not installed: skipping the cluster-local tests (set CI=true to fail instead).\n');
   return hasRedis || process.env.CI === 'true' ? describe : describe.skip;
-}
-
-/** True when nothing listens on the port any more. */
-export const refused = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(false)));
-    s.once('error', () => resolve(true));
-  });
-
-/** Starts the cluster on free ports and resolves when it says it is ready. */
-export async function startCluster(env: Record<string, string> = {}): Promise<Cluster> {
-  const proc = spawn('bash', ['scripts/cluster-local.sh'], { env: { ...process.env, PROXY_PORT: '0', APP1_PORT: '0', APP2_PORT: '0', REDIS_PORT: '0', LOG_LEVEL: 'warn', VITEST: '', KNOWLEDGE_WATCH: 'false', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const m = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`cluster did not start:\n${out}`)), 90_000);
-    const onData = (d: Buffer) => {
-      out += d.toString('utf8');
-      const r = /cluster ready: (http:\/\/[\d.]+:\d+) \(instances on (\d+) and (\d+), redis on (\d+)\)\ncluster pids: app1=(\d+) app2=(\d+)/.exec(out);
-      if (r) (clearTimeout(timer), resolve(r));
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    void exited.then(() => reject(new Error(`cluster exited:\n${out}`)));
-  });
-  const [, url, p1, p2, pr, a1, a2] = m;
-  return {
-    url: url!,
-    ports: [Number(new URL(url!).port), Number(p1), Number(p2), Number(pr)],
-    pids: { app1: Number(a1), app2: Number(a2) },
-    proc,
-    output: () => out,
-    stop: () => (proc.exitCode !== null ? exited : (proc.kill('SIGTERM'), exited)),
-  };
 }
