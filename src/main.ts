@@ -7,7 +7,7 @@ import { addConfiguredChannels, createChannelRegistry, reportChannels, type Chan
 import { createConversationService, maskerFor, type ConversationService } from './conversation/index.js';
 import { agentConsole } from './agent/index.js';
 import { createHandoff, type HandoffArea } from './handoff/index.js';
-import { createLogger, type Logger } from './core/index.js';
+import { createLogger, swappableMasker, type Logger } from './core/index.js';
 import { createBus, type MessageBus } from './delivery/index.js';
 import { loadKnowledge, type KnowledgeBase } from './knowledge/index.js';
 import { createRedisKnowledgeSync, watchKnowledge, type KnowledgeWatcher } from './knowledge/reload.js';
@@ -45,8 +45,9 @@ export interface Assistant {
 /** The composition root: builds the assistant from configuration. */
 export async function createAssistant(config: Config = loadConfig(), given?: Logger, metrics: Metrics = processMetrics): Promise<Assistant> {
   const kb = loadKnowledge(config.KNOWLEDGE_DIR, config.FLOWS_DIR);
-  // Built after the knowledge, so log lines mask 户号 in the utility's own format too.
-  const logger = given ?? createLogger(config.LOG_LEVEL, { mask: maskerFor(kb) });
+  // Built after the knowledge, so log lines mask 户号 in the utility's own format too (swapped on a reload).
+  const mask = swappableMasker(maskerFor(kb));
+  const logger = given ?? createLogger(config.LOG_LEVEL, { mask });
   const classifier = observedClassifier(createClassifier(kb), metrics);
   const embedder = await createEmbedder({ model: config.EMBEDDING_MODEL, allowDownload: config.EMBEDDING_ALLOW_DOWNLOAD, cacheDir: config.EMBEDDING_CACHE_DIR, log: (m) => logger.info(m) });
   const dense = await denseIndexFor(embedder, kb, config);
@@ -56,7 +57,7 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
   const channels = createChannelRegistry();
   const handoff = await createHandoff({
     backend: config.REDIS_URL ? { kind: 'redis', url: config.REDIS_URL, prefix: config.REDIS_PREFIX } : { kind: 'sqlite', dir: config.HANDOFF_DATA_DIR },
-    kb, knowledgeDir: config.KNOWLEDGE_DIR, stores, bus, logger, mask: maskerFor(kb),
+    kb, knowledgeDir: config.KNOWLEDGE_DIR, stores, bus, logger, mask,
     settings: { maxWaitS: config.HANDOFF_MAX_WAIT_S, claimGraceS: config.HANDOFF_CLAIM_GRACE_S, avgHandleS: config.HANDOFF_AVG_HANDLE_S, sessionTtlS: config.AGENT_SESSION_TTL_S },
   });
   const inFlight = createInFlightTurns();
@@ -73,7 +74,8 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
     flowAbandonMinutes: config.FLOW_ABANDON_MINUTES,
   });
   handoff.attach(service);
-  addConfiguredChannels(channels, { config, service, bus, stores, logger, kb });
+  // The demo page follows a reload: the channels read the knowledge in use.
+  addConfiguredChannels(channels, { config, service, bus, stores, logger, kb, knowledge: () => assistant.kb });
   const shutdownHooks: ShutdownHook[] = [];
   const assistant: Assistant = {
     config, logger, kb, classifier, stores, bus, service, channels, handoff, metrics, inFlight, shutdownHooks,
@@ -81,6 +83,7 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
     async swapKnowledge(next) {
       const nextClassifier = observedClassifier(createClassifier(next), metrics);
       service.reload({ kb: next, classifier: nextClassifier, dense: await denseIndexFor(embedder, next, config) });
+      mask.swap(maskerFor(next));
       assistant.kb = next;
       assistant.classifier = nextClassifier;
     },
