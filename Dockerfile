@@ -1,20 +1,23 @@
 # syntax=docker/dockerfile:1
-# Three build stages (widget bundle, TypeScript, baked model) and a slim runtime with production dependencies only.
+# Three build stages (browser bundles, TypeScript, baked model) and a slim runtime with production dependencies only.
 
-# ---- the widget bundle: esbuild is a development tool, not part of the runtime image
-FROM node:20-bookworm-slim AS widget
+# ---- the widget and agent console bundles: esbuild is a development tool, not part of the runtime image
+FROM node:20-bookworm-slim AS bundles
 WORKDIR /build
 RUN npm init -y >/dev/null && npm install --no-audit --no-fund esbuild@0.28.2
-COPY scripts/build-widget.mjs ./scripts/
+COPY scripts/build-widget.mjs scripts/build-console.mjs ./scripts/
 COPY widget ./widget
-RUN node scripts/build-widget.mjs --force
+COPY agent-console ./agent-console
+RUN node scripts/build-widget.mjs --force && node scripts/build-console.mjs --force
 
-# ---- TypeScript compiled to dist/ (esbuild, file by file, same module layout as src/, so paths relative to a module still hold)
+# ---- TypeScript compiled to dist/ (esbuild, file by file, same module layout as src/, so paths relative to a module still hold);
+# the build also writes the analytics page with its chart.js bundle into dist/analytics/page (scripts/build-analytics.mjs)
 FROM node:20-bookworm-slim AS build
 WORKDIR /build
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
+COPY scripts/build-analytics.mjs ./scripts/
 COPY src ./src
 RUN npm run build
 
@@ -40,11 +43,14 @@ COPY --from=build /build/dist ./dist
 COPY knowledge ./knowledge
 COPY flows ./flows
 COPY widget/demo ./widget/demo
-COPY --from=widget /build/widget/dist ./widget/dist
+COPY --from=bundles /build/widget/dist ./widget/dist
+COPY agent-console/index.html agent-console/console.css ./agent-console/
+COPY --from=bundles /build/agent-console/dist ./agent-console/dist
 COPY --from=model /out/model ./model
 # Set only when a model was baked in; otherwise the assistant runs lexical-only.
 ENV EMBEDDING_MODEL=${EMBEDDING_MODEL_DIR:+/app/model}
-ENV DATA_DIR=/data EMBEDDING_CACHE_DIR=/data/embeddings PORT=3000 HOST=0.0.0.0
+# Every path the server writes is under the volume (/app belongs to root; the handoff's SQLite default is ./.data).
+ENV DATA_DIR=/data HANDOFF_DATA_DIR=/data EMBEDDING_CACHE_DIR=/data/embeddings PORT=3000 HOST=0.0.0.0
 RUN mkdir -p /data && chown node:node /data
 VOLUME /data
 EXPOSE 3000

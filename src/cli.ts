@@ -13,7 +13,7 @@ const USAGE = `usage: npm run -s cli -- <command>
   chat                chat in the terminal (same engine, in-memory stores)
   kb lint [--catalog FILE]  check the knowledge base; prints file: field: problem
   kb lint --unverified      list every figure the source does not give (file: field: text), for the utility to confirm
-  agent add <login> --name <display name>   create or update a 96510 agent (password prompted, or one line on stdin)`;
+  agent add <login> [--admin] --name <display name>   create or update a 96510 agent, --admin for an admin (password prompted, or one line on stdin)`;
 
 /** The terminal commands run on memory stores: the SQLite file may be held by a running `npm start` (exclusive lock). */
 function cliConfig() {

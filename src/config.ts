@@ -107,8 +107,6 @@ const schema = z.object({
   BACKOFFICE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   /** First retry delay; it doubles per attempt (with jitter) up to 10 minutes. */
   BACKOFFICE_RETRY_BASE_MS: z.coerce.number().int().min(10).max(600_000).default(2_000),
-  /** Bearer token of the outbox admin and analytics routes and of the /agent/analytics page (until the console login guards them). */
-  BACKOFFICE_ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
 
 });
 

@@ -1,26 +1,24 @@
-import { Server as NetServer } from 'node:net';
-import type { Server as HttpServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { analyticsMiddleware, mountAnalytics } from './analytics/index.js';
-import { mountBackoffice } from './backoffice/index.js';
+import { analyticsMiddleware, analyticsRoutes } from './analytics/index.js';
+import { mountBackoffice, outboxAdminRoutes } from './backoffice/index.js';
 import { loadConfig, type Config } from './config.js';
 import { addConfiguredChannels, createChannelRegistry, reportChannels, type ChannelRegistry } from './channels/index.js';
 import { createConversationService, maskerFor, type ConversationService } from './conversation/index.js';
 import { agentConsole } from './agent/index.js';
 import { createHandoff, type HandoffArea } from './handoff/index.js';
-import { createLogger, type Logger } from './core/index.js';
+import { createLogger, swappableMasker, type Logger } from './core/index.js';
 import { createBus, type MessageBus } from './delivery/index.js';
 import { loadKnowledge, type KnowledgeBase } from './knowledge/index.js';
 import { createRedisKnowledgeSync, watchKnowledge, type KnowledgeWatcher } from './knowledge/reload.js';
 import { createClassifier, createEmbedder, DenseIndex, denseDocs, type Classifier, type Embedder } from './nlu/index.js';
 import { createInFlightTurns, metrics as processMetrics, metricsRoutes, observedClassifier, observeTurn, outcomeCounter, startMetricsServer, type InFlightTurns, type Metrics } from './observability/index.js';
 import { buildServer } from './server/index.js';
+import { gracefulShutdown, type ShutdownHook } from './server/shutdown.js';
 import { loadFieldCipher } from './privacy/index.js';
 import { createStores, startPurgeJob, type Stores } from './store/index.js';
 
-/** A step of the graceful shutdown, run after in-flight turns finished and before Redis closes (e.g. release handoff claims). */
-export type ShutdownHook = () => Promise<void> | void;
+export { gracefulShutdown, type ShutdownHook } from './server/shutdown.js';
 
 /** Everything the assistant is made of, wired together. */
 export interface Assistant {
@@ -47,8 +45,9 @@ export interface Assistant {
 /** The composition root: builds the assistant from configuration. */
 export async function createAssistant(config: Config = loadConfig(), given?: Logger, metrics: Metrics = processMetrics): Promise<Assistant> {
   const kb = loadKnowledge(config.KNOWLEDGE_DIR, config.FLOWS_DIR);
-  // Built after the knowledge, so log lines mask 户号 in the utility's own format too.
-  const logger = given ?? createLogger(config.LOG_LEVEL, { mask: maskerFor(kb) });
+  // Built after the knowledge, so log lines mask 户号 in the utility's own format too (swapped on a reload).
+  const mask = swappableMasker(maskerFor(kb));
+  const logger = given ?? createLogger(config.LOG_LEVEL, { mask });
   const classifier = observedClassifier(createClassifier(kb), metrics);
   const embedder = await createEmbedder({ model: config.EMBEDDING_MODEL, allowDownload: config.EMBEDDING_ALLOW_DOWNLOAD, cacheDir: config.EMBEDDING_CACHE_DIR, log: (m) => logger.info(m) });
   const dense = await denseIndexFor(embedder, kb, config);
@@ -58,7 +57,7 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
   const channels = createChannelRegistry();
   const handoff = await createHandoff({
     backend: config.REDIS_URL ? { kind: 'redis', url: config.REDIS_URL, prefix: config.REDIS_PREFIX } : { kind: 'sqlite', dir: config.HANDOFF_DATA_DIR },
-    kb, knowledgeDir: config.KNOWLEDGE_DIR, stores, bus, logger, mask: maskerFor(kb),
+    kb, knowledgeDir: config.KNOWLEDGE_DIR, stores, bus, logger, mask,
     settings: { maxWaitS: config.HANDOFF_MAX_WAIT_S, claimGraceS: config.HANDOFF_CLAIM_GRACE_S, avgHandleS: config.HANDOFF_AVG_HANDLE_S, sessionTtlS: config.AGENT_SESSION_TTL_S },
   });
   const inFlight = createInFlightTurns();
@@ -75,7 +74,8 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
     flowAbandonMinutes: config.FLOW_ABANDON_MINUTES,
   });
   handoff.attach(service);
-  addConfiguredChannels(channels, { config, service, bus, stores, logger, kb });
+  // The demo page follows a reload: the channels read the knowledge in use.
+  addConfiguredChannels(channels, { config, service, bus, stores, logger, kb, knowledge: () => assistant.kb });
   const shutdownHooks: ShutdownHook[] = [];
   const assistant: Assistant = {
     config, logger, kb, classifier, stores, bus, service, channels, handoff, metrics, inFlight, shutdownHooks,
@@ -83,6 +83,7 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
     async swapKnowledge(next) {
       const nextClassifier = observedClassifier(createClassifier(next), metrics);
       service.reload({ kb: next, classifier: nextClassifier, dense: await denseIndexFor(embedder, next, config) });
+      mask.swap(maskerFor(next));
       assistant.kb = next;
       assistant.classifier = nextClassifier;
     },
@@ -148,84 +149,21 @@ async function serveMetrics(assistant: Assistant, app: FastifyInstance): Promise
   return undefined;
 }
 
-/** Bounds a shutdown step, so one that hangs cannot keep the process alive past the grace. */
-async function step(logger: Logger, name: string, fn: () => Promise<unknown> | unknown, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([Promise.resolve().then(fn), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))]);
-  } catch (err) {
-    logger.warn({ step: name, err: (err as Error).message }, 'shutdown step failed');
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Time for connections accepted just before the listener closed to deliver their request (else they count as idle and are cut). */
-const SETTLE_MS = 250;
-
-/**
- * Stops listening without cutting connections already accepted (http's close() would also drop those whose request
- * has not arrived yet); resolves when the last connection has ended, reaping keep-alive connections as they go idle.
- */
-function stopAccepting(server: HttpServer): { settled: Promise<void>; drained: Promise<void> } {
-  let reaper: NodeJS.Timeout | undefined;
-  const drained = new Promise<void>((resolve) => {
-    NetServer.prototype.close.call(server, () => resolve());
-  }).finally(() => clearInterval(reaper));
-  const settled = new Promise<void>((resolve) => setTimeout(resolve, SETTLE_MS)).then(() => {
-    reaper = setInterval(() => server.closeIdleConnections(), 50);
-  });
-  return { settled, drained };
-}
-
-/**
- * The graceful shutdown: stop pulling platform updates; stop accepting (fastify answers 503 on kept-alive connections,
- * sockets get {"type":"reconnect"} and close 1012) while in-flight requests finish; wait for in-flight turns;
- * run the shutdown hooks (handoff claims); close the watcher, the metrics port, the bus and the stores.
- * Call it before `app.listen()` (it adds the draining /readyz hook); it returns the function to run on SIGTERM.
- */
-export function gracefulShutdown(assistant: Assistant, parts: { app: FastifyInstance; metricsApp?: FastifyInstance; watcher?: KnowledgeWatcher; stopPurge: () => void }): () => Promise<void> {
-  const { config, logger, channels, bus, stores, inFlight } = assistant;
-  const grace = config.SHUTDOWN_GRACE_MS;
-  let draining = false;
-  // While draining, /readyz says 503 so the reverse proxy stops sending new connections here; requests are still served.
-  parts.app.addHook('onRequest', async (req, reply) => {
-    if (draining && req.url.split('?')[0] === '/readyz') return reply.status(503).send({ status: 'draining', store: stores.backend });
-  });
-  return async () => {
-    const started = Date.now();
-    logger.info({ inFlight: inFlight.count(), graceMs: grace, drainMs: config.SHUTDOWN_DRAIN_MS }, 'shutting down');
-    const left = () => Math.max(100, grace - (Date.now() - started));
-    parts.stopPurge();
-    draining = true;
-    if (config.SHUTDOWN_DRAIN_MS) await new Promise((r) => setTimeout(r, Math.min(config.SHUTDOWN_DRAIN_MS, left())));
-    await step(logger, 'channels', () => channels.stopAll(logger), left());
-    const http = stopAccepting(parts.app.server);
-    await http.settled;
-    // Sockets get {"type":"reconnect"}; a request on a kept-alive connection now gets 503 with Connection: close.
-    await step(logger, 'http', () => parts.app.close(), left());
-    await step(logger, 'in-flight requests', () => http.drained, left());
-    const drained = await inFlight.drain(left());
-    if (!drained) logger.warn({ inFlight: inFlight.count() }, 'shutdown grace over with turns still running');
-    for (const [i, hook] of assistant.shutdownHooks.entries()) await step(logger, `hook ${i}`, hook, left());
-    await step(logger, 'knowledge watch', () => parts.watcher?.close(), left());
-    await step(logger, 'metrics', () => parts.metricsApp?.close(), left());
-    await step(logger, 'bus', () => bus.close(), left());
-    await step(logger, 'stores', () => stores.close(), left());
-    logger.info({ ms: Date.now() - started }, 'shut down');
-  };
-}
-
 async function main(): Promise<void> {
   const assistant = await createAssistant();
   const { config, logger, stores, service, channels, bus, kb, handoff, classifier } = assistant;
-  const consolePlugin = agentConsole({ handoff: handoff.service, kb, classifier, stores, bus, sessionSecret: config.AGENT_SESSION_SECRET, sessionTtlS: config.AGENT_SESSION_TTL_S, secureCookie: config.AGENT_COOKIE_SECURE, loginRateMax: config.AGENT_LOGIN_RATE_MAX, heartbeatMs: Math.min(5_000, (config.HANDOFF_CLAIM_GRACE_S * 1000) / 3) });
+  const consolePlugin = agentConsole({
+    handoff: handoff.service, kb, classifier, stores, bus,
+    sessionSecret: config.AGENT_SESSION_SECRET, sessionTtlS: config.AGENT_SESSION_TTL_S, secureCookie: config.AGENT_COOKIE_SECURE, loginRateMax: config.AGENT_LOGIN_RATE_MAX,
+    heartbeatMs: Math.min(5_000, (config.HANDOFF_CLAIM_GRACE_S * 1000) / 3),
+    // Behind the console login: the analytics for agents and admins, the dead letters for admins.
+    routes: [analyticsRoutes({ events: stores.events, knowledge: () => assistant.kb }), outboxAdminRoutes({ stores })],
+  });
   const app = await buildServer({ service, stores, logger, rateLimitMax: config.RATE_LIMIT_MAX, channels: channels.list(), plugins: [consolePlugin], trustProxy: config.TRUST_PROXY, hotline: kb.utility.hotline });
   await handoff.start();
   const metricsApp = await serveMetrics(assistant, app);
   const dispatcher = await mountBackoffice(app, { config, stores, service, logger });
   if (dispatcher) assistant.onShutdown(() => dispatcher.stop());
-  await mountAnalytics(app, { config, events: stores.events, knowledge: () => assistant.kb, logger });
   reportChannels(channels, logger);
   const stopPurge = startPurgeJob(stores, config.PURGE_INTERVAL_MS, logger);
   const watcher = await startKnowledgeWatch(assistant);

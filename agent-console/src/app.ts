@@ -76,7 +76,7 @@ function shell(me: Me, fromClick: boolean): void {
     socket.stop();
     await login();
   };
-  fill(root(), el('header', { class: 'top' }, el('span', { class: 'title' }, `${me.utility} ${me.hotline} 坐席控制台`), tab('chat', '会话'), tab('callbacks', '回电工单'), tab('dashboard', '看板'), el('span', { attrs: { id: 'agent-name' } }, me.agent.name), state, status, button('退出', () => void logout(), '', { id: 'logout' })), main);
+  fill(root(), el('header', { class: 'top' }, el('span', { class: 'title' }, `${me.utility} ${me.hotline} 坐席控制台`), tab('chat', '会话'), tab('callbacks', '回电工单'), tab('dashboard', '看板'), el('a', { attrs: { href: '/agent/analytics', id: 'analytics-link' } }, '运营分析'), el('span', { attrs: { id: 'agent-name' } }, me.agent.name), state, status, button('退出', () => void logout(), '', { id: 'logout' })), main);
   show('chat');
 
   async function claim(id: string): Promise<void> {

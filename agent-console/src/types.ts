@@ -24,7 +24,7 @@ export interface QueueItem {
 
 /** What /me returns. */
 export interface Me {
-  agent: { login: string; name: string; state: string };
+  agent: { login: string; name: string; state: string; role: 'agent' | 'admin' };
   csrfToken: string;
   resolutions: { code: string; label: string }[];
   canned: string[];

@@ -59,6 +59,28 @@ export function requireAgent(handoff: HandoffService) {
   };
 }
 
+/** preHandler: the logged-in agent with the `admin` role; 401 without a session, 403 for an agent. */
+export function requireAdmin(handoff: HandoffService) {
+  const agent = requireAgent(handoff);
+  return async (req: FastifyRequest): Promise<void> => {
+    await agent(req);
+    if (req.agent!.role !== 'admin') throw new AppError('ADMIN_REQUIRED');
+  };
+}
+
+/** The console's guards, for routes registered inside its session scope (analytics, outbox admin). */
+export interface ConsoleGuards {
+  /** Any logged-in agent or admin. */
+  agent: ReturnType<typeof requireAgent>;
+  /** Admins only. */
+  admin: ReturnType<typeof requireAdmin>;
+  /** The CSRF token of the session, for state-changing calls. */
+  csrf: ReturnType<typeof requireCsrf>;
+}
+
+/** Routes another area adds to the console (same cookie session and CSRF secret). */
+export type ConsoleRoutes = (scope: FastifyInstance, guards: ConsoleGuards) => Promise<void>;
+
 /** preHandler: a valid CSRF token (header `x-csrf-token`) on every state-changing call. */
 export function requireCsrf(app: FastifyInstance) {
   return (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {

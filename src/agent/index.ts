@@ -6,11 +6,12 @@ import type { KnowledgeBase } from '../knowledge/index.js';
 import type { Classifier } from '../nlu/index.js';
 import type { Stores } from '../store/index.js';
 import { consoleAssets } from './assets.js';
-import { registerAuth } from './auth.js';
+import { registerAuth, requireAdmin, requireAgent, requireCsrf, type ConsoleRoutes } from './auth.js';
 import { agentRoutes } from './routes.js';
 import { consoleSocket } from './socket.js';
 
 export { CONSOLE_CSP } from './assets.js';
+export { requireAdmin, requireAgent, type ConsoleGuards, type ConsoleRoutes } from './auth.js';
 export type { ConsoleEvent } from './socket.js';
 
 /** What the agent console is built from. */
@@ -29,6 +30,8 @@ export interface AgentConsoleOptions {
   dir?: string;
   heartbeatMs?: number;
   pollMs?: number;
+  /** More routes behind the console login (analytics for agents, the outbox for admins). */
+  routes?: ConsoleRoutes[];
 }
 
 /** The agent console (`/agent`) and its API (`/api/v1/agent/…`), as one encapsulated fastify plugin. */
@@ -44,6 +47,8 @@ export function agentConsole(opts: AgentConsoleOptions) {
       await agentRoutes(scope, { handoff: opts.handoff, kb: opts.kb, classifier: opts.classifier, stores: opts.stores, loginRateMax: opts.loginRateMax });
       await consoleSocket(scope, { handoff: opts.handoff, stores: opts.stores, ...(opts.bus ? { bus: opts.bus } : {}), ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}), ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
       await consoleAssets(scope, opts.dir ? { dir: opts.dir } : {});
+      const guards = { agent: requireAgent(opts.handoff), admin: requireAdmin(opts.handoff), csrf: requireCsrf(scope) };
+      for (const routes of opts.routes ?? []) await routes(scope, guards);
     });
   };
 }

@@ -30,7 +30,7 @@ export async function agentRoutes(app: FastifyInstance, opts: AgentRouteOptions)
   const csrf = requireCsrf(app);
   const authed = { preHandler: agentOnly };
   const changing = { preHandler: [agentOnly, csrf] };
-  const me = (req: { agent?: { login: string; name: string; state: string } }) => ({ login: req.agent!.login, name: req.agent!.name, state: req.agent!.state });
+  const me = (req: { agent?: { login: string; name: string; state: string; role: string } }) => ({ login: req.agent!.login, name: req.agent!.name, state: req.agent!.state, role: req.agent!.role });
 
   app.get(`${BASE}/csrf`, async (_req, reply) => ({ csrfToken: await reply.generateCsrf() }));
 
@@ -48,7 +48,7 @@ export async function agentRoutes(app: FastifyInstance, opts: AgentRouteOptions)
       req.session.set('sid', session.id);
       await handoff.agents.touch(agent.login);
       req.log.info({ agent: agent.login }, 'agent logged in');
-      return { agent: { login: agent.login, name: agent.name, state: agent.state }, csrfToken: await reply.generateCsrf() };
+      return { agent: { login: agent.login, name: agent.name, state: agent.state, role: agent.role }, csrfToken: await reply.generateCsrf() };
     },
   );
 

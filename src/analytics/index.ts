@@ -3,4 +3,3 @@ export { buildReport, unanswered, unansweredCsv, type AnalyticsReport, type Repo
 export { clusterTexts, bigrams, jaccard, type TextCluster } from './cluster.js';
 export { analyticsRoutes, rangeOf, type AnalyticsRouteOptions } from './routes.js';
 export { writeAnalyticsBundle } from './page-assets.js';
-export { mountAnalytics } from './setup.js';

@@ -1,6 +1,6 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ADMIN_COOKIE, requireAdmin, sameSecret } from '../backoffice/index.js';
+import type { ConsoleRoutes } from '../agent/index.js';
 import { AppError } from '../core/index.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
 import type { EventStore } from '../store/index.js';
@@ -10,8 +10,6 @@ import { buildReport, unansweredCsv, type AnalyticsReport, type ReportCatalog } 
 /** What the analytics routes need. */
 export interface AnalyticsRouteOptions {
   events: EventStore;
-  /** BACKOFFICE_ADMIN_TOKEN guards the JSON and the page until the agent console's login does. */
-  adminToken: string;
   /** The knowledge in use (titles, step order); a function, so a hot reload is seen. */
   knowledge?: () => KnowledgeBase;
   now?: () => Date;
@@ -54,10 +52,9 @@ const PARTS: Record<string, (r: AnalyticsReport) => unknown> = {
   unanswered: (r) => r.unanswered,
 };
 
-/** `/api/v1/analytics/*` (JSON, CSV) and the `/agent/analytics` page. */
-export const analyticsRoutes: FastifyPluginAsync<AnalyticsRouteOptions> = async (app, o) => {
+/** `/api/v1/analytics/*` (JSON, CSV) and the `/agent/analytics` page, for logged-in agents and admins (inside the agent console). */
+export function analyticsRoutes(o: AnalyticsRouteOptions): ConsoleRoutes {
   const now = o.now ?? (() => new Date());
-  const admin = requireAdmin(o.adminToken);
 
   async function report(req: FastifyRequest): Promise<AnalyticsReport> {
     const q = rangeQuery.safeParse(req.query);
@@ -68,36 +65,32 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRouteOptions> = async 
     return { ...r, range: { ...range, events: events.length } };
   }
 
-  app.get('/api/v1/analytics/report', { preHandler: admin }, report);
-  app.get('/api/v1/analytics/unanswered.csv', { preHandler: admin }, async (req, reply) => {
-    const r = await report(req);
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="unanswered-${r.range.from!.slice(0, 10)}.csv"`).send(unansweredCsv(r.unanswered));
-  });
-  app.get('/api/v1/analytics/:part', { preHandler: admin }, async (req) => {
-    const part = PARTS[(req.params as { part: string }).part];
-    if (!part) throw new AppError('NOT_FOUND');
-    return part(await report(req));
-  });
-
-  // The page: `?token=` once sets an HttpOnly cookie and redirects, so the token leaves the address bar.
-  app.get('/agent/analytics', async (req, reply) => {
-    const token = (req.query as { token?: unknown }).token;
-    if (token !== undefined) {
-      if (!sameSecret(token, o.adminToken)) return deny(reply);
-      const secure = req.protocol === 'https' ? '; Secure' : '';
-      return reply.header('set-cookie', `${ADMIN_COOKIE}=${encodeURIComponent(o.adminToken)}; HttpOnly; SameSite=Strict; Path=/${secure}`).redirect('/agent/analytics', 303);
-    }
-    try {
-      await admin(req);
-    } catch {
-      return deny(reply);
-    }
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(analyticsPage.html);
-  });
-  app.get('/agent/analytics/app.css', { preHandler: admin }, async (_req, reply) => reply.type('text/css; charset=utf-8').send(analyticsPage.css));
-  app.get('/agent/analytics/app.js', { preHandler: admin }, async (_req, reply) => reply.type('application/javascript; charset=utf-8').send(await analyticsPage.script()));
-};
+  return async (app, guards) => {
+    const authed = { preHandler: guards.agent };
+    app.get('/api/v1/analytics/report', authed, report);
+    app.get('/api/v1/analytics/unanswered.csv', authed, async (req, reply) => {
+      const r = await report(req);
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="unanswered-${r.range.from!.slice(0, 10)}.csv"`).send(unansweredCsv(r.unanswered));
+    });
+    app.get('/api/v1/analytics/:part', authed, async (req) => {
+      const part = PARTS[(req.params as { part: string }).part];
+      if (!part) throw new AppError('NOT_FOUND');
+      return part(await report(req));
+    });
+    // The page itself: without a console session, a page that says where to log in (not the JSON error).
+    app.get('/agent/analytics', async (req, reply) => {
+      try {
+        await guards.agent(req);
+      } catch {
+        return deny(reply);
+      }
+      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(analyticsPage.html);
+    });
+    app.get('/agent/analytics/app.css', authed, async (_req, reply) => reply.type('text/css; charset=utf-8').send(analyticsPage.css));
+    app.get('/agent/analytics/app.js', authed, async (_req, reply) => reply.type('application/javascript; charset=utf-8').send(await analyticsPage.script()));
+  };
+}
 
 function deny(reply: FastifyReply) {
-  return reply.status(401).type('text/html; charset=utf-8').send('<!doctype html><meta charset="utf-8"><title>需要登录</title><p>请使用管理令牌打开此页面：/agent/analytics?token=…</p>');
+  return reply.status(401).type('text/html; charset=utf-8').send('<!doctype html><meta charset="utf-8"><title>需要登录</title><p>请先在<a href="/agent">坐席控制台</a>登录，再打开此页面。</p>');
 }

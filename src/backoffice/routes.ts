@@ -5,7 +5,6 @@ import type { ConversationService } from '../conversation/index.js';
 import { AppError, type Application, type Logger } from '../core/index.js';
 import { statusText } from '../dialogue/index.js';
 import type { Stores } from '../store/index.js';
-import { requireAdmin } from './admin-auth.js';
 import { checkSignature } from './signature.js';
 
 /** Channels where the resident is told of a status change (they cannot watch a page). */
@@ -13,13 +12,11 @@ const PUSH_CHANNELS = new Set(['telegram', 'wechat']);
 
 /** What the back-office routes need. */
 export interface BackofficeRouteOptions {
-  stores: Pick<Stores, 'applications' | 'outbox'>;
+  stores: Pick<Stores, 'applications'>;
   service: Pick<ConversationService, 'post'>;
   logger: Logger;
   /** BACKOFFICE_SECRET: without it the status route is not registered. */
   secret?: string;
-  /** BACKOFFICE_ADMIN_TOKEN: without it the outbox routes are not registered. */
-  adminToken?: string;
 }
 
 const statusBody = z.object({
@@ -27,8 +24,6 @@ const statusBody = z.object({
   note: z.string().trim().max(500).optional(),
 });
 const refParam = z.object({ ref: z.string().regex(/^WS\d{8}-\d{4,}$/i) });
-const idParam = z.object({ id: z.string().min(1).max(200) });
-const listQuery = z.object({ state: z.enum(['dead']).default('dead'), limit: z.coerce.number().int().min(1).max(500).default(100) });
 
 type Raw = FastifyRequest & { rawBody?: string };
 
@@ -82,33 +77,8 @@ async function notify(o: BackofficeRouteOptions, app: Application, log: Logger):
   }
 }
 
-/** Dead letters: list, inspect, replay (the console's outbox view comes later; the admin token guards it now). */
-async function outboxRoutes(app: FastifyInstance, o: BackofficeRouteOptions & { adminToken: string }): Promise<void> {
-  app.addHook('preHandler', requireAdmin(o.adminToken));
-  app.get('/api/v1/backoffice/outbox', async (req) => {
-    const q = listQuery.safeParse(req.query);
-    if (!q.success) throw new AppError('BAD_REQUEST');
-    return { counts: await o.stores.outbox.counts(), entries: await o.stores.outbox.dead(q.data.limit) };
-  });
-  app.get('/api/v1/backoffice/outbox/:id', async (req) => {
-    const p = idParam.safeParse(req.params);
-    if (!p.success) throw new AppError('BAD_REQUEST');
-    const found = await o.stores.outbox.get(p.data.id);
-    if (!found) throw new AppError('OUTBOX_ENTRY_NOT_FOUND', '未找到该条目');
-    return found;
-  });
-  app.post('/api/v1/backoffice/outbox/:id/replay', async (req) => {
-    const p = idParam.safeParse(req.params);
-    if (!p.success) throw new AppError('BAD_REQUEST');
-    if (!(await o.stores.outbox.replay(p.data.id))) throw new AppError('OUTBOX_ENTRY_NOT_FOUND');
-    req.log.info({ outboxId: p.data.id }, 'dead outbox entry replayed');
-    return { id: p.data.id, replayed: true };
-  });
-}
-
-/** The back-office routes the configuration allows: signed status updates (BACKOFFICE_SECRET), the outbox admin (BACKOFFICE_ADMIN_TOKEN). */
+/** The back office's own routes: signed status updates, when BACKOFFICE_SECRET is set (the outbox admin is in the console). */
 export const backofficeRoutes: FastifyPluginAsync<BackofficeRouteOptions> = async (app, o) => {
-  const { secret, adminToken } = o;
+  const { secret } = o;
   if (secret) await app.register(async (scope) => statusRoutes(scope, { ...o, secret }));
-  if (adminToken) await app.register(async (scope) => outboxRoutes(scope, { ...o, adminToken }));
 };

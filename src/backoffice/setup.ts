@@ -6,7 +6,7 @@ import type { Stores } from '../store/index.js';
 import { createDispatcher, type Dispatcher } from './dispatcher.js';
 import { backofficeRoutes } from './routes.js';
 
-type BackofficeConfig = Pick<Config, 'BACKOFFICE_WEBHOOK_URL' | 'BACKOFFICE_SECRET' | 'BACKOFFICE_MAX_ATTEMPTS' | 'BACKOFFICE_RETRY_BASE_MS' | 'BACKOFFICE_ADMIN_TOKEN'>;
+type BackofficeConfig = Pick<Config, 'BACKOFFICE_WEBHOOK_URL' | 'BACKOFFICE_SECRET' | 'BACKOFFICE_MAX_ATTEMPTS' | 'BACKOFFICE_RETRY_BASE_MS'>;
 
 /**
  * Registers the back-office routes the configuration allows and builds the dispatcher when BACKOFFICE_WEBHOOK_URL is set
@@ -15,7 +15,7 @@ type BackofficeConfig = Pick<Config, 'BACKOFFICE_WEBHOOK_URL' | 'BACKOFFICE_SECR
 export async function mountBackoffice(app: FastifyInstance, o: { config: BackofficeConfig; stores: Stores; service: ConversationService; logger: Logger }): Promise<Dispatcher | undefined> {
   const c = o.config;
   if (c.BACKOFFICE_WEBHOOK_URL && !c.BACKOFFICE_SECRET) throw new Error('invalid configuration:\n  BACKOFFICE_SECRET: required when BACKOFFICE_WEBHOOK_URL is set (deliveries are signed)');
-  await app.register(backofficeRoutes, { stores: o.stores, service: o.service, logger: o.logger, secret: c.BACKOFFICE_SECRET, adminToken: c.BACKOFFICE_ADMIN_TOKEN });
+  await app.register(backofficeRoutes, { stores: o.stores, service: o.service, logger: o.logger, secret: c.BACKOFFICE_SECRET });
   if (!c.BACKOFFICE_WEBHOOK_URL) {
     o.logger.info('back office off: set BACKOFFICE_WEBHOOK_URL and BACKOFFICE_SECRET to hand applications over (they wait in the outbox)');
     return undefined;

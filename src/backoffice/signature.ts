@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Seconds a signed request stays acceptable either side of our clock. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -21,18 +21,4 @@ export function checkSignature(secret: string, body: string, timestamp: unknown,
   if (Math.abs(nowMs / 1000 - Number(timestamp)) > toleranceSeconds) return 'stale X-Timestamp';
   const expected = Buffer.from(sign(secret, timestamp, body), 'hex');
   return timingSafeEqual(expected, Buffer.from(signature.toLowerCase(), 'hex')) ? null : 'signature mismatch';
-}
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/** Constant-time check of an `Authorization: Bearer <token>` header against the configured token. */
-export function bearerMatches(header: unknown, token: string): boolean {
-  if (typeof header !== 'string' || !token) return false;
-  const m = /^Bearer\s+(\S+)$/i.exec(header.trim());
-  return !!m && timingSafeEqual(digest(m[1]!), digest(token));
-}
-
-/** Constant-time comparison of two secrets of any length. */
-export function sameSecret(a: unknown, b: string): boolean {
-  return typeof a === 'string' && !!a && !!b && timingSafeEqual(digest(a), digest(b));
 }

@@ -17,6 +17,8 @@ export interface ChannelDeps {
   stores: Stores;
   logger: Logger;
   kb: KnowledgeBase;
+  /** The knowledge in use after hot reloads (the demo page follows it); default: `kb`. */
+  knowledge?: () => KnowledgeBase;
 }
 
 /** Adds a channel built by `build`, or records it as off when the settings say so or building throws. */
@@ -33,7 +35,8 @@ function attempt(registry: ChannelRegistry, name: string, build: () => Parameter
 /** Adds every channel the configuration enables: the web channel always, Telegram and WeChat with their credentials. */
 export function addConfiguredChannels(registry: ChannelRegistry, deps: ChannelDeps): ChannelRegistry {
   const { config, service, bus, stores, logger, kb } = deps;
-  registry.add(createWebChannel({ service, bus, allowedOrigins: parseAllowedOrigins(config.WIDGET_ALLOWED_ORIGINS), utility: kb.utility }));
+  const utility = () => (deps.knowledge?.() ?? kb).utility;
+  registry.add(createWebChannel({ service, bus, allowedOrigins: parseAllowedOrigins(config.WIDGET_ALLOWED_ORIGINS), utility }));
   attempt(registry, 'telegram', () => {
     const s = telegramSettings(config);
     return 'off' in s ? s.off : createTelegramChannel({ ...s.on, service, logger, stores, hotline: kb.utility.hotline });

@@ -60,3 +60,17 @@ export function createMasker(opts: MaskOptions = {}): Masker {
 export function personalNumbersIn(text: string, accountPattern?: string): string[] {
   return [...text.matchAll(shapes(accountPattern))].map((m) => compact(m[0]));
 }
+
+/** A masker whose rules can be replaced while everything holding it keeps the same function (knowledge hot reload). */
+export interface SwappableMasker extends Masker {
+  /** From now on, masks with `next`. */
+  swap(next: Masker): void;
+}
+
+/** Wraps `initial` so a reload can swap in the masker of the new knowledge (its 户号 format, its examples). */
+export function swappableMasker(initial: Masker): SwappableMasker {
+  let current = initial;
+  const mask = ((text, opts) => current(text, opts)) as SwappableMasker;
+  mask.swap = (next) => void (current = next);
+  return mask;
+}

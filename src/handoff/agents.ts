@@ -1,13 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../core/index.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
-import type { Agent, AgentSession, AgentState, HandoffDb } from './types.js';
+import type { Agent, AgentRole, AgentSession, AgentState, HandoffDb } from './types.js';
 
 /** Seconds an agent counts as present after the console's last sign of life. */
 const PRESENCE_S = 30;
 
 /** A login name: letters, digits, dot, dash, underscore. */
 export const LOGIN_PATTERN = /^[a-z0-9][a-z0-9._-]{1,31}$/;
+
+/** Version of the stored agent record: 1 (no `v`) had no role; 2 adds `role`. */
+export const AGENT_RECORD_VERSION = 2;
+
+/** An agent as stored: any version so far. */
+type StoredAgent = Omit<Agent, 'role'> & { v?: number; role?: AgentRole };
+
+/** Reads a stored agent of any version as the current shape (a version-1 record is an `agent`). */
+export function upgradeAgent(stored: StoredAgent): Agent {
+  const { v: _v, role, ...rest } = stored;
+  return { ...rest, role: role === 'admin' ? 'admin' : 'agent' };
+}
 
 /** The agent directory: accounts, server-side console sessions, presence. */
 export class AgentDirectory {
@@ -17,20 +29,27 @@ export class AgentDirectory {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Adds an agent or replaces its name and password. */
-  async add(login: string, name: string, password: string): Promise<Agent> {
+  /** Adds an agent or replaces its name and password; the role stays unless given (a new agent is an `agent`). */
+  async add(login: string, name: string, password: string, opts: { role?: AgentRole } = {}): Promise<Agent> {
     if (!LOGIN_PATTERN.test(login)) throw new AppError('BAD_REQUEST', '登录名应为 2-32 位小写字母、数字、点、横线或下划线');
     if (!name.trim() || name.length > 40) throw new AppError('BAD_REQUEST', '显示名应为 1-40 个字符');
     if (password.length < 8) throw new AppError('BAD_REQUEST', '密码至少 8 位');
     const old = await this.get(login);
-    const agent: Agent = { login, name: name.trim(), passwordHash: await hashPassword(password), state: old?.state ?? 'online', createdAt: old?.createdAt ?? this.now().toISOString() };
-    await this.db.put('agent', login, agent);
+    const role = opts.role ?? old?.role ?? 'agent';
+    const agent: Agent = { login, name: name.trim(), passwordHash: await hashPassword(password), state: old?.state ?? 'online', role, createdAt: old?.createdAt ?? this.now().toISOString() };
+    await this.save(agent);
     await this.db.index('agents', login, Date.parse(agent.createdAt));
     return agent;
   }
 
   async get(login: string): Promise<Agent | null> {
-    return LOGIN_PATTERN.test(login) ? this.db.get<Agent>('agent', login) : null;
+    const stored = LOGIN_PATTERN.test(login) ? await this.db.get<StoredAgent>('agent', login) : null;
+    return stored ? upgradeAgent(stored) : null;
+  }
+
+  /** Writes the record at the current version. */
+  private async save(agent: Agent): Promise<void> {
+    await this.db.put('agent', agent.login, { v: AGENT_RECORD_VERSION, ...agent });
   }
 
   async list(): Promise<Agent[]> {
@@ -50,7 +69,7 @@ export class AgentDirectory {
       const agent = await this.get(login);
       if (!agent) throw new AppError('AGENT_NOT_FOUND');
       const next = { ...agent, state };
-      await this.db.put('agent', login, next);
+      await this.save(next);
       return next;
     });
   }

@@ -18,7 +18,7 @@ export * from './types.js';
 export { HandoffService, publicHandoff, type HandoffSettings, type QueueItem, type Poster } from './service.js';
 export { buildDashboard, type Dashboard } from './dashboard.js';
 export { CallbackBook } from './callbacks.js';
-export { AgentDirectory, LOGIN_PATTERN } from './agents.js';
+export { AgentDirectory, AGENT_RECORD_VERSION, LOGIN_PATTERN, upgradeAgent } from './agents.js';
 export { hashPassword, verifyPassword } from './passwords.js';
 export { loadHandoffTexts, fill, type HandoffTexts } from './texts.js';
 export { priorityOf } from './effect.js';

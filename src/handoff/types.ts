@@ -56,6 +56,9 @@ export interface Handoff {
 /** An agent's availability. */
 export type AgentState = 'online' | 'busy' | 'away';
 
+/** What an agent may do in the console: `admin` also manages the back-office outbox (dead letters, replay). */
+export type AgentRole = 'agent' | 'admin';
+
 /** A 96510 agent who can log into the console. */
 export interface Agent {
   login: string;
@@ -63,6 +66,8 @@ export interface Agent {
   /** scrypt hash: `scrypt$<N>$<r>$<p>$<salt b64>$<hash b64>`. */
   passwordHash: string;
   state: AgentState;
+  /** Records stored before roles existed (version 1) read as `agent`. */
+  role: AgentRole;
   createdAt: string;
 }
 

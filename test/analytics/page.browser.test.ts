@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildConsole } from '../../scripts/build-console.mjs';
 import { analyticsRoutes } from '../../src/analytics/index.js';
 import { createLogger } from '../../src/core/index.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js';
@@ -9,10 +10,10 @@ import { createClassifier } from '../../src/nlu/index.js';
 import { buildServer } from '../../src/server/index.js';
 import { createMemoryStores, type Stores } from '../../src/store/index.js';
 import { chromiumSuite, launchChromium } from '../browser/chromium.js';
+import { consoleWith } from '../helpers/console.js';
 import { loadScriptedDay, playScriptedDay } from './scripted-day.js';
 
 const suite = chromiumSuite('analytics page in Chromium');
-const ADMIN = 'analytics-admin-token-0123456789';
 const day = loadScriptedDay();
 const e = day.expect;
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -30,11 +31,14 @@ suite('the /agent/analytics page in Chromium', () => {
   const kpi = (k: string) => page.textContent(`[data-kpi="${k}"]`);
 
   beforeAll(async () => {
+    await buildConsole({ quiet: true });
     kb = loadKnowledge('knowledge', 'flows');
     stores = createMemoryStores();
-    const service = await playScriptedDay(day, { kb, classifier: createClassifier(kb), stores });
-    app = await buildServer({ service, stores, logger: createLogger('silent') });
-    await app.register(analyticsRoutes, { events: stores.events, adminToken: ADMIN, knowledge: () => kb, now: () => new Date('2026-09-30T12:00:00Z') });
+    const classifier = createClassifier(kb);
+    const service = await playScriptedDay(day, { kb, classifier, stores });
+    const desk = await consoleWith({ kb, classifier, stores, routes: [analyticsRoutes({ events: stores.events, knowledge: () => kb, now: () => new Date('2026-09-30T12:00:00Z') })] });
+    await desk.addAgent('liu.yang');
+    app = await buildServer({ service, stores, logger: createLogger('silent'), plugins: [desk.plugin] });
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     browser = await launchChromium();
@@ -51,13 +55,18 @@ suite('the /agent/analytics page in Chromium', () => {
     await stores?.close();
   });
 
-  it('refuses the page without the token, and logs in with it once', async () => {
+  it('refuses the page without a console session, and opens it for an agent logged into the console', async () => {
     const denied = await page.goto(`${base}/agent/analytics`);
     expect(denied?.status()).toBe(401);
-    await page.goto(`${base}/agent/analytics?token=${ADMIN}`);
-    expect(page.url()).toBe(`${base}/agent/analytics`);
+    await page.click('a[href="/agent"]');
+    await page.fill('#login', 'liu.yang');
+    await page.fill('#password', 'password-liu.yang');
+    await page.click('#login-submit');
+    await page.waitForSelector('#agent-name');
+    await page.click('#analytics-link');
+    await page.waitForURL(`${base}/agent/analytics`);
     await page.waitForSelector('body[data-loaded="true"]', { timeout: 20_000 });
-    // The refused first visit logged its 401; from here on nothing may fail.
+    // The refused first visit logged its 401 (and the console its own traffic); from here on nothing may fail.
     problems.length = 0;
     await page.reload();
     await page.waitForSelector('body[data-loaded="true"]', { timeout: 20_000 });

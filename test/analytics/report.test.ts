@@ -11,9 +11,9 @@ import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js'
 import { createClassifier, type Classifier } from '../../src/nlu/index.js';
 import { buildServer } from '../../src/server/index.js';
 import { createMemoryStores, createSqliteStores, type Stores } from '../../src/store/index.js';
+import { consoleWith, injectLogin } from '../helpers/console.js';
 import { loadScriptedDay, playScriptedDay, type ScriptedDay } from './scripted-day.js';
 
-const ADMIN = 'analytics-admin-token-0123456789';
 const day = loadScriptedDay();
 let kb: KnowledgeBase;
 let classifier: Classifier;
@@ -48,14 +48,20 @@ for (const backend of ['memory', 'sqlite'] as const) {
     let dir = '';
     let stores: Stores;
     let app: FastifyInstance;
+    let agent: Record<string, string>;
+    let admin: Record<string, string>;
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'wsa-an-'));
       stores = backend === 'memory' ? createMemoryStores() : createSqliteStores({ dataDir: dir });
       const service = await playScriptedDay(day, { kb, classifier, stores });
-      app = await buildServer({ service, stores, logger: createLogger('silent') });
-      await app.register(analyticsRoutes, { events: stores.events, adminToken: ADMIN, knowledge: () => kb, now: () => new Date('2026-09-30T12:00:00Z') });
+      const desk = await consoleWith({ kb, classifier, stores, routes: [analyticsRoutes({ events: stores.events, knowledge: () => kb, now: () => new Date('2026-09-30T12:00:00Z') })] });
+      await desk.addAgent('an.agent');
+      await desk.addAgent('an.admin', 'admin');
+      app = await buildServer({ service, stores, logger: createLogger('silent'), plugins: [desk.plugin] });
       await app.ready();
+      agent = await injectLogin(app, 'an.agent');
+      admin = await injectLogin(app, 'an.admin');
     });
     afterAll(async () => {
       await app.close();
@@ -63,7 +69,7 @@ for (const backend of ['memory', 'sqlite'] as const) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    const get = (url: string, token: string | null = ADMIN) => app.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const get = (url: string, who: Record<string, string> | null = agent) => app.inject({ method: 'GET', url, headers: who ?? {} });
 
     it('writes one event per committed turn, with masked texts only', async () => {
       const events = await stores.events.list();
@@ -100,16 +106,29 @@ for (const backend of ['memory', 'sqlite'] as const) {
       expect(lines).toHaveLength(1 + day.expect.unanswered.length);
     });
 
-    it('refuses without the admin token, and a bad range', async () => {
-      expect((await get('/api/v1/analytics/report', null)).statusCode).toBe(401);
-      expect((await get('/api/v1/analytics/report', 'wrong-token-0123456789')).json().error.code).toBe('ADMIN_UNAUTHORIZED');
+    it('serves agents and admins logged into the console, refuses without a session, and a bad range', async () => {
+      const none = await get('/api/v1/analytics/report', null);
+      expect(none.statusCode).toBe(401);
+      expect(none.json().error.code).toBe('AGENT_LOGIN_REQUIRED');
+      // A session cookie not made with the console's key is no session.
+      expect((await get('/api/v1/analytics/report', { cookie: 'wsa_agent=forged-value' })).json().error.code).toBe('AGENT_LOGIN_REQUIRED');
+      expect((await get('/api/v1/analytics/report', admin)).statusCode).toBe(200);
       expect((await get('/api/v1/analytics/report?from=2026-13-01')).statusCode).toBe(400);
       expect((await get('/api/v1/analytics/report?from=2026-09-30&to=2026-09-01')).statusCode).toBe(400);
-      expect((await get('/agent/analytics', null)).statusCode).toBe(401);
-      expect((await app.inject({ method: 'GET', url: '/agent/analytics?token=nope' })).statusCode).toBe(401);
-      const login = await app.inject({ method: 'GET', url: `/agent/analytics?token=${ADMIN}` });
-      expect(login.statusCode).toBe(303);
-      expect(String(login.headers['set-cookie'])).toMatch(/^wsa_admin=.+; HttpOnly; SameSite=Strict; Path=\//);
+      const page = await get('/agent/analytics', null);
+      expect(page.statusCode).toBe(401);
+      expect(page.body).toContain('href="/agent"');
+      // The admin token of earlier versions opens nothing.
+      expect((await get('/agent/analytics?token=analytics-admin-token-0123456789', null)).statusCode).toBe(401);
+      for (const who of [agent, admin]) {
+        const res = await get('/agent/analytics', who);
+        expect(res.statusCode).toBe(200);
+        expect(res.body).toContain('知识库运营分析');
+      }
+      // Logged out: the same cookie is refused.
+      const leaving = await injectLogin(app, 'an.agent');
+      expect((await app.inject({ method: 'POST', url: '/api/v1/agent/logout', headers: leaving })).statusCode).toBe(200);
+      expect((await get('/api/v1/analytics/report', leaving)).statusCode).toBe(401);
     });
   });
 }
@@ -119,9 +138,10 @@ describe('a single item\'s own application in the funnel', () => {
     const stores = createMemoryStores();
     const turns = [{ user: '发票怎么开' }, { click: '我要办理：水费发票开具' }, { user: '1002345678' }];
     await playScriptedDay({ conversations: [{ id: 'a1', channel: 'web', start: '2026-09-29T01:00:00Z', turns }], expect: day.expect }, { kb, classifier, stores });
-    const app = await buildServer({ service: createConversationService({ kb, classifier, stores, logger: createLogger('silent') }), stores, logger: createLogger('silent') });
-    await app.register(analyticsRoutes, { events: stores.events, adminToken: ADMIN, knowledge: () => kb, now: () => new Date('2026-09-30T12:00:00Z') });
-    const r = (await app.inject({ method: 'GET', url: '/api/v1/analytics/report?from=2026-09-29&to=2026-09-29', headers: { authorization: `Bearer ${ADMIN}` } })).json() as AnalyticsReport;
+    const desk = await consoleWith({ kb, classifier, stores, routes: [analyticsRoutes({ events: stores.events, knowledge: () => kb, now: () => new Date('2026-09-30T12:00:00Z') })] });
+    await desk.addAgent('an.agent');
+    const app = await buildServer({ service: createConversationService({ kb, classifier, stores, logger: createLogger('silent') }), stores, logger: createLogger('silent'), plugins: [desk.plugin] });
+    const r = (await app.inject({ method: 'GET', url: '/api/v1/analytics/report?from=2026-09-29&to=2026-09-29', headers: await injectLogin(app, 'an.agent') })).json() as AnalyticsReport;
     const flow = kb.applications.get('invoice')!;
     // Left after the account number, idle past the limit: abandoned at the second question.
     expect(r.funnel).toEqual([{ flowId: 'apply-invoice', title: flow.title, started: 1, submitted: 0, abandoned: 1, steps: [{ step: flow.questions[1]!.id, label: flow.questions[1]!.label, abandoned: 1 }] }]);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { backofficeRoutes, createDispatcher, signedHeaders, type Dispatcher } from '../../src/backoffice/index.js';
+import { backofficeRoutes, createDispatcher, outboxAdminRoutes, signedHeaders, type Dispatcher } from '../../src/backoffice/index.js';
 import { createTelegramChannel, type TelegramChannel } from '../../src/channels/telegram/index.js';
 import { createConversationService, type ConversationService } from '../../src/conversation/index.js';
 import { createLogger } from '../../src/core/index.js';
@@ -12,10 +12,10 @@ import { createClassifier, type Classifier } from '../../src/nlu/index.js';
 import { buildServer } from '../../src/server/index.js';
 import { createMemoryStores, createSqliteStores, type Stores } from '../../src/store/index.js';
 import { FakeTelegramApi, type TelegramCall } from '../fakes/telegram-api.js';
+import { consoleWith, injectLogin } from '../helpers/console.js';
 import { FakeBackoffice } from './fake-backoffice.js';
 
 const SECRET = 'backoffice-shared-secret-0123456789';
-const ADMIN = 'admin-token-of-the-tests-0123456789';
 const HOOK_SECRET = 'webhook-secret-of-the-tests_0123456789';
 const NOW = new Date('2026-09-30T02:00:00Z');
 const CHAT = 9001;
@@ -105,8 +105,11 @@ for (const backend of ['memory', 'sqlite'] as const) {
       office = await new FakeBackoffice(SECRET).listen();
       service = createConversationService({ kb, classifier, stores, logger, now: () => NOW, channels: { get: (n) => (n === 'telegram' ? channel : undefined) } });
       channel = createTelegramChannel({ service, token: api.token, webhookSecret: HOOK_SECRET, apiRoot: api.url, mode: 'webhook', logger, stores });
-      app = await buildServer({ service, stores, logger });
-      await app.register(backofficeRoutes, { stores, service, logger, secret: SECRET, adminToken: ADMIN });
+      const desk = await consoleWith({ kb, classifier, stores, routes: [outboxAdminRoutes({ stores })] });
+      await desk.addAgent('bo.agent');
+      await desk.addAgent('bo.admin', 'admin');
+      app = await buildServer({ service, stores, logger, plugins: [desk.plugin] });
+      await app.register(backofficeRoutes, { stores, service, logger, secret: SECRET });
       await channel.register!(app);
       await app.ready();
     });
@@ -154,9 +157,16 @@ for (const backend of ['memory', 'sqlite'] as const) {
       await sleep(100);
       expect(office.calls.map((c) => c.status)).toEqual([503, 503, 503]);
 
-      expect((await app.inject({ method: 'GET', url: '/api/v1/backoffice/outbox' })).statusCode).toBe(401);
-      expect((await app.inject({ method: 'GET', url: '/api/v1/backoffice/outbox', headers: { authorization: 'Bearer wrong-token-wrong-token' } })).json().error.code).toBe('ADMIN_UNAUTHORIZED');
-      const listed = await app.inject({ method: 'GET', url: '/api/v1/backoffice/outbox', headers: { authorization: `Bearer ${ADMIN}` } });
+      // Behind the console login, admins only: 401 without a session, 403 for an agent.
+      const anonymous = await app.inject({ method: 'GET', url: '/api/v1/backoffice/outbox' });
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.json().error.code).toBe('AGENT_LOGIN_REQUIRED');
+      const agent = await injectLogin(app, 'bo.agent');
+      const admin = await injectLogin(app, 'bo.admin');
+      const refused = await app.inject({ method: 'GET', url: '/api/v1/backoffice/outbox', headers: agent });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().error.code).toBe('ADMIN_REQUIRED');
+      const listed = await app.inject({ method: 'GET', url: '/api/v1/backoffice/outbox', headers: admin });
       expect(listed.statusCode).toBe(200);
       const body = listed.json() as { counts: { pending: number; dead: number }; entries: Array<{ id: string; attempts: number; lastError: string; payload: { ref: string } }> };
       expect(body.counts).toEqual({ pending: 0, dead: 1 });
@@ -167,12 +177,22 @@ for (const backend of ['memory', 'sqlite'] as const) {
 
       office.status = undefined;
       const id = body.entries[0]!.id;
-      const replay = await app.inject({ method: 'POST', url: `/api/v1/backoffice/outbox/${encodeURIComponent(id)}/replay`, headers: { authorization: `Bearer ${ADMIN}` } });
+      const replayUrl = `/api/v1/backoffice/outbox/${encodeURIComponent(id)}/replay`;
+      expect((await app.inject({ method: 'POST', url: replayUrl })).json().error.code).toBe('AGENT_LOGIN_REQUIRED');
+      const byAgent = await app.inject({ method: 'POST', url: replayUrl, headers: agent });
+      expect(byAgent.statusCode).toBe(403);
+      expect(byAgent.json().error.code).toBe('ADMIN_REQUIRED');
+      // The admin's session without its CSRF token replays nothing either.
+      const noCsrf = await app.inject({ method: 'POST', url: replayUrl, headers: { cookie: admin.cookie } });
+      expect(noCsrf.statusCode).toBe(403);
+      expect(noCsrf.json().error.code).toBe('CSRF_INVALID');
+      expect(await stores.outbox.counts()).toEqual({ pending: 0, dead: 1 });
+      const replay = await app.inject({ method: 'POST', url: replayUrl, headers: admin });
       expect(replay.json()).toEqual({ id, replayed: true });
       await until('the replayed delivery', () => office.accepted().length === 1);
       expect(office.accepted()[0]!.json).toMatchObject({ id, attempt: 1, data: { ref } });
       await until('the outbox to empty', async () => (await stores.outbox.counts()).pending === 0);
-      const again = await app.inject({ method: 'POST', url: `/api/v1/backoffice/outbox/${encodeURIComponent(id)}/replay`, headers: { authorization: `Bearer ${ADMIN}` } });
+      const again = await app.inject({ method: 'POST', url: replayUrl, headers: admin });
       expect(again.statusCode).toBe(404);
       expect(again.json().error.code).toBe('OUTBOX_ENTRY_NOT_FOUND');
     });

@@ -1,26 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTelegramChannel } from '../../src/channels/telegram/index.js';
-import { createConversationService, type ConversationService } from '../../src/conversation/index.js';
-import { createLogger } from '../../src/core/index.js';
-import { loadKnowledge } from '../../src/knowledge/index.js';
-import { createClassifier } from '../../src/nlu/index.js';
-import { buildServer } from '../../src/server/index.js';
-import { createRedisStores, type Stores } from '../../src/store/index.js';
 import { FakeTelegramApi } from '../fakes/telegram-api.js';
-import { deleteKeys, redisSuite } from '../helpers/redis.js';
+import { redisInstances, type RedisInstance } from '../helpers/redis-instances.js';
 
-const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `wsa-test-tg-${process.pid}-${randomUUID().slice(0, 8)}`;
 const SECRET = 'secret-for-two-instances-0123';
-const logger = createLogger('silent');
-
-interface Instance {
-  stores: Stores;
-  service: ConversationService;
-  app: FastifyInstance;
-}
+const cluster = await redisInstances('Telegram on two instances', 'tg');
+const suite = cluster.suite;
+type Instance = RedisInstance;
 
 let api: FakeTelegramApi;
 const instances: Instance[] = [];
@@ -34,34 +20,15 @@ const textUpdate = (chatId: number, text: string, updateId = ++nextUpdate) => ({
 const deliver = (i: Instance, update: object) =>
   i.app.inject({ method: 'POST', url: '/telegram/webhook', headers: { 'x-telegram-bot-api-secret-token': SECRET }, payload: update });
 
-/** Deletes every key under the test prefix. */
-const deletePrefix = () => deleteKeys(url, prefix);
-
-const suite = await redisSuite('Telegram on two instances', url, prefix);
-
 suite('Telegram on two instances sharing Redis', () => {
   beforeAll(async () => {
     api = await new FakeTelegramApi().listen();
-    const kb = loadKnowledge('knowledge', 'flows');
-    const classifier = createClassifier(kb);
-    for (let n = 0; n < 2; n++) {
-      const stores = await createRedisStores(url, { prefix });
-      const service = createConversationService({ kb, classifier, stores, logger });
-      const channel = createTelegramChannel({ service, token: api.token, webhookSecret: SECRET, apiRoot: api.url, mode: 'webhook', logger, stores });
-      const app = await buildServer({ service, stores, logger });
-      await channel.register!(app);
-      await app.ready();
-      instances.push({ stores, service, app });
-    }
+    for (let n = 0; n < 2; n++) instances.push(await cluster.start({ channel: ({ service, stores }) => createTelegramChannel({ service, token: api.token, webhookSecret: SECRET, apiRoot: api.url, mode: 'webhook', logger: cluster.logger, stores }) }));
   });
 
   afterAll(async () => {
-    for (const i of instances) {
-      await i.app.close();
-      await i.stores.close();
-    }
+    await cluster.close();
     await api?.close();
-    await deletePrefix();
   });
 
   it('continues one chat whichever instance gets the next update', async () => {

@@ -1,30 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createWechatChannel, wechatSignature, type WechatChannel } from '../../src/channels/wechat/index.js';
-import { createConversationService, type ConversationService } from '../../src/conversation/index.js';
-import { createLogger } from '../../src/core/index.js';
-import { loadKnowledge } from '../../src/knowledge/index.js';
-import { createClassifier } from '../../src/nlu/index.js';
-import { buildServer } from '../../src/server/index.js';
-import { createRedisStores, type Stores } from '../../src/store/index.js';
 import { FakeWechatApi } from '../fakes/wechat-api.js';
-import { deleteKeys, redisSuite } from '../helpers/redis.js';
+import { redisInstances, type RedisInstance } from '../helpers/redis-instances.js';
 
-const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `wsa-test-wx-${process.pid}-${randomUUID().slice(0, 8)}`;
 const TOKEN = 'twoInstances';
 const APP_ID = 'wxtwoinstances01';
-const logger = createLogger('silent');
 const reader = new XMLParser({ parseTagValue: false, processEntities: false });
-
-interface Instance {
-  stores: Stores;
-  service: ConversationService;
-  channel: WechatChannel;
-  app: FastifyInstance;
-}
+const cluster = await redisInstances('WeChat on two instances', 'wx');
+const suite = cluster.suite;
+type Instance = RedisInstance<WechatChannel>;
 
 let wx: FakeWechatApi;
 const instances: Instance[] = [];
@@ -37,34 +22,15 @@ function post(i: Instance, openid: string, content: string, id = ++msgId) {
   return i.app.inject({ method: 'POST', url: `/wechat?signature=${wechatSignature(TOKEN, timestamp, nonce)}&timestamp=${timestamp}&nonce=${nonce}`, headers: { 'content-type': 'text/xml' }, payload: xml });
 }
 
-/** Deletes every key under the test prefix. */
-const deletePrefix = () => deleteKeys(url, prefix);
-
-const suite = await redisSuite('WeChat on two instances', url, prefix);
-
 suite('WeChat on two instances sharing Redis', () => {
   beforeAll(async () => {
     wx = await new FakeWechatApi(APP_ID, 'two-secret').listen();
-    const kb = loadKnowledge('knowledge', 'flows');
-    const classifier = createClassifier(kb);
-    for (let n = 0; n < 2; n++) {
-      const stores = await createRedisStores(url, { prefix });
-      const service = createConversationService({ kb, classifier, stores, logger });
-      const channel = createWechatChannel({ service, token: TOKEN, appId: APP_ID, appSecret: 'two-secret', apiBase: wx.url, logger, stores });
-      const app = await buildServer({ service, stores, logger });
-      await channel.register!(app);
-      await app.ready();
-      instances.push({ stores, service, channel, app });
-    }
+    for (let n = 0; n < 2; n++) instances.push(await cluster.start({ channel: ({ service, stores }) => createWechatChannel({ service, token: TOKEN, appId: APP_ID, appSecret: 'two-secret', apiBase: wx.url, logger: cluster.logger, stores }) }));
   });
 
   afterAll(async () => {
-    for (const i of instances) {
-      await i.app.close();
-      await i.stores.close();
-    }
+    await cluster.close();
     await wx?.close();
-    await deletePrefix();
   });
 
   it('shares one access_token between instances', async () => {

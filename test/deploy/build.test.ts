@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildConsole } from '../../scripts/build-console.mjs';
+import { buildWidget } from '../../scripts/build-widget.mjs';
 import { startServer, type ServerProcess } from '../ops/server-process.js';
+import { RUNTIME_PATHS } from './runtime-paths.js';
 
 // One file, so the two builds into dist/ never run at the same time.
 const run = promisify(execFile);
@@ -27,6 +30,9 @@ describe('npm run build && node dist/main.js', () => {
     const js = filesUnder('dist').filter((f) => f.endsWith('.js'));
     expect(js).toContain(join('dist', 'main.js'));
     for (const f of js) expect(readFileSync(f, 'utf8'), f).not.toMatch(/from ['"]tsx|require\(['"]tsx/);
+    // The analytics page is part of the build: its HTML, CSS and the chart.js bundle, not the browser script as a module.
+    expect(readdirSync(join('dist', 'analytics', 'page')).sort()).toEqual(['app.bundle.js', 'app.css', 'index.html']);
+    expect(readFileSync(join('dist', 'analytics', 'page', 'app.bundle.js'), 'utf8')).toMatch(/Chart/);
 
     server = await startServer({ DATA_DIR: dataDir, KNOWLEDGE_WATCH: 'false' }, ['dist/main.js']);
     expect(server.proc.spawnargs).not.toContain('tsx');
@@ -71,8 +77,10 @@ describe('the compiled server on production dependencies only (what `npm ci --om
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('starts from dist/ without tsx, esbuild or any other development package and answers a conversation', async () => {
+  it('starts from dist/ without tsx, esbuild or any other development package, answers a conversation and serves every page', async () => {
     await run('npm', ['run', 'build', '--silent'], { timeout: 120_000 });
+    await buildWidget({ quiet: true });
+    await buildConsole({ quiet: true });
     const { stdout } = await run('npm', ['ls', '--omit=dev', '--all', '--parseable'], { maxBuffer: 16 << 20 });
     // Top-level package folders of the production closure (nested node_modules come with their parent).
     const top = new Set(
@@ -84,11 +92,23 @@ describe('the compiled server on production dependencies only (what `npm ci --om
     expect(top.has('node_modules/tsx')).toBe(false);
     for (let d = dirname(root); d !== dirname(d); d = dirname(d)) expect(existsSync(join(d, 'node_modules')), d).toBe(false);
     for (const p of top) if (existsSync(p) && statSync(p).isDirectory()) linkTree(p, join(root, p));
-    for (const d of ['dist', 'knowledge', 'flows', 'widget/demo', 'widget/dist']) if (existsSync(d)) linkTree(d, join(root, d));
+    // Exactly what the image's runtime stage copies (compose.test.ts checks the Dockerfile against the same list).
+    for (const d of RUNTIME_PATHS) {
+      expect(existsSync(d), d).toBe(true);
+      if (statSync(d).isDirectory()) linkTree(d, join(root, d));
+      else {
+        mkdirSync(dirname(join(root, d)), { recursive: true });
+        copyFileSync(d, join(root, d));
+      }
+    }
     cpSync('package.json', join(root, 'package.json'));
-    for (const dev of ['tsx', 'esbuild', 'vitest', 'typescript']) expect(existsSync(join(root, 'node_modules', dev)), dev).toBe(false);
+    for (const dev of ['tsx', 'esbuild', 'vitest', 'typescript', 'chart.js']) expect(existsSync(join(root, 'node_modules', dev)), dev).toBe(false);
 
-    server = await startServer({ DATA_DIR: join(root, 'data'), KNOWLEDGE_WATCH: 'true', METRICS_PORT: '0' }, ['dist/main.js'], 60_000, root);
+    const env = { DATA_DIR: join(root, 'data'), HANDOFF_DATA_DIR: join(root, 'data') };
+    const add = execFile(process.execPath, ['dist/cli.js', 'agent', 'add', 'ana.lyst', '--name', '分析员'], { cwd: root, env: { ...process.env, ...env, REDIS_URL: '' } });
+    add.stdin!.end('analyst-password-1\n');
+    expect(await new Promise((resolve) => add.on('close', resolve))).toBe(0);
+    server = await startServer({ ...env, KNOWLEDGE_WATCH: 'true', METRICS_PORT: '0' }, ['dist/main.js'], 60_000, root);
     const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(200);
     const created = await fetch(`${server.url}/api/v1/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
@@ -97,5 +117,18 @@ describe('the compiled server on production dependencies only (what `npm ci --om
     expect(sent.status).toBe(200);
     expect(((await sent.json()) as { messages: Array<{ text: string }> }).messages.map((m) => m.text).join('')).toContain('水费');
     expect((await fetch(`${server.metricsUrl}/metrics`)).status).toBe(200);
+
+    // The demo page, the widget and the agent console.
+    for (const path of ['/', '/widget.js', '/demo.css', '/agent', '/agent/console.js', '/agent/console.css']) expect((await fetch(`${server.url}${path}`)).status, path).toBe(200);
+    // The analytics page and its chart bundle, for an agent logged into the console (no esbuild here to bundle it).
+    const csrf = await fetch(`${server.url}/api/v1/agent/csrf`);
+    const login = await fetch(`${server.url}/api/v1/agent/login`, { method: 'POST', headers: { cookie: csrf.headers.getSetCookie()[0]!.split(';')[0]!, 'x-csrf-token': ((await csrf.json()) as { csrfToken: string }).csrfToken, 'content-type': 'application/json' }, body: JSON.stringify({ login: 'ana.lyst', password: 'analyst-password-1' }) });
+    expect(login.status).toBe(200);
+    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+    for (const path of ['/agent/analytics', '/agent/analytics/app.css', '/agent/analytics/app.js']) {
+      const res = await fetch(`${server.url}${path}`, { headers: { cookie } });
+      expect(res.status, path).toBe(200);
+      if (path.endsWith('.js')) expect(await res.text()).toMatch(/Chart/);
+    }
   }, 240_000);
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CONFIG_NAMES } from '../../src/config.js';
+import { RUNTIME_PATHS } from './runtime-paths.js';
 
 // Docker cannot run on this machine: these checks read the deployment files for what a deployment needs.
 
@@ -76,6 +77,39 @@ describe('Dockerfile', () => {
   it('bakes an embedding model directory chosen by a build argument', () => {
     expect(runtime.some((i) => i.op === 'ARG' && i.args.startsWith('EMBEDDING_MODEL_DIR'))).toBe(true);
     expect(runtime.some((i) => i.op === 'ENV' && /EMBEDDING_MODEL=\$\{EMBEDDING_MODEL_DIR:\+/.test(i.args))).toBe(true);
+  });
+
+  it('copies into the runtime stage everything the compiled server reads, from the stage that builds it', () => {
+    const copies = runtime.filter((i) => i.op === 'COPY').map((i) => {
+      const words = i.args.split(/\s+/);
+      const from = words.find((w) => w.startsWith('--from='))?.slice('--from='.length);
+      const [dest, ...sources] = words.filter((w) => !w.startsWith('--')).reverse();
+      const dir = dest!.replace(/^\.\/|\/$/g, '');
+      // Several sources, or a destination ending in /, land inside it under their own names.
+      const lands = sources.length > 1 || dest!.endsWith('/') ? sources.map((src) => [dir, src.split('/').at(-1)].filter(Boolean).join('/')) : [dir];
+      return { from, lands };
+    });
+    const copyOf = (path: string) => copies.find((c) => c.lands.some((l) => path === l || path.startsWith(`${l}/`)));
+    for (const path of RUNTIME_PATHS) expect(copyOf(path), path).toBeDefined();
+    // The bundles come from the stage that runs their build script.
+    const stageRuns = (name: string | undefined, script: string) => stages.find((st) => new RegExp(`\\bAS ${name}$`, 'i').test(st[0]!.args))?.some((i) => i.op === 'RUN' && i.args.includes(script));
+    expect(stageRuns(copyOf('widget/dist')!.from, 'build-widget.mjs')).toBe(true);
+    expect(stageRuns(copyOf('agent-console/dist')!.from, 'build-console.mjs')).toBe(true);
+    expect(stageRuns(copyOf('dist')!.from, 'npm run build')).toBe(true);
+  });
+
+  it('gives the build stage every script `npm run build` runs (the analytics page bundle is written into dist/)', () => {
+    const scripts = [...pkg.scripts.build!.matchAll(/node (scripts\/[\w.-]+)/g)].map((m) => m[1]!);
+    expect(scripts).toContain('scripts/build-analytics.mjs');
+    const build = stages.find((st) => /\bAS build$/i.test(st[0]!.args))!;
+    const copied = build.filter((i) => i.op === 'COPY').map((i) => i.args).join('\n');
+    for (const script of scripts) expect(copied, script).toContain(script);
+  });
+
+  it('keeps every path the server writes under the data volume', () => {
+    const env = Object.fromEntries(runtime.filter((i) => i.op === 'ENV').flatMap((i) => [...i.args.matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!])));
+    const volume = runtime.find((i) => i.op === 'VOLUME')!.args;
+    for (const name of ['DATA_DIR', 'HANDOFF_DATA_DIR', 'EMBEDDING_CACHE_DIR']) expect(env[name]?.startsWith(volume), name).toBe(true);
   });
 
   it('sets only variables the configuration knows', () => {

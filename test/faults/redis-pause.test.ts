@@ -3,22 +3,21 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { createClient } from 'redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createConversationService } from '../../src/conversation/index.js';
 import { AppError, createLogger } from '../../src/core/index.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js';
 import { createClassifier } from '../../src/nlu/index.js';
 import { buildServer } from '../../src/server/index.js';
 import { createRedisStores, type Stores, type TurnCommit } from '../../src/store/index.js';
-import { hasRedisServer, startRedisServer, type OwnRedis } from '../helpers/redis-server.js';
+import { ownRedisSuite, startRedisServer, type OwnRedis } from '../helpers/redis-server.js';
 
 const TIMEOUT = 500;
 // Time allowed beyond the timeout: event-loop and scheduling slack on a busy 2-core machine.
 const MARGIN = 700;
 const LEASE = 1_000;
 
-const suite = hasRedisServer ? describe : process.env.CI === 'true' ? describe : describe.skip;
-if (!hasRedisServer) console.warn('\n⚠ /usr/bin/redis-server is absent: skipping the Redis pause tests.\n');
+const suite = ownRedisSuite('Redis pause');
 
 /** How long a promise takes to settle, and how. */
 async function timed<T>(p: Promise<T>): Promise<{ ms: number; error?: unknown; value?: T }> {

@@ -83,6 +83,42 @@ describe('knowledge hot reload', () => {
     await waitFor('the second reload', () => server.logs.filter((l) => l.includes('"msg":"knowledge reloaded"')).length >= 2);
     expect(await answer()).toContain('【第二版】水费可通过微信');
   });
+
+  /** A failed console login: the server logs the login name it was given (masked like every log line). */
+  async function failedLogin(login: string): Promise<void> {
+    const base = `${server.url}/api/v1/agent`;
+    const first = await fetch(`${base}/csrf`);
+    const cookie = first.headers.getSetCookie()[0]!.split(';')[0]!;
+    const { csrfToken } = (await first.json()) as { csrfToken: string };
+    const res = await fetch(`${base}/login`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json' }, body: JSON.stringify({ login, password: 'not-the-password' }) });
+    expect(res.status).toBe(401);
+  }
+  const loginLines = () => server.logs.filter((l) => l.includes('agent login failed'));
+
+  it('a new 户号 format and new utility data reach the log masking and the demo page', async () => {
+    const twelve = '100234567890';
+    // Before: 12 digits are no 户号 of the 10-digit format, so the log keeps them; the page shows the old hours.
+    await failedLogin(twelve);
+    await waitFor('the first log line', () => loginLines().length === 1);
+    expect(loginLines()[0]).toContain(twelve);
+    const before = await (await fetch(`${server.url}/`)).text();
+    expect(before).not.toContain('全天候（新版）');
+    // One write (split/join: a replacement string would read the `$'` of the pattern as a special sequence).
+    const file = join(dirs.knowledge, 'utility.yaml');
+    const reloads = () => server.logs.filter((l) => l.includes('"msg":"knowledge reloaded"')).length;
+    const reloaded = reloads();
+    const text = readFileSync(file, 'utf8');
+    const next = text.split("pattern: '^\\d{10}$'").join("pattern: '^\\d{12}$'").split('example: "1002345678"').join(`example: "${twelve}"`).replace(/^hotlineHours: .*$/m, 'hotlineHours: 全天候（新版）');
+    expect(next.match(/pattern: '\^\\d\{12\}\$'|example: "100234567890"|全天候（新版）/g)).toHaveLength(3);
+    writeFileSync(file, next);
+    await waitFor('the reload', () => reloads() > reloaded);
+    await failedLogin(twelve);
+    await waitFor('the second log line', () => loginLines().length === 2);
+    expect(loginLines()[1]).not.toContain(twelve);
+    expect(loginLines()[1]).toContain('10********90');
+    const after = await (await fetch(`${server.url}/`)).text();
+    expect(after).toContain('全天候（新版）');
+  });
 });
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

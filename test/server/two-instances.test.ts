@@ -3,59 +3,23 @@
  * balancer: a widget socket held by instance A sees what instance B appends, and the conversation continues
  * whichever instance handles the next message.
  */
-import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { createWebChannel } from '../../src/channels/web/index.js';
-import { createConversationService, type ConversationService } from '../../src/conversation/index.js';
-import { createLogger } from '../../src/core/index.js';
-import { createRedisBus, type MessageBus } from '../../src/delivery/index.js';
-import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js';
-import { createClassifier, type Classifier } from '../../src/nlu/index.js';
-import { buildServer } from '../../src/server/index.js';
-import { createRedisStores, type Stores } from '../../src/store/index.js';
-import { deleteKeys, redisSuite } from '../helpers/redis.js';
-import { listen, Widget } from './web-helpers.js';
+import { redisInstances } from '../helpers/redis-instances.js';
+import { Widget } from './web-helpers.js';
 
-const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `wsa-test-two-${process.pid}-${randomUUID().slice(0, 8)}`;
+const cluster = await redisInstances('two instances on Redis', 'two');
 
-/** Deletes every key under the test prefix. */
-const deletePrefix = () => deleteKeys(url, prefix);
-
-const suite = await redisSuite('two instances on Redis', url, prefix);
-
-suite('two instances on Redis', () => {
-  let kb: KnowledgeBase;
-  let classifier: Classifier;
-  type Instance = { app: FastifyInstance; base: string; service: ConversationService; stores: Stores; bus: MessageBus };
-  const instances: Instance[] = [];
+cluster.suite('two instances on Redis', () => {
   const sockets: Widget[] = [];
-
-  async function instance(): Promise<Instance> {
-    const stores = await createRedisStores(url, { prefix });
-    const bus = await createRedisBus(url, { prefix });
-    const logger = createLogger('silent');
-    const service = createConversationService({ kb, classifier, stores, logger, bus });
-    const app = await buildServer({ service, stores, logger, channels: [createWebChannel({ service, bus })] });
-    const it = { app, base: await listen(app), service, stores, bus };
-    instances.push(it);
-    return it;
-  }
-
-  beforeAll(() => {
-    kb = loadKnowledge('knowledge', 'flows');
-    classifier = createClassifier(kb);
-  });
+  const instance = async () => {
+    const i = await cluster.start({ bus: true, listen: true, channel: ({ service, bus }) => createWebChannel({ service, bus }) });
+    return { ...i, base: i.base! };
+  };
 
   afterAll(async () => {
     for (const s of sockets) s.close();
-    for (const i of instances) {
-      await i.app.close();
-      await i.bus.close();
-      await i.stores.close();
-    }
-    await deletePrefix();
+    await cluster.close();
   });
 
   it('a message sent on instance B reaches the widget socket held on instance A, and the flow continues across them', async () => {

@@ -7,8 +7,8 @@ import type { Utility } from '../../knowledge/index.js';
 
 /** Options of the widget asset plugin. */
 export interface WidgetAssetsOptions {
-  /** The utility whose name, hotline, channels and halls the demo page shows (knowledge/utility.yaml). */
-  utility: Utility;
+  /** The utility whose name, hotline, channels and halls the demo page shows (knowledge/utility.yaml); a function is asked on every request, so a knowledge reload shows. */
+  utility: Utility | (() => Utility);
   /** The widget folder (holds dist/widget.js and demo/demo.css); defaults to the repository's widget/. */
   widgetDir?: string;
 }
@@ -44,6 +44,11 @@ function sendCached(req: FastifyRequest, reply: FastifyReply, file: CachedFile, 
   reply.header('Cross-Origin-Resource-Policy', 'cross-origin');
   if (req.headers['if-none-match'] === file.etag) return reply.status(304).send();
   return reply.type(type).send(file.body);
+}
+
+/** The utility of a value or getter (the web channel takes either). */
+export function utilityOf(u: Utility | (() => Utility)): Utility {
+  return typeof u === 'function' ? u() : u;
 }
 
 /** Escapes text for HTML element content and quoted attributes. */
@@ -108,9 +113,15 @@ export const widgetAssets: FastifyPluginAsync<WidgetAssetsOptions> = async (app,
   const dir = opts.widgetDir ?? DEFAULT_WIDGET_DIR;
   const bundle = fileCache(join(dir, 'dist', 'widget.js'));
   const css = fileCache(join(dir, 'demo', 'demo.css'));
-  const page = demoPage(opts.utility);
+  // Rendered again only when the utility in use changes (a knowledge reload).
+  let page: { utility: Utility; html: string } | undefined;
+  const current = () => {
+    const utility = utilityOf(opts.utility);
+    if (page?.utility !== utility) page = { utility, html: demoPage(utility) };
+    return page.html;
+  };
 
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-cache').send(page));
+  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-cache').send(current()));
 
   app.get('/widget.js', async (req, reply) => {
     const file = await bundle();

@@ -5,7 +5,7 @@ import type { ConversationService } from '../../conversation/index.js';
 import type { MessageBus } from '../../delivery/types.js';
 import type { Utility } from '../../knowledge/index.js';
 import type { ChannelAdapter, ChannelCapabilities } from '../types.js';
-import { widgetAssets } from './assets.js';
+import { utilityOf, widgetAssets } from './assets.js';
 import { LongPolls } from './long-poll.js';
 import { originAllowed, type AllowedOrigins } from './origins.js';
 import { conversationRoutes } from './routes.js';
@@ -22,8 +22,8 @@ export interface WebChannelOptions {
   bus?: MessageBus;
   /** Sites allowed to call the API from a browser (CORS, socket Origin); the server's own origin always is. */
   allowedOrigins?: AllowedOrigins;
-  /** The utility the demo page shows; without it no demo page or widget bundle is served. */
-  utility?: Utility;
+  /** The utility the demo page shows (a function: the one in use after a knowledge reload); without it no demo page or widget bundle is served. */
+  utility?: Utility | (() => Utility);
   /** The widget folder (dist/widget.js, demo/demo.css). */
   widgetDir?: string;
 }
@@ -57,7 +57,7 @@ export function createWebChannel(opts: WebChannelOptions): ChannelAdapter<Reply>
           });
           api.addHook('preClose', async () => waits.closeAll());
           await api.register(conversationRoutes, { service: opts.service, bus: opts.bus, waits });
-          await socketRoute(api, { service: opts.service, bus: opts.bus, check: () => {}, hotline: opts.utility?.hotline });
+          await socketRoute(api, { service: opts.service, bus: opts.bus, check: () => {}, hotline: opts.utility ? utilityOf(opts.utility).hotline : undefined });
         });
       });
     },
