@@ -15,6 +15,8 @@ const schema = z.object({
   EMBEDDING_ALLOW_DOWNLOAD: bool.default(false),
   EMBEDDING_CACHE_DIR: z.string().default('.cache/embeddings'),
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(120),
+  /** Classifier worker threads (0: classify on the event loop). 1 on a machine of 2 or more cores takes the understanding off it. */
+  NLU_WORKERS: z.coerce.number().int().min(0).max(16).default(0),
 
   // ---- channels: widget, Telegram, WeChat (issue 8); add this area's variables below this line
   /** Sites that may embed the widget: `*`, or comma-separated origins; unset: the server's own origin only. */

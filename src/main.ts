@@ -11,7 +11,7 @@ import { createLogger, swappableMasker, type Logger } from './core/index.js';
 import { createBus, type MessageBus } from './delivery/index.js';
 import { loadKnowledge, type KnowledgeBase } from './knowledge/index.js';
 import { createRedisKnowledgeSync, watchKnowledge, type KnowledgeWatcher } from './knowledge/reload.js';
-import { createClassifier, createEmbedder, DenseIndex, denseDocs, type Classifier, type Embedder } from './nlu/index.js';
+import { createClassifier, createClassifierPool, createEmbedder, pooledClassifier, DenseIndex, denseDocs, type Classifier, type ClassifierPool, type Embedder } from './nlu/index.js';
 import { createInFlightTurns, metrics as processMetrics, metricsRoutes, observedClassifier, observeTurn, outcomeCounter, startMetricsServer, type InFlightTurns, type Metrics } from './observability/index.js';
 import { buildServer } from './server/index.js';
 import { gracefulShutdown, type ShutdownHook } from './server/shutdown.js';
@@ -25,6 +25,8 @@ export interface Assistant {
   config: Config;
   logger: Logger;
   kb: KnowledgeBase;
+  /** The classifier worker threads (NLU_WORKERS), or null when the event loop classifies. */
+  classifierPool: ClassifierPool | null;
   classifier: Classifier;
   stores: Stores;
   bus: MessageBus;
@@ -48,7 +50,9 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
   // Built after the knowledge, so log lines mask 户号 in the utility's own format too (swapped on a reload).
   const mask = swappableMasker(maskerFor(kb));
   const logger = given ?? createLogger(config.LOG_LEVEL, { mask });
-  const classifier = observedClassifier(createClassifier(kb), metrics);
+  const pool = config.NLU_WORKERS > 0 ? createClassifierPool({ workers: config.NLU_WORKERS, knowledgeDir: config.KNOWLEDGE_DIR, flowsDir: config.FLOWS_DIR, hash: kb.hash, log: (m, err) => logger.warn({ err }, m) }) : null;
+  const classifierFor = (k: KnowledgeBase) => observedClassifier(pool ? pooledClassifier(createClassifier(k), pool) : createClassifier(k), metrics);
+  const classifier = classifierFor(kb);
   const embedder = await createEmbedder({ model: config.EMBEDDING_MODEL, allowDownload: config.EMBEDDING_ALLOW_DOWNLOAD, cacheDir: config.EMBEDDING_CACHE_DIR, log: (m) => logger.info(m) });
   const dense = await denseIndexFor(embedder, kb, config);
   if (embedder) logger.info({ model: embedder.model }, 'dense retrieval fused with lexical ranking');
@@ -78,10 +82,11 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
   addConfiguredChannels(channels, { config, service, bus, stores, logger, kb, knowledge: () => assistant.kb });
   const shutdownHooks: ShutdownHook[] = [];
   const assistant: Assistant = {
-    config, logger, kb, classifier, stores, bus, service, channels, handoff, metrics, inFlight, shutdownHooks,
+    config, logger, kb, classifierPool: pool, classifier, stores, bus, service, channels, handoff, metrics, inFlight, shutdownHooks,
     onShutdown: (hook) => void shutdownHooks.push(hook),
     async swapKnowledge(next) {
-      const nextClassifier = observedClassifier(createClassifier(next), metrics);
+      const nextClassifier = classifierFor(next);
+      pool?.reload(next.hash);
       service.reload({ kb: next, classifier: nextClassifier, dense: await denseIndexFor(embedder, next, config) });
       mask.swap(maskerFor(next));
       assistant.kb = next;
@@ -90,6 +95,7 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
   };
   // Claims are released (back to the queue) and the handoff's connections closed on shutdown.
   assistant.onShutdown(() => handoff.close());
+  if (pool) assistant.onShutdown(() => pool.close());
   logger.info({ items: kb.items.size, flows: kb.flows.size, store: stores.backend, knowledgeHash: kb.hash }, 'assistant ready');
   return assistant;
 }

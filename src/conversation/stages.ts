@@ -1,5 +1,5 @@
 import { AppError, type Application, type Logger, type Masker, type Message, type Reply } from '../core/index.js';
-import { migrate, step, STATE_VERSION, type DialogueContext, type DialogueInput, type DialogueResult } from '../dialogue/index.js';
+import { migrate, step, STATE_VERSION, typedText, type DialogueContext, type DialogueInput, type DialogueResult } from '../dialogue/index.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
 import type { MessageBus } from '../delivery/types.js';
 import type { Classifier, DenseIndex } from '../nlu/index.js';
@@ -95,7 +95,11 @@ export function engineStage(deps: EngineDeps): TurnMiddleware {
 async function contextFor(deps: EngineDeps, turn: Turn): Promise<DialogueContext> {
   const text = 'text' in turn.input ? turn.input.text : '';
   const dense = deps.dense && text.trim() ? await deps.dense.query(text.slice(0, 400), 8).catch(() => undefined) : undefined;
-  const classifier: Classifier = dense ? { ...deps.classifier, classify: (t, th) => deps.classifier.classify(t, th, t === text ? dense : undefined) } : deps.classifier;
+  const classifier: Classifier = dense
+    ? { ...deps.classifier, classify: (t, th) => deps.classifier.classify(t, th, t === text ? dense : undefined) }
+    : deps.classifier.prefetch && text.trim()
+      ? await deps.classifier.prefetch(typedText(text))
+      : deps.classifier;
   return { kb: deps.kb, classifier, now: turn.now, conversationId: turn.conversationId, ...(turn.session?.lang ? { lang: turn.session.lang } : {}) };
 }
 

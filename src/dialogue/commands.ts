@@ -67,8 +67,8 @@ const FREE_TEXT = new Set(['name', 'address', 'text']);
 /** Words that ask for something to be done rather than answer a question ("我要开店"). */
 const ASKS_FOR = /^(我要|我想|想要|我准备|准备|打算|帮我|我打算|我们要|我们想)/;
 
-/** Spaces between Chinese characters are typing noise ("你 好"). */
-const tidy = (text: string) => text.trim().replace(/(?<=\p{Script=Han})\s+(?=\p{Script=Han})/gu, '');
+/** The typed text as the engine reads it: trimmed, and spaces between Chinese characters (typing noise, "你 好") dropped. */
+export const tidy = (text: string) => text.trim().replace(/(?<=\p{Script=Han})\s+(?=\p{Script=Han})/gu, '');
 
 /** Decides what a typed message or a button press asks for, given where the conversation is. */
 export function interpret(ctx: DialogueContext, s: DialogueState, input: { kind: 'text'; text: string } | { kind: 'postback'; payload: string }): Command {

@@ -32,6 +32,8 @@ export interface Classifier {
   rank(text: string): Candidate[];
   /** The evidence the calibrated confidence reads for a text's top candidate (for scripts/calibrate.ts). */
   evidence(text: string): { evidence: Evidence; top: TargetKey | null } | null;
+  /** A classifier for one turn whose understanding of `text` is already computed off the event loop (pool.ts), when one can. */
+  prefetch?(text: string): Promise<Classifier>;
 }
 
 /** Bump when the vocabulary or the pinyin keys change: cached start-up tables of older versions are ignored. */

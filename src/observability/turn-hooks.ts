@@ -37,5 +37,7 @@ export function observedClassifier(classifier: Classifier, m: Metrics): Classifi
       m.decision(u.decision);
       return u;
     },
+    // A turn's prefetched classifier is observed too: its decisions count like the others.
+    ...(classifier.prefetch ? { prefetch: async (text: string) => observedClassifier(await classifier.prefetch!(text), m) } : {}),
   };
 }
