@@ -1,5 +1,6 @@
 import { createClient } from 'redis';
 import { AppError } from '../core/index.js';
+import { SharedDeadline } from '../store/redis-deadline.js';
 import { RedisLockManager } from '../store/redis-stores.js';
 import { PRIORITIES, type HandoffDb, type HandoffQueue, type Priority, type QueueEntry } from './types.js';
 
@@ -23,19 +24,16 @@ export async function connectHandoffRedis(url: string): Promise<Client> {
 /** Longest wait for one Redis command: a hung Redis fails the call instead of holding it. */
 const COMMAND_TIMEOUT_MS = 2_000;
 
+// One timer bounds every pending command (a timer per command was measurable CPU under load).
+const deadline = new SharedDeadline(COMMAND_TIMEOUT_MS, (ms) => `Redis did not answer in ${ms} ms`);
+
 /** Runs Redis work, turning failures and hangs into STORE_UNAVAILABLE (503) with the cause kept. */
 async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer in ${COMMAND_TIMEOUT_MS} ms`)), COMMAND_TIMEOUT_MS);
-  });
   try {
-    return await Promise.race([work(), timeout]);
+    return await deadline.bound(work());
   } catch (err) {
     if (err instanceof AppError) throw err;
     throw new AppError('STORE_UNAVAILABLE', undefined, { cause: err });
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,5 +1,6 @@
 import { createClient } from 'redis';
 import { AppError } from '../core/index.js';
+import { SharedDeadline } from './redis-deadline.js';
 
 /** The client the stores use: `createClient` without modules or scripts (RESP3 by default). */
 export type RedisClient = ReturnType<typeof newClient>;
@@ -42,12 +43,15 @@ function reconnectDelay(retries: number): number {
   return Math.min(100 * 2 ** retries, 3_000) + Math.floor(Math.random() * 100);
 }
 
-/** A client that rejects commands while disconnected (no offline queue) and gives up on any command after `timeoutMs`. */
+/**
+ * A client that rejects commands while disconnected (no offline queue). Commands are bounded by timeBounded below,
+ * not by node-redis's `commandOptions.timeout`: that one creates an AbortSignal.timeout per command and only
+ * covers the time before the command is written anyway.
+ */
 function newClient(url: string, timeoutMs: number) {
   return createClient({
     url,
     disableOfflineQueue: true,
-    commandOptions: { timeout: timeoutMs },
     socket: { connectTimeout: timeoutMs, reconnectStrategy: reconnectDelay },
   });
 }
@@ -88,30 +92,29 @@ export class WriteFence {
   }
 }
 
-/** Rejects with a timeout error when `p` has not settled after `ms`; the late outcome of `p` is dropped. */
-function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
-  p.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
- * The client with every command bounded by `ms`. node-redis's own command timeout only covers the time before
- * a command is written: once on the socket of a paused (SIGSTOPped) Redis it would wait for the whole outage.
- * The write fence makes sure a write given up on here is not applied when Redis resumes.
+ * The client with every command bounded by `ms`, all commands sharing one deadline timer. node-redis's own command
+ * timeout only covers the time before a command is written: once on the socket of a paused (SIGSTOPped) Redis it
+ * would wait for the whole outage. The write fence makes sure a write given up on here is not applied when Redis resumes.
  */
 function timeBounded(client: RedisClient, ms: number): RedisClient {
+  const deadline = new SharedDeadline(ms);
+  // Wrapped once per method name, not on every property read (the stores call the client for every command).
+  const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(client, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target) as unknown;
       if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
-        return result instanceof Promise ? bounded(result, ms) : result;
-      };
+      let fn = wrapped.get(prop);
+      if (!fn || (fn as { original?: unknown }).original !== value) {
+        const bound = (...args: unknown[]) => {
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          return result instanceof Promise ? deadline.bound(result) : result;
+        };
+        fn = Object.assign(bound, { original: value });
+        wrapped.set(prop, fn);
+      }
+      return fn;
     },
   });
 }
