@@ -35,9 +35,10 @@ export class RedisLockManager implements LockManager {
   async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.timeoutMs;
     const k = this.keys(key);
-    const mine = { ticket: await this.take(k) };
+    const first = await this.take(k);
+    const mine = { ticket: first.ticket };
     try {
-      await this.wait(k, mine, deadline);
+      await this.wait(k, mine, first.state, deadline);
     } catch (err) {
       await this.drop(k, mine.ticket).catch(() => undefined);
       throw err;
@@ -58,24 +59,29 @@ export class RedisLockManager implements LockManager {
     return { queue: keyOf(this.prefix, 'lock', key), counter: keyOf(this.prefix, 'lock-next', key), ticket: `${keyOf(this.prefix, 'lock-ticket', key)}:` };
   }
 
-  private async take(k: ReturnType<RedisLockManager['keys']>): Promise<string> {
-    const n = await guarded(() =>
+  /** A new ticket at the back of the queue, and whether it is served already (1) as POLL_TICKET answers. */
+  private async take(k: ReturnType<RedisLockManager['keys']>): Promise<{ ticket: string; state: number }> {
+    const [n, state] = (await guarded(() =>
       this.fence.eval(this.client, TAKE_TICKET, [k.queue, k.counter], [String(this.leaseMs), k.ticket, String(IDLE_MS)]),
-    );
-    return String(n);
+    )) as [number, number];
+    return { ticket: String(n), state: Number(state) };
   }
 
-  /** Polls until served; a ticket that expired while we were slow is replaced by a new one at the back. */
-  private async wait(k: ReturnType<RedisLockManager['keys']>, held: { ticket: string }, deadline: number): Promise<void> {
+  /** Polls until served (`state` is the last answer); a ticket that expired while we were slow is replaced by a new one at the back. */
+  private async wait(k: ReturnType<RedisLockManager['keys']>, held: { ticket: string }, state: number, deadline: number): Promise<void> {
     let delay = 5;
     for (;;) {
-      const state = Number(await guarded(() => this.client.eval(POLL_TICKET, { keys: [k.queue], arguments: [String(this.leaseMs), k.ticket, held.ticket] })));
+      if (state === -1) {
+        const again = await this.take(k);
+        held.ticket = again.ticket;
+        state = again.state;
+      }
       if (state === 1) return;
-      if (state === -1) held.ticket = await this.take(k);
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new AppError('CONVERSATION_BUSY');
       await sleep(Math.min(remaining, delay + Math.random() * delay));
       delay = Math.min(delay * 1.5, 50);
+      state = Number(await guarded(() => this.client.eval(POLL_TICKET, { keys: [k.queue], arguments: [String(this.leaseMs), k.ticket, held.ticket] })));
     }
   }
 
