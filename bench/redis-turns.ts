@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     );
     const before = await commandStats(redis.url);
     const t0 = performance.now();
+    const window0 = process.hrtime.bigint() / 1000n;
     let sent = 0;
     // The conversations run side by side, each one message at a time (a user waits for the reply).
     await Promise.all(
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
       }),
     );
     const ms = performance.now() - t0;
+    // Monotonic µs, the clock of V8's CPU profiles: scripts/cpu-share.ts reads only the samples in between.
+    console.log(`measured window: ${window0}-${process.hrtime.bigint() / 1000n} µs`);
     const after = await commandStats(redis.url);
     const delta = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0) - (k === 'info' ? 1 : 0)] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
     const total = delta.reduce((s, [, v]) => s + v, 0);

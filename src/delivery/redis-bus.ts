@@ -16,7 +16,8 @@ export interface RedisBusOptions {
 
 const backoff = (retries: number) => Math.min(100 * 2 ** retries, 3_000) + Math.floor(Math.random() * 100);
 
-const newClient = (url: string, timeout: number) => createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: timeout, reconnectStrategy: backoff } });
+// No per-command timeout (node-redis's is an AbortSignal.timeout per command): publishes share one deadline below.
+const newClient = (url: string, timeout: number) => createClient({ url, disableOfflineQueue: true, commandOptions: { timeout: 0 }, socket: { connectTimeout: timeout, reconnectStrategy: backoff } });
 type BusClient = ReturnType<typeof newClient>;
 
 /**

@@ -4,8 +4,9 @@ import { SharedDeadline } from '../store/redis-deadline.js';
 import { RedisLockManager } from '../store/redis-stores.js';
 import { PRIORITIES, type HandoffDb, type HandoffQueue, type Priority, type QueueEntry } from './types.js';
 
+// No per-command timeout (node-redis's is an AbortSignal.timeout per command): guarded below bounds every call.
 function newClient(url: string) {
-  return createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 2_000, reconnectStrategy: (n: number) => Math.min(100 * 2 ** n, 3_000) } });
+  return createClient({ url, disableOfflineQueue: true, commandOptions: { timeout: 0 }, socket: { connectTimeout: 2_000, reconnectStrategy: (n: number) => Math.min(100 * 2 ** n, 3_000) } });
 }
 /** The handoff's Redis client. */
 export type HandoffRedis = ReturnType<typeof newClient>;

@@ -45,13 +45,14 @@ function reconnectDelay(retries: number): number {
 
 /**
  * A client that rejects commands while disconnected (no offline queue). Commands are bounded by timeBounded below,
- * not by node-redis's `commandOptions.timeout`: that one creates an AbortSignal.timeout per command and only
- * covers the time before the command is written anyway.
+ * not by node-redis's command timeout (5 s by default, 0 turns it off): that one creates an AbortSignal.timeout per
+ * command and only covers the time before the command is written anyway.
  */
 function newClient(url: string, timeoutMs: number) {
   return createClient({
     url,
     disableOfflineQueue: true,
+    commandOptions: { timeout: 0 },
     socket: { connectTimeout: timeoutMs, reconnectStrategy: reconnectDelay },
   });
 }
