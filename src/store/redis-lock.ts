@@ -8,13 +8,45 @@ import type { LockManager } from './types.js';
 // Queue and counter of an idle key vanish after this; tickets are never older than a lock wait.
 const IDLE_MS = 10 * 60_000;
 
+/** What the lock gives the holder: its lease's key, and the value of the prefetch key read when it was served. */
+interface Held {
+  key: string;
+  ticketKey: string;
+  prefetched?: { key: string; value: string | null };
+}
+
 /** The lock the current async context holds: a commit inside it is fenced by the ticket's lease. */
-const held = new AsyncLocalStorage<{ key: string; ticketKey: string }>();
+const held = new AsyncLocalStorage<Held>();
 
 /** The Redis key of the ticket this context holds for `key`, or '' outside that lock. */
 export function heldTicketKey(key: string): string {
   const h = held.getStore();
   return h && h.key === key ? h.ticketKey : '';
+}
+
+/**
+ * The value of `redisKey` as it was when this context's lock was served (read in the same script), once; undefined
+ * when there is none (not the prefetch key, already taken, or outside a lock). Only writers holding the lock change
+ * the key, so the value is what a GET now would answer; a write through the store forgets it (forgetPrefetched).
+ */
+export function takePrefetched(redisKey: string): string | null | undefined {
+  const h = held.getStore();
+  if (!h?.prefetched || h.prefetched.key !== redisKey) return undefined;
+  const { value } = h.prefetched;
+  h.prefetched = undefined;
+  return value;
+}
+
+/** Drops the prefetched value of `redisKey` (it is being written). */
+export function forgetPrefetched(redisKey: string): void {
+  const h = held.getStore();
+  if (h?.prefetched?.key === redisKey) h.prefetched = undefined;
+}
+
+/** The served state of a ticket (1 served, 0 waiting, -1 expired) and the prefetch key's value when served. */
+interface Served {
+  state: number;
+  value: string | null;
 }
 
 /**
@@ -30,6 +62,8 @@ export class RedisLockManager implements LockManager {
     private readonly timeoutMs = 10_000,
     private readonly leaseMs = 3_000,
     private readonly fence = new WriteFence(2_000),
+    /** The Redis key to read when the lock for `key` is served (the conversation's session), handed to the holder. */
+    private readonly prefetchKey?: (key: string) => string,
   ) {}
 
   async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -37,8 +71,9 @@ export class RedisLockManager implements LockManager {
     const k = this.keys(key);
     const first = await this.take(k);
     const mine = { ticket: first.ticket };
+    let served: Served;
     try {
-      await this.wait(k, mine, first.state, deadline);
+      served = await this.wait(k, mine, first, deadline);
     } catch (err) {
       await this.drop(k, mine.ticket).catch(() => undefined);
       throw err;
@@ -46,8 +81,9 @@ export class RedisLockManager implements LockManager {
     const { ticket } = mine;
     const renewal = setInterval(() => void this.renew(k, ticket), Math.max(10, Math.floor(this.leaseMs / 3)));
     renewal.unref();
+    const context: Held = { key, ticketKey: k.ticket + ticket, ...(k.prefetch ? { prefetched: { key: k.prefetch, value: served.value } } : {}) };
     try {
-      return await held.run({ key, ticketKey: k.ticket + ticket }, fn);
+      return await held.run(context, fn);
     } finally {
       clearInterval(renewal);
       // A failed release must not mask fn's outcome; the lease frees the key anyway.
@@ -56,32 +92,39 @@ export class RedisLockManager implements LockManager {
   }
 
   private keys(key: string) {
-    return { queue: keyOf(this.prefix, 'lock', key), counter: keyOf(this.prefix, 'lock-next', key), ticket: `${keyOf(this.prefix, 'lock-ticket', key)}:` };
+    return {
+      queue: keyOf(this.prefix, 'lock', key),
+      counter: keyOf(this.prefix, 'lock-next', key),
+      ticket: `${keyOf(this.prefix, 'lock-ticket', key)}:`,
+      prefetch: this.prefetchKey?.(key) ?? '',
+    };
   }
 
-  /** A new ticket at the back of the queue, and whether it is served already (1) as POLL_TICKET answers. */
-  private async take(k: ReturnType<RedisLockManager['keys']>): Promise<{ ticket: string; state: number }> {
-    const [n, state] = (await guarded(() =>
-      this.fence.eval(this.client, TAKE_TICKET, [k.queue, k.counter], [String(this.leaseMs), k.ticket, String(IDLE_MS)]),
-    )) as [number, number];
-    return { ticket: String(n), state: Number(state) };
+  /** A new ticket at the back of the queue, whether it is served already (1) as POLL_TICKET answers, and the prefetch. */
+  private async take(k: ReturnType<RedisLockManager['keys']>): Promise<Served & { ticket: string }> {
+    const [n, state, value] = (await guarded(() =>
+      this.fence.eval(this.client, TAKE_TICKET, [k.queue, k.counter], [String(this.leaseMs), k.ticket, String(IDLE_MS), k.prefetch]),
+    )) as [number, number, string | null];
+    return { ticket: String(n), state: Number(state), value: value ?? null };
   }
 
-  /** Polls until served (`state` is the last answer); a ticket that expired while we were slow is replaced by a new one at the back. */
-  private async wait(k: ReturnType<RedisLockManager['keys']>, held: { ticket: string }, state: number, deadline: number): Promise<void> {
+  /** Polls until served (`last` is the last answer); a ticket that expired while we were slow is replaced by a new one at the back. */
+  private async wait(k: ReturnType<RedisLockManager['keys']>, held: { ticket: string }, last: Served, deadline: number): Promise<Served> {
     let delay = 5;
+    let answer = last;
     for (;;) {
-      if (state === -1) {
+      if (answer.state === -1) {
         const again = await this.take(k);
         held.ticket = again.ticket;
-        state = again.state;
+        answer = again;
       }
-      if (state === 1) return;
+      if (answer.state === 1) return answer;
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new AppError('CONVERSATION_BUSY');
       await sleep(Math.min(remaining, delay + Math.random() * delay));
       delay = Math.min(delay * 1.5, 50);
-      state = Number(await guarded(() => this.client.eval(POLL_TICKET, { keys: [k.queue], arguments: [String(this.leaseMs), k.ticket, held.ticket] })));
+      const [state, value] = (await guarded(() => this.client.eval(POLL_TICKET, { keys: [k.queue], arguments: [String(this.leaseMs), k.ticket, held.ticket, k.prefetch] }))) as [number, string | null];
+      answer = { state: Number(state), value: value ?? null };
     }
   }
 

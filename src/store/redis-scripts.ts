@@ -108,29 +108,40 @@ local function served(queue, prefix, ticket)
 end
 `;
 
+/** The value of the key ARGV[n] names ('' for none) when `state` is 1 (served), false otherwise: the first read of a lock holder. */
+const PREFETCH = `
+local function prefetch(state, key)
+  if state == 1 and key ~= '' then return redis.call('GET', key) end
+  return false
+end
+`;
+
 /**
- * Ticket lock. KEYS: queue (sorted set of tickets), counter. ARGV: deadline, lease ms, ticket key prefix, idle ms.
- * Returns {new ticket, served state as POLL_TICKET answers it}: a free lock is taken in this one round trip.
+ * Ticket lock. KEYS: queue (sorted set of tickets), counter. ARGV: deadline, lease ms, ticket key prefix, idle ms,
+ * key to read when served ('' for none). Returns {new ticket, served state as POLL_TICKET answers it, the value read}:
+ * a free lock is taken, and the holder's first read done, in this one round trip.
  */
-export const TAKE_TICKET = `${GUARD}${SERVED}
+export const TAKE_TICKET = `${GUARD}${SERVED}${PREFETCH}
 local n = redis.call('INCR', KEYS[2])
 redis.call('ZADD', KEYS[1], n, n)
 redis.call('SET', ARGV[3] .. n, '1', 'PX', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
-return {n, served(KEYS[1], ARGV[3], tostring(n))}`;
+local state = served(KEYS[1], ARGV[3], tostring(n))
+return {n, state, prefetch(state, ARGV[5])}`;
 
 /**
- * KEYS: queue. ARGV: lease ms, ticket key prefix, ticket. Renews the caller's ticket, drops dead tickets from the
- * head, and answers 1 when the caller is now served, 0 while an earlier live ticket is ahead, -1 when the caller's
- * own ticket had expired.
+ * KEYS: queue. ARGV: lease ms, ticket key prefix, ticket, key to read when served ('' for none). Renews the caller's
+ * ticket, drops dead tickets from the head, and answers {1, value read} when the caller is now served, {0} while an
+ * earlier live ticket is ahead, {-1} when the caller's own ticket had expired.
  */
-export const POLL_TICKET = `${SERVED}
+export const POLL_TICKET = `${SERVED}${PREFETCH}
 if not redis.call('SET', ARGV[2] .. ARGV[3], '1', 'XX', 'PX', ARGV[1]) then
   redis.call('ZREM', KEYS[1], ARGV[3])
-  return -1
+  return {-1, false}
 end
-return served(KEYS[1], ARGV[2], ARGV[3])`;
+local state = served(KEYS[1], ARGV[2], ARGV[3])
+return {state, prefetch(state, ARGV[4])}`;
 
 /** KEYS: queue, ticket key. ARGV: ticket. Leaves the queue (release or give up). */
 export const DROP_TICKET = `
