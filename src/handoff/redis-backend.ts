@@ -47,6 +47,10 @@ export function createRedisHandoffDb(client: Client, prefix: string, owns = fals
       const raw = await guarded(() => client.get(key(kind, id)));
       return raw === null ? null : (JSON.parse(raw) as T);
     },
+    async getEach<T>(refs: Array<[string, string]>) {
+      const raws = await guarded(() => client.mGet(refs.map(([kind, id]) => key(kind, id))));
+      return raws.map((raw) => (raw === null ? null : (JSON.parse(raw) as T)));
+    },
     async put(kind, id, doc, ttl) {
       await guarded(() => client.set(key(kind, id), JSON.stringify(doc), ttl ? { expiration: { type: 'EX', value: Math.ceil(ttl) } } : undefined));
     },
