@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
 import { AppError } from '../core/index.js';
 import { SharedDeadline } from './redis-deadline.js';
@@ -57,6 +58,23 @@ function newClient(url: string, timeoutMs: number) {
   });
 }
 
+const shas = new Map<string, string>();
+
+/**
+ * Runs a Lua script by its SHA1 (EVALSHA), loading it with EVAL when Redis does not know it yet (NOSCRIPT: first
+ * use, or Redis restarted): the script's text is not sent, nor hashed by Redis, on every call.
+ */
+export async function evalScript(client: RedisClient, script: string, keys: string[], args: string[]): Promise<unknown> {
+  let sha = shas.get(script);
+  if (!sha) shas.set(script, (sha = createHash('sha1').update(script).digest('hex')));
+  try {
+    return await client.evalSha(sha, { keys, arguments: args });
+  } catch (err) {
+    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+    return client.eval(script, { keys, arguments: args });
+  }
+}
+
 /**
  * Write deadlines in Redis's clock. A write the client has given up on (timed out while Redis was paused)
  * must not be applied when Redis resumes, so every write script first checks `TIME` against the deadline
@@ -79,11 +97,11 @@ export class WriteFence {
    */
   async eval(client: RedisClient, script: string, keys: string[], args: string[]): Promise<unknown> {
     try {
-      return await client.eval(script, { keys, arguments: [this.deadline(), ...args] });
+      return await evalScript(client, script, keys, [this.deadline(), ...args]);
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('DEADLINE')) throw err;
       await this.sync(client);
-      return client.eval(script, { keys, arguments: [this.deadline(), ...args] });
+      return evalScript(client, script, keys, [this.deadline(), ...args]);
     }
   }
   /** The latest Redis time at which a write sent now may still be applied. */

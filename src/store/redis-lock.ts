@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../core/index.js';
-import { guarded, keyOf, WriteFence, type RedisClient } from './redis-client.js';
+import { evalScript, guarded, keyOf, WriteFence, type RedisClient } from './redis-client.js';
 import { DROP_TICKET, POLL_TICKET, TAKE_TICKET } from './redis-scripts.js';
 import type { LockManager } from './types.js';
 
@@ -123,7 +123,7 @@ export class RedisLockManager implements LockManager {
       if (remaining <= 0) throw new AppError('CONVERSATION_BUSY');
       await sleep(Math.min(remaining, delay + Math.random() * delay));
       delay = Math.min(delay * 1.5, 50);
-      const [state, value] = (await guarded(() => this.client.eval(POLL_TICKET, { keys: [k.queue], arguments: [String(this.leaseMs), k.ticket, held.ticket, k.prefetch] }))) as [number, string | null];
+      const [state, value] = (await guarded(() => evalScript(this.client, POLL_TICKET, [k.queue], [String(this.leaseMs), k.ticket, held.ticket, k.prefetch]))) as [number, string | null];
       answer = { state: Number(state), value: value ?? null };
     }
   }
@@ -133,6 +133,6 @@ export class RedisLockManager implements LockManager {
   }
 
   private async drop(k: ReturnType<RedisLockManager['keys']>, ticket: string): Promise<void> {
-    await this.client.eval(DROP_TICKET, { keys: [k.queue, k.ticket + ticket], arguments: [ticket] });
+    await evalScript(this.client, DROP_TICKET, [k.queue, k.ticket + ticket], [ticket]);
   }
 }
