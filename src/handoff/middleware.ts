@@ -97,14 +97,13 @@ export function agentHoldsStage(handoff: HandoffService, mask: Masker): TurnMidd
   }
 
   return async (turn, next) => {
-    const h = await handoff.activeFor(turn.conversationId);
+    const { active: h, rating: pending } = await handoff.holdsFor(turn.conversationId);
     if (h) {
       turn.handled = 'agent';
       if (h.status === 'queued') await whileQueued(turn, h);
       else if (h.agent) turn.log.info({ handoffId: h.id, agent: h.agent }, 'agent holds the conversation: the bot is silent');
       return next();
     }
-    const pending = await handoff.ratingFor(turn.conversationId);
     if (pending && (await rating(turn, pending))) {
       turn.handled = 'agent';
       backToBot(turn);

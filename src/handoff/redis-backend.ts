@@ -1,10 +1,12 @@
 import { createClient } from 'redis';
 import { AppError } from '../core/index.js';
+import { SharedDeadline } from '../store/redis-deadline.js';
 import { RedisLockManager } from '../store/redis-stores.js';
 import { PRIORITIES, type HandoffDb, type HandoffQueue, type Priority, type QueueEntry } from './types.js';
 
+// No per-command timeout (node-redis's is an AbortSignal.timeout per command): guarded below bounds every call.
 function newClient(url: string) {
-  return createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 2_000, reconnectStrategy: (n: number) => Math.min(100 * 2 ** n, 3_000) } });
+  return createClient({ url, disableOfflineQueue: true, commandOptions: { timeout: 0 }, socket: { connectTimeout: 2_000, reconnectStrategy: (n: number) => Math.min(100 * 2 ** n, 3_000) } });
 }
 /** The handoff's Redis client. */
 export type HandoffRedis = ReturnType<typeof newClient>;
@@ -23,19 +25,16 @@ export async function connectHandoffRedis(url: string): Promise<Client> {
 /** Longest wait for one Redis command: a hung Redis fails the call instead of holding it. */
 const COMMAND_TIMEOUT_MS = 2_000;
 
+// One timer bounds every pending command (a timer per command was measurable CPU under load).
+const deadline = new SharedDeadline(COMMAND_TIMEOUT_MS, (ms) => `Redis did not answer in ${ms} ms`);
+
 /** Runs Redis work, turning failures and hangs into STORE_UNAVAILABLE (503) with the cause kept. */
 async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer in ${COMMAND_TIMEOUT_MS} ms`)), COMMAND_TIMEOUT_MS);
-  });
   try {
-    return await Promise.race([work(), timeout]);
+    return await deadline.bound(work());
   } catch (err) {
     if (err instanceof AppError) throw err;
     throw new AppError('STORE_UNAVAILABLE', undefined, { cause: err });
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -47,6 +46,10 @@ export function createRedisHandoffDb(client: Client, prefix: string, owns = fals
     async get<T>(kind: string, id: string) {
       const raw = await guarded(() => client.get(key(kind, id)));
       return raw === null ? null : (JSON.parse(raw) as T);
+    },
+    async getEach<T>(refs: Array<[string, string]>) {
+      const raws = await guarded(() => client.mGet(refs.map(([kind, id]) => key(kind, id))));
+      return raws.map((raw) => (raw === null ? null : (JSON.parse(raw) as T)));
     },
     async put(kind, id, doc, ttl) {
       await guarded(() => client.set(key(kind, id), JSON.stringify(doc), ttl ? { expiration: { type: 'EX', value: Math.ceil(ttl) } } : undefined));

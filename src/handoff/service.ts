@@ -126,14 +126,28 @@ export class HandoffService extends EventEmitter {
 
   /** The open (queued or claimed) handoff of a conversation. */
   async activeFor(conversationId: string): Promise<Handoff | null> {
-    const id = await this.db.get<string>('handoff-active', conversationId);
-    const h = id ? await this.get(id) : null;
-    return h && (h.status === 'queued' || h.status === 'claimed') ? h : null;
+    return this.openOf(await this.db.get<string>('handoff-active', conversationId));
   }
 
   /** The closed handoff of a conversation that still waits for its rating or comment. */
   async ratingFor(conversationId: string): Promise<Handoff | null> {
-    const id = await this.db.get<string>('handoff-rating', conversationId);
+    return this.unratedOf(await this.db.get<string>('handoff-rating', conversationId));
+  }
+
+  /** activeFor and ratingFor together, both pointers read in one call where the backend allows (every bot turn asks). */
+  async holdsFor(conversationId: string): Promise<{ active: Handoff | null; rating: Handoff | null }> {
+    if (!this.db.getEach) return { active: await this.activeFor(conversationId), rating: await this.ratingFor(conversationId) };
+    const [activeId, ratingId] = await this.db.getEach<string>([['handoff-active', conversationId], ['handoff-rating', conversationId]]);
+    const active = await this.openOf(activeId ?? null);
+    return { active, rating: active ? null : await this.unratedOf(ratingId ?? null) };
+  }
+
+  private async openOf(id: string | null): Promise<Handoff | null> {
+    const h = id ? await this.get(id) : null;
+    return h && (h.status === 'queued' || h.status === 'claimed') ? h : null;
+  }
+
+  private async unratedOf(id: string | null): Promise<Handoff | null> {
     const h = id ? await this.get(id) : null;
     return h?.rating && h.rating.stage !== 'done' ? h : null;
   }

@@ -113,6 +113,8 @@ export interface RevealAudit {
  */
 export interface HandoffDb {
   get<T>(kind: string, id: string): Promise<T | null>;
+  /** Several documents in one call where the backend allows (Redis MGET), in the order asked; null where absent. */
+  getEach?<T>(refs: Array<[kind: string, id: string]>): Promise<Array<T | null>>;
   put(kind: string, id: string, doc: unknown, ttlSeconds?: number): Promise<void>;
   /** Writes only when absent; true when written. */
   putNew(kind: string, id: string, doc: unknown): Promise<boolean>;

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
 import { AppError } from '../core/index.js';
+import { SharedDeadline } from './redis-deadline.js';
 
 /** The client the stores use: `createClient` without modules or scripts (RESP3 by default). */
 export type RedisClient = ReturnType<typeof newClient>;
@@ -42,14 +44,35 @@ function reconnectDelay(retries: number): number {
   return Math.min(100 * 2 ** retries, 3_000) + Math.floor(Math.random() * 100);
 }
 
-/** A client that rejects commands while disconnected (no offline queue) and gives up on any command after `timeoutMs`. */
+/**
+ * A client that rejects commands while disconnected (no offline queue). Commands are bounded by timeBounded below,
+ * not by node-redis's command timeout (5 s by default, 0 turns it off): that one creates an AbortSignal.timeout per
+ * command and only covers the time before the command is written anyway.
+ */
 function newClient(url: string, timeoutMs: number) {
   return createClient({
     url,
     disableOfflineQueue: true,
-    commandOptions: { timeout: timeoutMs },
+    commandOptions: { timeout: 0 },
     socket: { connectTimeout: timeoutMs, reconnectStrategy: reconnectDelay },
   });
+}
+
+const shas = new Map<string, string>();
+
+/**
+ * Runs a Lua script by its SHA1 (EVALSHA), loading it with EVAL when Redis does not know it yet (NOSCRIPT: first
+ * use, or Redis restarted): the script's text is not sent, nor hashed by Redis, on every call.
+ */
+export async function evalScript(client: RedisClient, script: string, keys: string[], args: string[]): Promise<unknown> {
+  let sha = shas.get(script);
+  if (!sha) shas.set(script, (sha = createHash('sha1').update(script).digest('hex')));
+  try {
+    return await client.evalSha(sha, { keys, arguments: args });
+  } catch (err) {
+    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+    return client.eval(script, { keys, arguments: args });
+  }
 }
 
 /**
@@ -74,11 +97,11 @@ export class WriteFence {
    */
   async eval(client: RedisClient, script: string, keys: string[], args: string[]): Promise<unknown> {
     try {
-      return await client.eval(script, { keys, arguments: [this.deadline(), ...args] });
+      return await evalScript(client, script, keys, [this.deadline(), ...args]);
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('DEADLINE')) throw err;
       await this.sync(client);
-      return client.eval(script, { keys, arguments: [this.deadline(), ...args] });
+      return evalScript(client, script, keys, [this.deadline(), ...args]);
     }
   }
   /** The latest Redis time at which a write sent now may still be applied. */
@@ -88,30 +111,29 @@ export class WriteFence {
   }
 }
 
-/** Rejects with a timeout error when `p` has not settled after `ms`; the late outcome of `p` is dropped. */
-function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
-  p.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
- * The client with every command bounded by `ms`. node-redis's own command timeout only covers the time before
- * a command is written: once on the socket of a paused (SIGSTOPped) Redis it would wait for the whole outage.
- * The write fence makes sure a write given up on here is not applied when Redis resumes.
+ * The client with every command bounded by `ms`, all commands sharing one deadline timer. node-redis's own command
+ * timeout only covers the time before a command is written: once on the socket of a paused (SIGSTOPped) Redis it
+ * would wait for the whole outage. The write fence makes sure a write given up on here is not applied when Redis resumes.
  */
 function timeBounded(client: RedisClient, ms: number): RedisClient {
+  const deadline = new SharedDeadline(ms);
+  // Wrapped once per method name, not on every property read (the stores call the client for every command).
+  const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(client, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target) as unknown;
       if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
-        return result instanceof Promise ? bounded(result, ms) : result;
-      };
+      let fn = wrapped.get(prop);
+      if (!fn || (fn as { original?: unknown }).original !== value) {
+        const bound = (...args: unknown[]) => {
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          return result instanceof Promise ? deadline.bound(result) : result;
+        };
+        fn = Object.assign(bound, { original: value });
+        wrapped.set(prop, fn);
+      }
+      return fn;
     },
   });
 }

@@ -1,4 +1,4 @@
-import type { RedisClient } from './redis-client.js';
+import { evalScript, type RedisClient } from './redis-client.js';
 
 type Callback = (err: Error | null, result?: unknown) => void;
 
@@ -11,7 +11,7 @@ export function rateLimitAdapter(client: RedisClient, prefix: string): Record<st
     defineCommand(name: string, def: { lua: string }) {
       adapter[name] = (key: string, ...rest: unknown[]) => {
         const cb = rest.pop() as Callback;
-        client.eval(def.lua, { keys: [`${prefix}:rate-limit:${key}`], arguments: rest.map(String) }).then(
+        evalScript(client, def.lua, [`${prefix}:rate-limit:${key}`], rest.map(String)).then(
           (r) => cb(null, (r as unknown[]).map(Number)),
           (e: Error) => cb(e),
         );

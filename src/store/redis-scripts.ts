@@ -67,10 +67,12 @@ while k < #KEYS do
   a = a + 2
 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-local first = redis.call('LLEN', KEYS[2]) + 1
+local first
 if nmsg > 0 then
-  redis.call('RPUSH', KEYS[2], unpack(ARGV, 8, 7 + nmsg))
+  first = redis.call('RPUSH', KEYS[2], unpack(ARGV, 8, 7 + nmsg)) - nmsg + 1
   redis.call('EXPIRE', KEYS[2], ARGV[4])
+else
+  first = redis.call('LLEN', KEYS[2]) + 1
 end
 if ARGV[5] ~= '' then
   redis.call('HSET', KEYS[3], ARGV[5], first .. ':' .. nmsg)
@@ -90,32 +92,56 @@ local n = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return n`;
 
-/** Ticket lock. KEYS: queue (sorted set of tickets), counter. ARGV: deadline, lease ms, ticket key prefix, idle ms. Returns the new ticket. */
-export const TAKE_TICKET = `${GUARD}
+/**
+ * The head of a ticket queue for `ticket`: drops dead tickets (lease expired: a crashed holder or waiter) from the
+ * head, and answers 1 when `ticket` is now served, 0 while an earlier live ticket is ahead, -1 when it is not queued.
+ */
+const SERVED = `
+local function served(queue, prefix, ticket)
+  while true do
+    local head = redis.call('ZRANGE', queue, 0, 0)[1]
+    if not head then return -1 end
+    if head == ticket then return 1 end
+    if redis.call('EXISTS', prefix .. head) == 1 then return 0 end
+    redis.call('ZREM', queue, head)
+  end
+end
+`;
+
+/** The value of the key ARGV[n] names ('' for none) when `state` is 1 (served), false otherwise: the first read of a lock holder. */
+const PREFETCH = `
+local function prefetch(state, key)
+  if state == 1 and key ~= '' then return redis.call('GET', key) end
+  return false
+end
+`;
+
+/**
+ * Ticket lock. KEYS: queue (sorted set of tickets), counter. ARGV: deadline, lease ms, ticket key prefix, idle ms,
+ * key to read when served ('' for none). Returns {new ticket, served state as POLL_TICKET answers it, the value read}:
+ * a free lock is taken, and the holder's first read done, in this one round trip.
+ */
+export const TAKE_TICKET = `${GUARD}${SERVED}${PREFETCH}
 local n = redis.call('INCR', KEYS[2])
 redis.call('ZADD', KEYS[1], n, n)
 redis.call('SET', ARGV[3] .. n, '1', 'PX', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
-return n`;
+local state = served(KEYS[1], ARGV[3], tostring(n))
+return {n, state, prefetch(state, ARGV[5])}`;
 
 /**
- * KEYS: queue. ARGV: lease ms, ticket key prefix, ticket. Renews the caller's ticket, drops dead tickets
- * (lease expired: a crashed holder or waiter) from the head, and answers 1 when the caller is now served,
- * 0 while an earlier live ticket is ahead, -1 when the caller's own ticket had expired.
+ * KEYS: queue. ARGV: lease ms, ticket key prefix, ticket, key to read when served ('' for none). Renews the caller's
+ * ticket, drops dead tickets from the head, and answers {1, value read} when the caller is now served, {0} while an
+ * earlier live ticket is ahead, {-1} when the caller's own ticket had expired.
  */
-export const POLL_TICKET = `
+export const POLL_TICKET = `${SERVED}${PREFETCH}
 if not redis.call('SET', ARGV[2] .. ARGV[3], '1', 'XX', 'PX', ARGV[1]) then
   redis.call('ZREM', KEYS[1], ARGV[3])
-  return -1
+  return {-1, false}
 end
-while true do
-  local head = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
-  if not head then return -1 end
-  if head == ARGV[3] then return 1 end
-  if redis.call('EXISTS', ARGV[2] .. head) == 1 then return 0 end
-  redis.call('ZREM', KEYS[1], head)
-end`;
+local state = served(KEYS[1], ARGV[2], ARGV[3])
+return {state, prefetch(state, ARGV[4])}`;
 
 /** KEYS: queue, ticket key. ARGV: ticket. Leaves the queue (release or give up). */
 export const DROP_TICKET = `

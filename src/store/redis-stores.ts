@@ -4,7 +4,7 @@ import { formatRef, withStatus } from './memory-stores.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { protectStores } from './protect.js';
 import { connectClient, guarded, keyOf, wholeSeconds, WriteFence, type RedisClient } from './redis-client.js';
-import { heldTicketKey, RedisLockManager } from './redis-lock.js';
+import { forgetPrefetched, heldTicketKey, RedisLockManager, takePrefetched } from './redis-lock.js';
 import { rateLimitAdapter } from './redis-rate-limit.js';
 import { outboxKeys, outboxPairs, RedisEventStore, RedisOutboxStore } from './redis-outbox.js';
 import { APPEND, COMMIT, FAIL_ATTEMPT, NEXT_REF, SAVE_APP, SET_SESSION, SET_IF_SAME } from './redis-scripts.js';
@@ -30,14 +30,19 @@ const key = (c: RedisContext, kind: string, id: string) => keyOf(c.o.prefix, kin
 export class RedisSessionStore implements SessionStore {
   constructor(private readonly c: RedisContext) {}
   async get<S>(id: string): Promise<SessionRecord<S> | null> {
-    const raw = await guarded(() => this.c.client.get(key(this.c, 'session', id)));
+    const k = key(this.c, 'session', id);
+    // The lock read the session when it served this turn (the same script): no second round trip.
+    const prefetched = takePrefetched(k);
+    const raw = prefetched !== undefined ? prefetched : await guarded(() => this.c.client.get(k));
     return raw === null ? null : (JSON.parse(raw) as SessionRecord<S>);
   }
   async set<S>(id: string, record: SessionRecord<S>): Promise<void> {
     const args = [JSON.stringify(record), String(wholeSeconds(this.c.o.ttlMs))];
+    forgetPrefetched(key(this.c, 'session', id));
     await guarded(() => this.c.fence.eval(this.c.client, SET_SESSION, [key(this.c, 'session', id)], args));
   }
   async delete(id: string): Promise<void> {
+    forgetPrefetched(key(this.c, 'session', id));
     await guarded(() => this.c.client.del(key(this.c, 'session', id)));
   }
 }
@@ -147,6 +152,7 @@ async function redisCommit(c: RedisContext, commit: TurnCommit): Promise<Message
   hook?.('applications');
   const values = commit.messages.map((m) => JSON.stringify(m));
   const keys = [key(c, 'session', id), key(c, 'transcript', id), key(c, 'turns', id)];
+  forgetPrefetched(keys[0]!);
   const appArgs: string[] = [];
   for (const app of commit.applications) {
     keys.push(key(c, 'app', app.ref), app.runId ? key(c, 'app-run', app.runId) : '');
@@ -205,7 +211,8 @@ export async function createRedisStores(url: string, options: StoreOptions & { t
     transcripts: new RedisTranscriptStore(c),
     applications: new RedisApplicationStore(c),
     attempts: new RedisAttemptLimiter(c),
-    locks: new RedisLockManager(client, o.prefix, o.lockTimeoutMs, o.lockLeaseMs, fence),
+    // A conversation's lock reads its session when it serves the turn: the turn's first read, in the same round trip.
+    locks: new RedisLockManager(client, o.prefix, o.lockTimeoutMs, o.lockLeaseMs, fence, (id) => key(c, 'session', id)),
     outbox: new RedisOutboxStore(client, fence, o.prefix),
     events: new RedisEventStore(client, o.prefix, o.maxEvents),
     commitTurn: (commit) => redisCommit(c, commit),

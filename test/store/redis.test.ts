@@ -103,6 +103,52 @@ suite('redis stores', () => {
     }
   });
 
+  it("hands each lock holder the session as the previous holder committed it, and a write inside the lock is read back", async () => {
+    const s = await open();
+    const id = randomUUID();
+    const record = (n: number) => ({ schemaVersion: 1, state: { n }, updatedAt: new Date().toISOString() });
+    await s.sessions.set(id, record(0));
+    // Ten holders one after another (most wait and are served by POLL): each reads n and commits n + 1.
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        s.locks.withLock(id, async () => {
+          const n = (await s.sessions.get<{ n: number }>(id))!.state.n;
+          await sleep(5);
+          await s.commitTurn({ conversationId: id, session: record(n + 1), messages: [], applications: [] });
+        }),
+      ),
+    );
+    expect((await s.sessions.get<{ n: number }>(id))!.state.n).toBe(10);
+    // Writes before the first read: the session read when the lock was served is stale by then.
+    await s.locks.withLock(id, async () => {
+      await s.sessions.set(id, record(42));
+      expect((await s.sessions.get<{ n: number }>(id))!.state.n).toBe(42);
+    });
+    await s.locks.withLock(id, async () => {
+      await s.sessions.delete(id);
+      expect(await s.sessions.get(id)).toBeNull();
+    });
+    await s.locks.withLock(id, async () => {
+      await s.commitTurn({ conversationId: id, session: record(7), messages: [], applications: [] });
+      expect((await s.sessions.get<{ n: number }>(id))!.state.n).toBe(7);
+    });
+  });
+
+  it('runs its scripts after Redis forgot them (SCRIPT FLUSH, as after a restart)', async () => {
+    const s = await open();
+    const id = randomUUID();
+    await s.commitTurn({ conversationId: id, session: { schemaVersion: 1, state: {}, updatedAt: new Date().toISOString() }, messages: [{ from: 'user', text: 'a', at: new Date().toISOString() }], applications: [] });
+    const client = createClient({ url });
+    await client.connect();
+    try {
+      await client.scriptFlush();
+    } finally {
+      await client.close();
+    }
+    const stored = await s.locks.withLock(id, () => s.commitTurn({ conversationId: id, session: { schemaVersion: 1, state: {}, updatedAt: new Date().toISOString() }, messages: [{ from: 'user', text: 'b', at: new Date().toISOString() }], applications: [] }));
+    expect(stored.map((m) => [m.seq, m.text])).toEqual([[2, 'b']]);
+  });
+
   it('refuses a write past its deadline, and recovers from a clock step by re-measuring', async () => {
     const client = createClient({ url });
     await client.connect();
