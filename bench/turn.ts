@@ -83,8 +83,8 @@ function planner(seed: number, texts: string[], flows: Action[][]): () => Action
 }
 
 /** Times every classifier call; with `replay`, answers from what it answered before for the same arguments. */
-function timedClassifier(inner: Classifier, replay: boolean): { classifier: Classifier; spent: { ms: number; calls: number }; recording: { on: boolean } } {
-  const spent = { ms: 0, calls: 0 };
+function timedClassifier(inner: Classifier, replay: boolean): { classifier: Classifier; spent: { ms: number; calls: number; by: Record<string, number> }; recording: { on: boolean } } {
+  const spent = { ms: 0, calls: 0, by: {} as Record<string, number> };
   const recording = { on: true };
   const memo = new Map<string, unknown>();
   const wrap = <A extends unknown[], R>(name: string, fn: (...a: A) => R) => (...a: A): R => {
@@ -99,6 +99,7 @@ function timedClassifier(inner: Classifier, replay: boolean): { classifier: Clas
     } finally {
       spent.ms += performance.now() - t0;
       spent.calls++;
+      spent.by[name] = (spent.by[name] ?? 0) + 1;
     }
   };
   const classifier: Classifier = {
@@ -129,7 +130,7 @@ async function main(): Promise<void> {
     // The warm-up runs the same plan as the measured pass, so in precomputed mode every answer is recorded.
     await pass(driver, WARMUP + TURNS, 1);
     timed.recording.on = false;
-    const before = { ...timed.spent };
+    const before = { ...timed.spent, by: { ...timed.spent.by } };
     const profiler = process.env.BENCH_CPU_PROF ? await startProfile() : undefined;
     const cpu0 = process.cpuUsage();
     const r = await pass(driver, TURNS, PRECOMPUTED ? 1 : 2);
@@ -139,7 +140,8 @@ async function main(): Promise<void> {
     const calls = timed.spent.calls - before.calls;
     const us = (ms: number) => ((ms * 1000) / TURNS).toFixed(0).padStart(6);
     console.log(`per turn      ${us(r.ms)} µs   (${(TURNS / (r.ms / 1000)).toFixed(0)} turns/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms)`);
-    console.log(`  classifier  ${us(classifierMs)} µs   (${(calls / TURNS).toFixed(2)} calls per turn${PRECOMPUTED ? ', replayed' : ''})`);
+    const by = Object.entries(timed.spent.by).map(([k, n]) => `${k} ${((n - (before.by[k] ?? 0)) / TURNS).toFixed(2)}`).join(', ');
+    console.log(`  classifier  ${us(classifierMs)} µs   (${(calls / TURNS).toFixed(2)} calls per turn: ${by}${PRECOMPUTED ? '; replayed' : ''})`);
     console.log(`  the rest    ${us(r.ms - classifierMs)} µs`);
     // CPU time (all threads of the process) is steadier than wall time on a busy machine; disk waits are not in it.
     console.log(`CPU per turn  ${us((cpu.user + cpu.system) / 1000)} µs   (user ${us(cpu.user / 1000).trim()}, system ${us(cpu.system / 1000).trim()}; the rest ≈ ${us((cpu.user + cpu.system) / 1000 - classifierMs).trim()} µs)`);
