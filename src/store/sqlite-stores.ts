@@ -57,8 +57,10 @@ class SqliteData {
   ) {
     this.q = prepare(db);
     this.outbox = new SqliteOutboxStore(db);
+    this.events = new SqliteEventStore(db, o.maxEvents);
   }
   readonly outbox: SqliteOutboxStore;
+  readonly events: SqliteEventStore;
   private readonly q: Statements;
 
   getSession(id: string): string | null {
@@ -221,7 +223,7 @@ export class SqliteAttemptLimiter implements AttemptLimiter {
   }
 }
 
-/** One transaction: turn index check, applications, session, transcript, turn index. */
+/** One transaction: turn index check, applications, session, transcript, turn index, events. */
 function sqliteCommit(d: SqliteData, c: TurnCommit): Message[] {
   const hook = d.o.faultHook;
   const stored = d.db.transaction(() => {
@@ -238,6 +240,7 @@ function sqliteCommit(d: SqliteData, c: TurnCommit): Message[] {
     const added = d.append(c.conversationId, c.messages);
     hook?.('turn');
     if (c.clientMessageId) d.setTurn(c.conversationId, c.clientMessageId, added);
+    if (c.events?.length) d.events.put(c.events);
     return added;
   }).immediate();
   hook?.('committed');
@@ -287,7 +290,7 @@ export function createSqliteStores(options: SqliteStoreOptions): Stores {
     // One process owns the file, so an in-process FIFO lock is enough.
     locks: new MemoryLockManager(o.lockTimeoutMs),
     outbox: d.outbox,
-    events: new SqliteEventStore(db, o.maxEvents),
+    events: d.events,
     commitTurn: async (commit) => sqliteCommit(d, commit),
     findTurn: async (id, cmid) => d.findTurn(id, cmid),
     purge: async (now = new Date()) => d.purge(now.getTime()),
