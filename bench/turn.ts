@@ -112,6 +112,8 @@ function timedClassifier(inner: Classifier, replay: boolean): { classifier: Clas
   return { classifier, spent, recording };
 }
 
+const plans = { texts: questions(), flows: flowScripts() };
+
 interface Driver {
   start(): Promise<string>;
   send(id: string, input: { text: string } | { postback: string }): Promise<Message[]>;
@@ -157,8 +159,7 @@ async function main(): Promise<void> {
 
 /** Runs `turns` turns over fresh conversations, each conversation following its own plan (seeded by its index). */
 async function pass(driver: Driver, turns: number, seed: number): Promise<{ ms: number; p50: number; p99: number }> {
-  const texts = questions();
-  const flows = flowScripts();
+  const { texts, flows } = plans;
   const convs: Array<{ id: string; next: () => Action; last: Message[] }> = [];
   for (let i = 0; i < CONVERSATIONS; i++) convs.push({ id: await driver.start(), next: planner(seed * 100_003 + i, texts, flows), last: [] });
   const times: number[] = [];
