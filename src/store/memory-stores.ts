@@ -157,13 +157,14 @@ export class MemoryLockManager implements LockManager {
   private readonly tails = new Map<string, Promise<unknown>>();
   constructor(private readonly timeoutMs: number) {}
   async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
+    const prev = this.tails.get(key);
     let release!: () => void;
     const mine = new Promise<void>((r) => (release = r));
-    const tail = prev.then(() => mine);
+    const tail = prev ? prev.then(() => mine) : mine;
     this.tails.set(key, tail);
     try {
-      await withTimeout(prev, this.timeoutMs);
+      // Nobody holds the key (the usual case): no wait, so no timer to arm and clear.
+      if (prev) await withTimeout(prev, this.timeoutMs);
       return await fn();
     } finally {
       release();
