@@ -1,7 +1,7 @@
 import type { Turn, TurnMiddleware } from '../conversation/index.js';
 import type { Logger, Reply } from '../core/index.js';
 import { isoDay, type DialogueState, type FlowState } from '../dialogue/index.js';
-import type { AnalyticsEvent, EventStore, TranscriptStore } from '../store/index.js';
+import type { AnalyticsEvent, EventStore, NewMessage, TranscriptStore } from '../store/index.js';
 
 /** What one turn did, as the knowledge authors count it. */
 export type TurnDecision = 'answer' | 'clarify' | 'fallback' | 'flow-start' | 'flow-step' | 'flow-exit' | 'application' | 'handoff' | 'lookup' | 'agent' | 'other';
@@ -92,20 +92,32 @@ export interface AnalyticsDeps {
 }
 
 /**
- * The analytics stages: `beforeEngine` keeps the state the turn started from, `afterCommit` writes one event per
- * committed turn (masked texts only: the redact stage ran before). A failed write is logged and never fails the turn.
+ * The analytics stages: `beforeEngine` keeps the state the turn started from and has the commit stage describe the
+ * turn (masked texts only: the redact stage ran before), so its event is written in the turn's own commit. A "都不是"
+ * click's event quotes the question before it, read by seq once the turn is stored: `afterCommit` writes that one, a
+ * failed write logged, never failing the turn.
  */
 export function analyticsMiddleware(deps: AnalyticsDeps): { beforeEngine: TurnMiddleware; afterCommit: TurnMiddleware } {
-  const started = new WeakMap<Turn, DialogueState>();
+  const late = new WeakMap<Turn, TurnEventData>();
   return {
     async beforeEngine(turn, next) {
-      if (turn.session) started.set(turn, structuredClone(turn.session.dialogue));
+      // The engine returns a new state and never changes the one it was given, so a reference keeps the start.
+      const before = turn.session?.dialogue;
+      (turn.beforeCommit ??= []).push((t) => {
+        const [user, ...replies] = t.outgoing;
+        const data = turnData(t, before, user, replies);
+        if (data.noneOfThese) late.set(t, data);
+        else (t.events ??= []).push(turnEvent(t, data));
+      });
       await next();
     },
     async afterCommit(turn, next) {
-      if (turn.stored?.length && turn.handled !== 'duplicate') {
+      const data = late.get(turn);
+      const user = turn.stored?.[0];
+      if (data && user && turn.handled !== 'duplicate') {
         try {
-          await deps.events.append([await turnEvent(deps, turn, started.get(turn))]);
+          data.text = await questionBefore(deps.transcripts, turn.conversationId, user.seq);
+          await deps.events.append([turnEvent(turn, data)]);
         } catch (err) {
           (turn.log as Logger).warn({ err: (err as Error).message }, 'analytics event not written');
         }
@@ -115,11 +127,13 @@ export function analyticsMiddleware(deps: AnalyticsDeps): { beforeEngine: TurnMi
   };
 }
 
-async function turnEvent(deps: AnalyticsDeps, turn: Turn, before: DialogueState | undefined): Promise<AnalyticsEvent> {
-  const [user, ...replies] = turn.stored!;
+function turnData(turn: Turn, before: DialogueState | undefined, user: NewMessage | undefined, replies: Reply[]): TurnEventData {
   const data = describeTurn(before, turn.session?.dialogue, turn, replies);
   if (data.decision === 'fallback' && user && 'text' in turn.input) data.text = user.text;
-  if (data.noneOfThese && user) data.text = await questionBefore(deps.transcripts, turn.conversationId, user.seq);
+  return data;
+}
+
+function turnEvent(turn: Turn, data: TurnEventData): AnalyticsEvent {
   return { kind: 'turn', at: turn.now.toISOString(), day: isoDay(turn.now), conversationId: turn.conversationId, channel: turn.channel, data: strip(data) };
 }
 

@@ -1,6 +1,6 @@
 import type { Application, Logger, Message } from '../core/index.js';
 import type { DialogueInput, DialogueResult, DialogueState, Effect } from '../dialogue/index.js';
-import type { NewMessage, OutboxEntry } from '../store/index.js';
+import type { AnalyticsEvent, NewMessage, OutboxEntry } from '../store/index.js';
 
 /** What a user sends: typed text or a button's postback. */
 export type UserInput = { text: string } | { postback: string };
@@ -44,6 +44,10 @@ export interface Turn {
   outbox: OutboxEntry[];
   /** Messages to append in the commit: the user's, then the replies (redaction masks them first). */
   outgoing: NewMessage[];
+  /** Called by the commit stage just before the commit, after redaction (e.g. to describe the turn in `events`). */
+  beforeCommit?: Array<(turn: Turn) => void>;
+  /** Analytics events committed with the turn. */
+  events?: AnalyticsEvent[];
   /** Stored messages after the commit (user message first). */
   stored?: Message[];
   /** Set when a stage answered the turn itself (duplicate clientMessageId, an agent holds the conversation). */

@@ -151,10 +151,11 @@ export function applicationOutboxEntry(app: Application, at: Date): OutboxEntry 
   return { id: `application:${app.runId ?? app.ref}`, kind: 'application', payload: { ref: app.ref, flowId: app.flowId }, createdAt: at.toISOString() };
 }
 
-/** Writes the session, the messages, the applications and their outbox entries as one unit (stores.commitTurn). */
+/** Writes the session, the messages, the applications, their outbox entries and the turn's events as one unit (stores.commitTurn). */
 export function commitStage(stores: Stores): TurnMiddleware {
   return async (turn, next) => {
     if (turn.session && turn.outgoing.length) {
+      for (const hook of turn.beforeCommit ?? []) hook(turn);
       const outbox = [...turn.applications.map((a) => applicationOutboxEntry(a, turn.now)), ...turn.outbox];
       turn.stored = await stores.commitTurn({
         conversationId: turn.conversationId,
@@ -162,6 +163,7 @@ export function commitStage(stores: Stores): TurnMiddleware {
         messages: turn.outgoing,
         applications: turn.applications,
         ...(outbox.length ? { outbox } : {}),
+        ...(turn.events?.length ? { events: turn.events } : {}),
         ...(turn.clientMessageId ? { clientMessageId: turn.clientMessageId } : {}),
       });
     }

@@ -1,5 +1,6 @@
 import type { Control, KnowledgeBase } from '../knowledge/index.js';
 import { normalize } from '../nlu/index.js';
+import { compact } from './compact.js';
 
 /** The kinds of control words in knowledge/intents.yaml `control:`. */
 export type ControlKind = Exclude<keyof Control, 'fillers' | 'particles'>;
@@ -19,7 +20,6 @@ export interface Controls {
   yesNo(text: string, echo?: string): boolean | null;
 }
 
-const compact = (s: string) => normalize(s).replace(/\s/g, '');
 const byLength = (list: string[]) => [...new Set(list.map(compact).filter(Boolean))].sort((a, b) => b.length - a.length);
 
 function stripStart(s: string, words: string[]): string {

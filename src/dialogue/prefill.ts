@@ -3,6 +3,7 @@ import { normalize } from '../nlu/index.js';
 import { parseDate } from './dates.js';
 import { holds } from './flow-logic.js';
 import { checkCount, checkDn, displayValue, type SlotValue } from './slots.js';
+import { compactName } from './compact.js';
 
 /** Words just before a cue that turn it into a no ("不用报停"). */
 const NEGATION = /(不用|不要|不需要|无需|不必|没有|不想|别|不|没)$/;
@@ -12,7 +13,7 @@ const DATE_WORDS = /\d{1,2}\s*月\s*\d{1,2}|\d{4}-\d{1,2}-\d{1,2}|明天|后天|
 const COUNT = /(\d{1,3})\s*(口人|个人|口|人)/;
 
 function cueAnswer(text: string, cues: string[]): boolean | null {
-  for (const cue of cues.map((c) => normalize(c).replace(/\s/g, '')).filter((c) => c.length >= 2).sort((a, b) => b.length - a.length)) {
+  for (const cue of cues.map(compactName).filter((c) => c.length >= 2).sort((a, b) => b.length - a.length)) {
     const at = text.indexOf(cue);
     if (at < 0) continue;
     return !NEGATION.test(text.slice(Math.max(0, at - 3), at));
@@ -30,7 +31,7 @@ function settle(q: Question, text: string, raw: string, utility: Utility, now: D
     case 'choice': {
       // An option's label, or an alias long enough not to be a guess ("培训学校", not "学校").
       const names = (o: { label: string; aliases: string[] }) => [o.label, ...o.aliases.filter((a) => [...a].length >= 3)];
-      const hits = (q.options ?? []).filter((o) => names(o).map((n) => normalize(n).replace(/\s/g, '')).some((n) => n.length >= 2 && text.includes(n)));
+      const hits = (q.options ?? []).filter((o) => names(o).map(compactName).some((n) => n.length >= 2 && text.includes(n)));
       return hits.length === 1 ? hits[0]!.value : null;
     }
     case 'district': {

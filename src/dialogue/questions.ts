@@ -1,7 +1,7 @@
 import type { Flow, Question } from '../knowledge/index.js';
-import { normalize } from '../nlu/index.js';
 import { holds } from './flow-logic.js';
 import { displayValue, type SlotValue } from './slots.js';
+import { compact, compactName } from './compact.js';
 
 type Answers = Record<string, SlotValue>;
 
@@ -30,12 +30,12 @@ export function summaryFields(flow: Flow, answers: Answers): { label: string; va
 
 /** Finds the question a user means by "改一下地址" / "电话填错了", among `among` (default: the answered ones). */
 export function questionNamedIn(flow: Flow, answers: Answers, text: string, among?: Question[]): Question | undefined {
-  const s = normalize(text).replace(/\s/g, '');
+  const s = compact(text);
   const candidates = among ?? flow.questions.filter((q) => q.id in answers);
   let best: { q: Question; len: number } | undefined;
   for (const q of candidates)
     for (const name of [q.label, ...q.labelAliases]) {
-      const n = normalize(name).replace(/\s/g, '');
+      const n = compactName(name);
       if (n && s.includes(n) && (!best || n.length > best.len)) best = { q, len: n.length };
     }
   return best?.q;

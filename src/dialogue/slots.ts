@@ -2,6 +2,7 @@ import type { Question, Utility } from '../knowledge/index.js';
 import { chineseNumber, normalize } from '../nlu/index.js';
 import type { Controls } from './controls.js';
 import { parseDate } from './dates.js';
+import { compact, compactName } from './compact.js';
 
 /** A slot value as stored in answers. */
 export type SlotValue = string | number | boolean;
@@ -57,10 +58,10 @@ export function checkYesNo(raw: string, controls: Controls, echo?: string): Slot
 /** Picks an option by value, label, alias or its number in the list. */
 export function checkChoice(raw: string, question: Question, exactOnly = false): SlotResult {
   const options = question.options ?? [];
-  const s = normalize(raw).replace(/\s/g, '');
+  const s = compact(raw);
   const n = Number(s.replace(/^第|个$|项$/g, '')) || chineseNumber(s.replace(/^第|个$|项$/g, ''));
   if (!exactOnly && n && n >= 1 && n <= options.length) return { ok: true, value: options[n - 1]!.value, display: options[n - 1]!.label };
-  const names = (o: (typeof options)[number]) => [o.value, o.label, ...o.aliases].map((x) => normalize(x).replace(/\s/g, ''));
+  const names = (o: (typeof options)[number]) => [o.value, o.label, ...o.aliases].map(compactName);
   const exact = options.find((o) => names(o).includes(s));
   if (exactOnly) return exact ? { ok: true, value: exact.value, display: exact.label } : fail('');
   const found = exact ?? options.find((o) => names(o).some((x) => x.length > 1 && (s.includes(x) || x.includes(s) && s.length >= 2)));
@@ -77,7 +78,7 @@ export function checkAccount(raw: string, utility: Utility): SlotResult {
 
 /** Finds a district by name or alias ("武昌" → 武昌区). */
 export function checkDistrict(raw: string, utility: Utility): SlotResult {
-  const s = normalize(raw).replace(/\s/g, '');
+  const s = compact(raw);
   const hit = utility.districts.find((d) => [d.name, ...d.aliases].some((n) => s === n || s.includes(n)));
   if (!hit) return fail(`请填写${utility.city}的行政区，例如：${utility.districts.slice(0, 4).map((d) => d.name).join('、')}`);
   return { ok: true, value: hit.name };
@@ -94,7 +95,7 @@ export function checkDn(raw: string, utility: Utility): SlotResult {
 
 /** Reads a count ("5个人", "五口人", "6"). */
 export function checkCount(raw: string): SlotResult {
-  const s = normalize(raw).replace(/\s/g, '');
+  const s = compact(raw);
   const m = s.match(/^(?:共|一共|有|家里有|常住)?(\d{1,3})(?:个人|个|人|口人|口|位)?$/);
   const n = m ? Number(m[1]) : null;
   if (n === null || n > 200) return fail('请填写人数，例如“5”或“5个人”');

@@ -21,6 +21,21 @@ export function keyIdOf(key: Buffer): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 8);
 }
 
+const IV_BYTES = 12;
+/** IVs drawn from the CSPRNG 256 at a time: one call per seal cost more than the encryption of a small value. */
+const IV_POOL = IV_BYTES * 256;
+let ivPool = Buffer.alloc(0);
+let ivAt = 0;
+
+/** A fresh random 96-bit IV (each pool byte is used once). */
+function nextIv(): Buffer {
+  if (ivAt + IV_BYTES > ivPool.length) {
+    ivPool = randomBytes(IV_POOL);
+    ivAt = 0;
+  }
+  return ivPool.subarray(ivAt, (ivAt += IV_BYTES));
+}
+
 /** AES-256-GCM field cipher: seals with `current`, opens with it or any of `old` (rotation). */
 export function createFieldCipher(current: Buffer, old: Buffer[] = []): FieldCipher {
   for (const k of [current, ...old]) if (k.length !== 32) throw new Error('data keys must be 32 bytes (base64 of 32 random bytes)');
@@ -29,7 +44,7 @@ export function createFieldCipher(current: Buffer, old: Buffer[] = []): FieldCip
   return {
     keyId,
     seal(plain, context) {
-      const iv = randomBytes(12);
+      const iv = nextIv();
       const c = createCipheriv('aes-256-gcm', current, iv);
       c.setAAD(Buffer.from(context));
       const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);

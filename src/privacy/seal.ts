@@ -27,12 +27,15 @@ export function openApplication(app: Application, cipher: FieldCipher): Applicat
   };
 }
 
+/** What a session's ciphertext is bound to: its conversation. */
+export const sessionContext = (id: string): string => `session:${id}`;
+
 /** Seals a whole session state: mid-flow it holds the raw answers. */
 export function sealSession(id: string, record: SessionRecord, cipher: FieldCipher): SessionRecord<string> {
-  return { ...record, state: cipher.seal(JSON.stringify(record.state), `session:${id}`) };
+  return { ...record, state: cipher.seal(JSON.stringify(record.state), sessionContext(id)) };
 }
 
 /** Opens a sealed session state; plain ones pass through. */
 export function openSession<S>(id: string, record: SessionRecord<unknown>, cipher: FieldCipher): SessionRecord<S> {
-  return isSealed(record.state) ? { ...record, state: JSON.parse(cipher.open(record.state, `session:${id}`)) as S } : (record as SessionRecord<S>);
+  return isSealed(record.state) ? { ...record, state: JSON.parse(cipher.open(record.state, sessionContext(id))) as S } : (record as SessionRecord<S>);
 }

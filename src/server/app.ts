@@ -1,5 +1,4 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import type { ChannelAdapter } from '../channels/types.js';
@@ -10,6 +9,7 @@ import type { Stores } from '../store/index.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandler } from './errors.js';
 import { applicationRoutes } from './routes/applications.js';
 import { healthRoutes } from './routes/health.js';
+import { registerSecurityHeaders } from './security-headers.js';
 
 /** Options for the HTTP server. */
 export interface ServerOptions {
@@ -49,7 +49,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.removeContentTypeParser('text/plain');
   // Helmet's default policy, less upgrade-insecure-requests: over plain HTTP on a LAN address it rewrote the demo's
   // widget.js and socket to an https:// nobody serves (TLS deployments get HSTS and have no mixed content to upgrade).
-  await app.register(helmet, { global: true, contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } } });
+  await registerSecurityHeaders(app, { contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } } });
   // API responses carry transcripts and application records: never cached by browsers or proxies.
   app.addHook('onSend', async (req, reply) => {
     if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');

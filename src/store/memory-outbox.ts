@@ -66,6 +66,10 @@ export class MemoryEventStore implements EventStore {
   private readonly events: AnalyticsEvent[] = [];
   constructor(private readonly max: number) {}
   async append(events: AnalyticsEvent[]): Promise<void> {
+    this.put(events);
+  }
+  /** Appends synchronously (inside a turn's commit). */
+  put(events: AnalyticsEvent[]): void {
     this.events.push(...structuredClone(events));
     if (this.events.length > this.max) this.events.splice(0, this.events.length - this.max);
   }

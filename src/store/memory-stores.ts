@@ -21,7 +21,9 @@ class MemoryData {
   readonly counters = new Map<string, number>();
   readonly attempts = new ExpiringMap<number>();
   readonly outbox = new MemoryOutboxStore();
+  readonly events: MemoryEventStore;
   constructor(readonly o: ResolvedOptions) {
+    this.events = new MemoryEventStore(o.maxEvents);
     const forget = (id: string) => this.forget(id);
     this.sessions = new ExpiringMap(o.maxConversations, forget);
     this.transcripts = new ExpiringMap(o.maxConversations, forget);
@@ -155,13 +157,14 @@ export class MemoryLockManager implements LockManager {
   private readonly tails = new Map<string, Promise<unknown>>();
   constructor(private readonly timeoutMs: number) {}
   async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
+    const prev = this.tails.get(key);
     let release!: () => void;
     const mine = new Promise<void>((r) => (release = r));
-    const tail = prev.then(() => mine);
+    const tail = prev ? prev.then(() => mine) : mine;
     this.tails.set(key, tail);
     try {
-      await withTimeout(prev, this.timeoutMs);
+      // Nobody holds the key (the usual case): no wait, so no timer to arm and clear.
+      if (prev) await withTimeout(prev, this.timeoutMs);
       return await fn();
     } finally {
       release();
@@ -200,6 +203,7 @@ function memoryCommit(d: MemoryData, c: TurnCommit): Message[] {
   d.sessions.set(c.conversationId, sessionJson, d.o.ttlMs);
   const stored = d.appendMessages(c.conversationId, c.messages);
   if (c.clientMessageId) d.setTurn(c.conversationId, c.clientMessageId, stored);
+  if (c.events?.length) d.events.put(c.events);
   hook?.('committed');
   return stored;
 }
@@ -231,7 +235,7 @@ export function createMemoryStores(options: StoreOptions = {}): Stores {
     attempts: new MemoryAttemptLimiter(d),
     locks: new MemoryLockManager(o.lockTimeoutMs),
     outbox: d.outbox,
-    events: new MemoryEventStore(o.maxEvents),
+    events: d.events,
     commitTurn: async (commit) => memoryCommit(d, commit),
     findTurn: async (id, cmid) => d.getTurn(id, cmid),
     purge: async (now = new Date()) => d.sweep(now.getTime()),

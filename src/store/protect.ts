@@ -1,4 +1,4 @@
-import { openApplication, openSession, sealApplication, sealSession, type FieldCipher } from '../privacy/index.js';
+import { createSessionSealer, openApplication, sealApplication, type FieldCipher } from '../privacy/index.js';
 import { isSealed } from '../privacy/index.js';
 import type { OutboxEntry, OutboxRecord, OutboxStore, Stores } from './types.js';
 
@@ -35,6 +35,7 @@ export function protectStores(inner: Stores, cipher: FieldCipher | undefined): S
   if (!cipher) return inner;
   const { sessions, applications } = inner;
   const outbox = protectOutbox(inner.outbox, cipher);
+  const sealer = createSessionSealer(cipher);
   const open = <T extends Parameters<typeof openApplication>[0] | null>(app: T) => (app ? openApplication(app, cipher) : null);
   return {
     ...inner,
@@ -42,10 +43,13 @@ export function protectStores(inner: Stores, cipher: FieldCipher | undefined): S
     sessions: {
       async get(id) {
         const rec = await sessions.get(id);
-        return rec ? openSession(id, rec, cipher) : null;
+        return rec ? sealer.open(id, rec) : null;
       },
-      set: (id, record) => sessions.set(id, sealSession(id, record, cipher)),
-      delete: (id) => sessions.delete(id),
+      set: (id, record) => sessions.set(id, sealer.seal(id, record)),
+      delete: (id) => {
+        sealer.forget(id);
+        return sessions.delete(id);
+      },
     },
     applications: {
       nextRef: (day) => applications.nextRef(day),
@@ -58,7 +62,7 @@ export function protectStores(inner: Stores, cipher: FieldCipher | undefined): S
     commitTurn: (c) =>
       inner.commitTurn({
         ...c,
-        session: sealSession(c.conversationId, c.session, cipher),
+        session: sealer.seal(c.conversationId, c.session),
         applications: c.applications.map((a) => sealApplication(a, cipher)),
         ...(c.outbox ? { outbox: c.outbox.map(outbox.seal) } : {}),
       }),

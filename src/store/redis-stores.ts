@@ -8,7 +8,7 @@ import { forgetPrefetched, heldTicketKey, RedisLockManager, takePrefetched } fro
 import { rateLimitAdapter } from './redis-rate-limit.js';
 import { outboxKeys, outboxPairs, RedisEventStore, RedisOutboxStore } from './redis-outbox.js';
 import { APPEND, COMMIT, FAIL_ATTEMPT, NEXT_REF, SAVE_APP, SET_SESSION, SET_IF_SAME } from './redis-scripts.js';
-import type { ApplicationStore, AttemptLimiter, NewMessage, SessionRecord, SessionStore, StoreOptions, Stores, TranscriptStore, TurnCommit } from './types.js';
+import type { ApplicationStore, AttemptLimiter, EventStore, NewMessage, SessionRecord, SessionStore, StoreOptions, Stores, TranscriptStore, TurnCommit } from './types.js';
 
 export { RedisLockManager } from './redis-lock.js';
 export type { RedisClient } from './redis-client.js';
@@ -145,8 +145,8 @@ async function turnMessages(c: RedisContext, id: string, range: string): Promise
   return raws.map((raw, i) => toMessage(raw, first + i));
 }
 
-/** One Lua script: turn index check, applications (idempotent per run), session, transcript, turn index. */
-async function redisCommit(c: RedisContext, commit: TurnCommit): Promise<Message[]> {
+/** One Lua script: turn index check, applications (idempotent per run), session, transcript, turn index; then the events. */
+async function redisCommit(c: RedisContext, commit: TurnCommit, events: EventStore): Promise<Message[]> {
   const id = commit.conversationId;
   const hook = c.o.faultHook;
   hook?.('applications');
@@ -179,6 +179,8 @@ async function redisCommit(c: RedisContext, commit: TurnCommit): Promise<Message
   const [dup, at] = (await guarded(() => c.fence.eval(c.client, COMMIT, keys, args))) as [number, number | string];
   hook?.('committed');
   if (Number(dup) === 1) return turnMessages(c, id, String(at));
+  // The events stream is outside the commit script: written right after it, a failure never failing the turn.
+  if (commit.events?.length) await events.append(commit.events).catch(() => undefined);
   return values.map((raw, i) => toMessage(raw, Number(at) + i));
 }
 
@@ -202,6 +204,7 @@ export async function createRedisStores(url: string, options: StoreOptions & { t
     throw new Error(`Redis at ${url.replace(/\/\/[^@]*@/, '//***@')} did not answer TIME: ${(err as Error).message}`, { cause: err });
   }
   const c: RedisContext = { client, fence, o };
+  const events = new RedisEventStore(client, o.prefix, o.maxEvents);
   // Clocks drift and step: re-measure the offset the write deadlines use.
   const resync = setInterval(() => void fence.sync(client).catch(() => undefined), 60_000);
   resync.unref();
@@ -214,8 +217,8 @@ export async function createRedisStores(url: string, options: StoreOptions & { t
     // A conversation's lock reads its session when it serves the turn: the turn's first read, in the same round trip.
     locks: new RedisLockManager(client, o.prefix, o.lockTimeoutMs, o.lockLeaseMs, fence, (id) => key(c, 'session', id)),
     outbox: new RedisOutboxStore(client, fence, o.prefix),
-    events: new RedisEventStore(client, o.prefix, o.maxEvents),
-    commitTurn: (commit) => redisCommit(c, commit),
+    events,
+    commitTurn: (commit) => redisCommit(c, commit, events),
     async findTurn(id, cmid) {
       const range = await guarded(() => client.hGet(key(c, 'turns', id), cmid));
       return range === null || range === undefined ? null : turnMessages(c, id, String(range));

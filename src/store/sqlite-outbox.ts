@@ -83,9 +83,11 @@ export class SqliteEventStore implements EventStore {
     };
   }
   async append(events: AnalyticsEvent[]): Promise<void> {
-    this.db.transaction(() => {
-      for (const e of events) this.q.add.run(Date.parse(e.at) || Date.now(), JSON.stringify(e));
-    })();
+    this.db.transaction(() => this.put(events))();
+  }
+  /** Writes events in the caller's transaction (a turn's commit). */
+  put(events: AnalyticsEvent[]): void {
+    for (const e of events) this.q.add.run(Date.parse(e.at) || Date.now(), JSON.stringify(e));
     // Trimming every write would cost a scan; every thousandth is enough for a cap.
     if ((this.writes += events.length) >= 1000) {
       this.writes = 0;

@@ -49,6 +49,16 @@ function prepare(db: Database) {
 }
 type Statements = ReturnType<typeof prepare>;
 
+/**
+ * The deadline of a record kept `ttlMs` from `now`, rounded up to a step of 1% of the TTL (a minute at most). A
+ * conversation's turns within one step write the same deadline, so the expiry indexes are not rewritten on every
+ * turn (fewer pages per commit); a record lives at least its TTL and at most 1% longer.
+ */
+export function expiry(now: number, ttlMs: number): number {
+  const step = Math.max(1, Math.min(60_000, Math.floor(ttlMs / 100)));
+  return Math.ceil((now + ttlMs) / step) * step;
+}
+
 /** Prepared statements and the write helpers that commits and single calls share. */
 class SqliteData {
   constructor(
@@ -57,15 +67,17 @@ class SqliteData {
   ) {
     this.q = prepare(db);
     this.outbox = new SqliteOutboxStore(db);
+    this.events = new SqliteEventStore(db, o.maxEvents);
   }
   readonly outbox: SqliteOutboxStore;
+  readonly events: SqliteEventStore;
   private readonly q: Statements;
 
   getSession(id: string): string | null {
     return this.q.getSession.get(id, Date.now())?.record ?? null;
   }
   setSession(id: string, json: string): void {
-    this.q.setSession.run(id, json, Date.now() + this.o.ttlMs);
+    this.q.setSession.run(id, json, expiry(Date.now(), this.o.ttlMs));
   }
   deleteSession(id: string): void {
     this.q.delSession.run(id);
@@ -84,7 +96,7 @@ class SqliteData {
       this.q.addMessage.run(id, last + i + 1, body);
       return { ...(JSON.parse(body) as NewMessage), seq: last + i + 1 };
     });
-    this.q.setTranscript.run(id, last + messages.length, now + this.o.transcriptTtlMs);
+    this.q.setTranscript.run(id, last + messages.length, expiry(now, this.o.transcriptTtlMs));
     return stored;
   }
   list(id: string, after: number, limit: number): Message[] {
@@ -100,7 +112,7 @@ class SqliteData {
     return t ? this.q.rangeMessages.all(id, t.first_seq, t.first_seq + t.count).map(toMessage) : null;
   }
   setTurn(id: string, cmid: string, stored: Message[]): void {
-    this.q.setTurn.run(id, cmid, stored[0]?.seq ?? 0, stored.length, Date.now() + this.o.transcriptTtlMs);
+    this.q.setTurn.run(id, cmid, stored[0]?.seq ?? 0, stored.length, expiry(Date.now(), this.o.transcriptTtlMs));
   }
   nextRef(day: string): number {
     return this.q.nextRef.get(day)!.n;
@@ -221,7 +233,7 @@ export class SqliteAttemptLimiter implements AttemptLimiter {
   }
 }
 
-/** One transaction: turn index check, applications, session, transcript, turn index. */
+/** One transaction: turn index check, applications, session, transcript, turn index, events. */
 function sqliteCommit(d: SqliteData, c: TurnCommit): Message[] {
   const hook = d.o.faultHook;
   const stored = d.db.transaction(() => {
@@ -238,6 +250,7 @@ function sqliteCommit(d: SqliteData, c: TurnCommit): Message[] {
     const added = d.append(c.conversationId, c.messages);
     hook?.('turn');
     if (c.clientMessageId) d.setTurn(c.conversationId, c.clientMessageId, added);
+    if (c.events?.length) d.events.put(c.events);
     return added;
   }).immediate();
   hook?.('committed');
@@ -287,7 +300,7 @@ export function createSqliteStores(options: SqliteStoreOptions): Stores {
     // One process owns the file, so an in-process FIFO lock is enough.
     locks: new MemoryLockManager(o.lockTimeoutMs),
     outbox: d.outbox,
-    events: new SqliteEventStore(db, o.maxEvents),
+    events: d.events,
     commitTurn: async (commit) => sqliteCommit(d, commit),
     findTurn: async (id, cmid) => d.findTurn(id, cmid),
     purge: async (now = new Date()) => d.purge(now.getTime()),

@@ -125,6 +125,8 @@ export interface TurnCommit {
   clientMessageId?: string;
   /** Entries for the back office, written in the same unit (an id already present is kept). */
   outbox?: OutboxEntry[];
+  /** Analytics events of the turn: written in the same unit on SQLite and memory, right after it on Redis; not at all for a repeated clientMessageId. */
+  events?: AnalyticsEvent[];
 }
 
 /** The points of a commit a fault can hit. */

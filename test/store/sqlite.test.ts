@@ -5,6 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStores, createStores } from '../../src/store/index.js';
 import { SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
+import { expiry } from '../../src/store/sqlite-stores.js';
 import { storeContract } from './contract.js';
 
 const dirs: string[] = [];
@@ -55,5 +56,21 @@ describe('sqlite file', () => {
     db.prepare('UPDATE schema_version SET version = ?').run(SCHEMA_VERSION + 1);
     db.close();
     expect(() => createSqliteStores({ dataDir })).toThrow(/newer than this code/);
+  });
+});
+
+describe('SQLite deadlines', () => {
+  it('keep a record at least its TTL and at most 1% longer, one deadline for the turns within a step', () => {
+    const day = 86_400_000;
+    for (const [now, ttl] of [[1_796_000_000_123, day], [1_796_000_000_999, 1_000], [5, 1]] as const) {
+      const at = expiry(now, ttl);
+      expect(at).toBeGreaterThanOrEqual(now + ttl);
+      expect(at).toBeLessThanOrEqual(now + ttl + Math.max(1, ttl / 100));
+    }
+    // Two turns 10 s apart in a day-long TTL write the same deadline (the expiry index is left alone)...
+    const base = Math.floor(1_796_000_000_000 / 60_000) * 60_000 + 1;
+    expect(expiry(base + 10_000, day)).toBe(expiry(base, day));
+    // ...and a turn a minute later moves it on.
+    expect(expiry(base + 60_000, day)).toBeGreaterThan(expiry(base, day));
   });
 });
