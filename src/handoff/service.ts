@@ -214,9 +214,17 @@ export class HandoffService extends EventEmitter {
 
   /** Place in line (people ahead) and the estimated wait in minutes. */
   async position(id: string): Promise<{ ahead: number; minutes: number }> {
-    const waiting = (await this.queue()).filter((q) => q.status === 'queued');
-    const i = waiting.findIndex((q) => q.id === id);
-    const ahead = i < 0 ? 0 : i;
+    // Only the handoffs offered before this one are read (not the whole queue, on every turn of a waiting user).
+    let ahead = 0;
+    let found = false;
+    for (const e of await this.deps.queue.entries()) {
+      if (e.handoffId === id) {
+        found = (await this.get(id))?.status === 'queued';
+        break;
+      }
+      if ((await this.get(e.handoffId))?.status === 'queued') ahead++;
+    }
+    if (!found) ahead = 0;
     const agents = Math.max(1, (await this.agents.available()).length);
     return { ahead, minutes: Math.max(1, Math.ceil(((ahead + 1) * this.deps.settings.avgHandleS) / agents / MINUTE)) };
   }

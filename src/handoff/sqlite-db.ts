@@ -9,6 +9,8 @@ export function createSqliteHandoffDb(file: string): HandoffDb {
   mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
+  // As the conversation store (sqlite-stores.ts): WAL without an fsync per commit, durable at checkpoints.
+  db.pragma('synchronous = NORMAL');
   db.exec(`
     CREATE TABLE IF NOT EXISTS docs (kind TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, expires INTEGER, PRIMARY KEY (kind, id));
     CREATE TABLE IF NOT EXISTS idx (kind TEXT NOT NULL, id TEXT NOT NULL, score REAL NOT NULL, PRIMARY KEY (kind, id));
