@@ -225,8 +225,16 @@ export class HandoffService extends EventEmitter {
       if ((await this.get(e.handoffId))?.status === 'queued') ahead++;
     }
     if (!found) ahead = 0;
-    const agents = Math.max(1, (await this.agents.available()).length);
-    return { ahead, minutes: Math.max(1, Math.ceil(((ahead + 1) * this.deps.settings.avgHandleS) / agents / MINUTE)) };
+    return { ahead, minutes: this.waitMinutes(ahead, await this.agentsFree()) };
+  }
+
+  /** The estimated wait of a user with `ahead` people before them, `agents` free agents (at least one counted). */
+  private waitMinutes(ahead: number, agents: number): number {
+    return Math.max(1, Math.ceil(((ahead + 1) * this.deps.settings.avgHandleS) / agents / MINUTE));
+  }
+
+  private async agentsFree(): Promise<number> {
+    return Math.max(1, (await this.agents.available()).length);
   }
 
   /** Takes a handoff for an agent; exactly one of two agents claiming at once wins, the other gets HANDOFF_TAKEN. */
@@ -409,6 +417,8 @@ export class HandoffService extends EventEmitter {
   /** Tells each waiting user whose place changed their new place and estimated wait. */
   async tellPositions(): Promise<void> {
     const waiting = (await this.queue()).filter((q) => q.status === 'queued');
+    // One pass: the queue already numbers the waiting (asking each one's place again made a long queue quadratic).
+    const agents = waiting.length ? await this.agentsFree() : 1;
     for (const q of waiting) {
       const ahead = (q.position ?? 1) - 1;
       let changed = false;
@@ -417,8 +427,7 @@ export class HandoffService extends EventEmitter {
         return changed ? { ...x, toldPosition: ahead } : x;
       }).catch(() => null);
       if (!h || !changed) continue;
-      const { minutes } = await this.position(h.id);
-      await this.system(h.conversationId, fill(this.deps.texts.texts.position, { ahead, minutes }));
+      await this.system(h.conversationId, fill(this.deps.texts.texts.position, { ahead, minutes: this.waitMinutes(ahead, agents) }));
     }
   }
 
