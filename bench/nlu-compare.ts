@@ -2,7 +2,7 @@
 //   git worktree add --detach /tmp/wsa-base <commit> && cp -a node_modules /tmp/wsa-base/
 //   NLU_BASE=/tmp/wsa-base npm run bench:nlu-compare          # ROUNDS=10 by default
 // Prints CPU time per message for both (best round and all rounds) and the ratio.
-import { readFileSync } from 'node:fs';
+import { fixtureVariants } from '../scripts/decisions.js';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -23,12 +23,8 @@ async function classifierAt(root: string): Promise<Classify> {
   return createClassifier(loadKnowledge(join(root, 'knowledge'), join(root, 'flows')));
 }
 
-const texts = readFileSync('test/fixtures/questions.jsonl', 'utf8')
-  .split('\n')
-  .filter((l) => l.trim())
-  .map((l) => (JSON.parse(l) as { text: string }).text);
-const variants = [(t: string) => t, (t: string) => `${t}？`, (t: string) => `请问${t}`, (t: string) => `你好，${t}`, (t: string) => `${t}呢`];
-const messages = variants.flatMap((v) => texts.map(v));
+// Messages: the labelled fixtures in the variants residents add around a question (scripts/decisions.ts).
+const messages = fixtureVariants();
 
 const [before, now] = [await classifierAt(base), await classifierAt('.')];
 for (const m of messages.slice(0, 800)) [before, now].forEach((c) => c.classify(m));

@@ -1,6 +1,6 @@
 // NLU benchmark: start-up (module load, knowledge load, index build) and classify latency.
 // Run: npm run bench:nlu            (BENCH_N=5000 sets the number of timed messages, default 3000)
-import { readFileSync } from 'node:fs';
+import { fixtureVariants } from '../scripts/decisions.js';
 import { performance } from 'node:perf_hooks';
 
 const startedAt = process.uptime() * 1000; // ms from process start to the first line of this script
@@ -15,13 +15,8 @@ const classifier = createClassifier(kb);
 const t3 = performance.now();
 const readyAt = process.uptime() * 1000;
 
-// Messages: the labelled questions plus simple variants users type.
-const texts = readFileSync('test/fixtures/questions.jsonl', 'utf8')
-  .split('\n')
-  .filter((l) => l.trim())
-  .map((l) => (JSON.parse(l) as { text: string }).text);
-const variants = [(t: string) => t, (t: string) => `${t}？`, (t: string) => `请问${t}`, (t: string) => `你好，${t}`, (t: string) => `${t}呢`];
-const messages = variants.flatMap((v) => texts.map(v));
+// Messages: the labelled fixtures in the variants residents add around a question (scripts/decisions.ts).
+const messages = fixtureVariants();
 
 const N = Math.max(2000, Number(process.env.BENCH_N ?? 3000));
 const WARMUP = Math.min(500, messages.length);

@@ -13,11 +13,16 @@ export const DECISIONS_PATH = 'test/fixtures/decisions.jsonl';
 /** The variants every fixture is also classified in (what residents add around a question). */
 export const VARIANTS: ((t: string) => string)[] = [(t) => t, (t) => `${t}？`, (t) => `请问${t}`, (t) => `你好，${t}`, (t) => `${t}呢`];
 
+/** The fixtures' texts in every variant, variant by variant. */
+export function fixtureVariants(): string[] {
+  const fixtures = readFixtures().map((f) => f.text);
+  return VARIANTS.flatMap((v) => fixtures.map(v));
+}
+
 /** The corpus: fixtures × variants, then the knowledge base's own examples and FAQ questions, de-duplicated. */
 export function decisionTexts(kb: KnowledgeBase): string[] {
-  const fixtures = readFixtures().map((f) => f.text);
   const own = [...kb.items.values()].flatMap((i) => [...i.examples, ...i.faqs.map((f) => f.q)]).concat([...kb.flows.values()].flatMap((f) => f.examples));
-  return [...new Set([...VARIANTS.flatMap((v) => fixtures.map(v)), ...own])];
+  return [...new Set([...fixtureVariants(), ...own])];
 }
 
 /** What the record keeps of an understanding: every field the dialogue reads, and the fused ranking's top five with scores. */
