@@ -1,6 +1,3 @@
-/** A sparse feature vector: feature → weight. */
-export type Features = Map<string, number>;
-
 /** One training example. */
 export interface LabelledText {
   features: string[];
@@ -112,12 +109,6 @@ export class SoftmaxClassifier {
     }
   }
 
-  /** Class probabilities for a feature list (with repeats: term frequency), best first. */
-  predict(features: string[] | Features): { label: string; p: number }[] {
-    return this.probabilities(this.vectorize(features));
-  }
-
-
   /** The token → index table of one feature prefix (empty when the model has no feature of it). */
   tokens(prefix: string): ReadonlyMap<string, number> {
     return this.byPrefix.get(prefix) ?? new Map();
@@ -149,42 +140,29 @@ export class SoftmaxClassifier {
     }
   }
 
-  /** TF-IDF vector (log tf, L2-normalised) over known features; a Features map gives each feature its own weight. */
-  private vectorize(features: string[] | Features): [number, number][] {
+  /** TF-IDF vector (log tf, L2-normalised) of a training example's features, repeats counting as term frequency. */
+  private vectorize(features: string[]): [number, number][] {
     const tf = new Map<number, number>();
-    if (Array.isArray(features)) {
-      for (const f of features) {
-        const i = this.index.get(f);
-        if (i !== undefined) tf.set(i, (tf.get(i) ?? 0) + 1);
-      }
-      for (const [i, n] of tf) tf.set(i, (1 + Math.log(n)) * this.idf[i]!);
-    } else {
-      const ids = new Map<number, number>();
-      for (const [f, w] of features) {
-        const i = this.index.get(f);
-        if (i !== undefined) ids.set(i, w);
-      }
-      return this.weighted(ids);
+    for (const f of features) {
+      const i = this.index.get(f);
+      if (i !== undefined) tf.set(i, (tf.get(i) ?? 0) + 1);
     }
-    let norm = 0;
-    for (const v of tf.values()) norm += v * v;
-    norm = Math.sqrt(norm) || 1;
-    return [...tf.entries()].map(([i, v]) => [i, v / norm]);
+    return unit([...tf].map(([i, n]) => [i, (1 + Math.log(n)) * this.idf[i]!]));
   }
 
   /** TF-IDF vector (L2-normalised) of weighted feature indices: each index's weight times its IDF. */
   private weighted(weights: Map<number, number>): [number, number][] {
-    const x: [number, number][] = [];
-    let norm = 0;
-    for (const [i, w] of weights) {
-      const v = 0 + w * this.idf[i]!;
-      x.push([i, v]);
-      norm += v * v;
-    }
-    norm = Math.sqrt(norm) || 1;
-    for (const e of x) e[1] = e[1] / norm;
-    return x;
+    return unit([...weights].map(([i, w]) => [i, 0 + w * this.idf[i]!]));
   }
+}
+
+/** Scales a sparse vector to unit length, in place (a zero vector stays as it is). */
+function unit(x: [number, number][]): [number, number][] {
+  let norm = 0;
+  for (const [, v] of x) norm += v * v;
+  norm = Math.sqrt(norm) || 1;
+  for (const e of x) e[1] = e[1] / norm;
+  return x;
 }
 
 function softmaxInPlace(s: Float32Array): void {
