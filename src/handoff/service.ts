@@ -7,8 +7,9 @@ import type { Stores } from '../store/index.js';
 import { AgentDirectory } from './agents.js';
 import { CallbackBook } from './callbacks.js';
 import { buildDashboard, type Dashboard } from './dashboard.js';
+import type { PacketParts } from './packet.js';
 import { fill, type HandoffTexts } from './texts.js';
-import { type CallbackStatus, type CallbackTicket, type Handoff, type HandoffDb, type HandoffQueue, type Priority, type RevealAudit, type SecretField } from './types.js';
+import { type CallbackStatus, type CallbackTicket, type Handoff, type HandoffDb, type HandoffQueue, type Priority, type RevealAudit } from './types.js';
 
 /** Messages the handoff posts to a conversation (agent and system lines): ConversationService.post. */
 export type Poster = (conversationId: string, messages: Array<Reply & { from: 'agent' | 'system' }>) => Promise<Message[]>;
@@ -38,18 +39,12 @@ export interface HandoffServiceDeps {
   now?: () => Date;
 }
 
-/** What a new handoff is made of. */
-export interface HandoffRequest {
+/** What a new handoff is made of: where and why, and the packet (packet.ts). */
+export interface HandoffRequest extends PacketParts {
   conversationId: string;
   channel: string;
   reason: string;
   priority: Priority;
-  summary: string;
-  itemId?: string;
-  flowId?: string;
-  applicationRef?: string;
-  secrets: SecretField[];
-  raw: Record<string, string>;
 }
 
 /** A queued handoff as the console lists it. */
