@@ -153,7 +153,8 @@ export class HandoffService extends EventEmitter {
       const h = await this.get(id);
       if (!h) throw new AppError('HANDOFF_NOT_FOUND');
       const next = await fn(h);
-      await this.db.put('handoff', id, next);
+      // A callback that returns the handoff it was given changed nothing (callbacks never edit it in place): no write.
+      if (next !== h) await this.db.put('handoff', id, next);
       return next;
     });
   }
