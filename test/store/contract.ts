@@ -297,6 +297,33 @@ export function storeContract(name: string, make: StoresFactory, durable?: Durab
         expect(await stores.findTurn(uid('other'), cmid)).toBeNull();
       });
 
+      it('commits concurrent turns of different conversations independently: one failing leaves the others whole', async () => {
+        let failed = false;
+        const faulty = await makeExtra({
+          faultHook: (p) => {
+            // The first turn to reach its first write fails there (every backend reports this point); the others go through.
+            if (p === 'applications' && !failed) {
+              failed = true;
+              throw new Error('injected fault at applications');
+            }
+          },
+        });
+        const ids = Array.from({ length: 6 }, () => uid('group'));
+        const outcomes = await Promise.allSettled(ids.map((id, i) => faulty.commitTurn(commitOf(id, [], uid('cm'), i + 1))));
+        expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(1);
+        for (const [i, id] of ids.entries()) {
+          const list = await faulty.transcripts.list(id);
+          if (outcomes[i]!.status === 'rejected') {
+            expect(list).toEqual([]);
+            expect(await faulty.sessions.get(id)).toBeNull();
+          } else {
+            expect(list.map((m) => [m.seq, m.text])).toEqual([[1, `用户第${i + 1}条`], [2, `回复第${i + 1}条`]]);
+            expect((outcomes[i] as PromiseFulfilledResult<unknown>).value).toEqual(list);
+            expect((await faulty.sessions.get<{ step: number }>(id))?.state).toEqual({ step: i + 1 });
+          }
+        }
+      });
+
       for (const point of POINTS) {
         it(`leaves nothing partial when a commit fails at ${point}, and the retry stores exactly one copy`, async () => {
           let armed = true;
