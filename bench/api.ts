@@ -19,6 +19,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { loadConfig } from '../src/config.js';
 import { loadKnowledge } from '../src/knowledge/index.js';
 import { createCorpus, MIN_TEXTS } from './lib/corpus.js';
 import { createHttpClient, driveConversations, driveRequests, rate, type DriveResult } from './lib/driver.js';
@@ -67,7 +68,7 @@ async function measureHello(): Promise<{ driver: DriveResult; autocannon: autoca
 
 async function main(): Promise<void> {
   const mix = `${MIX.guide}/${MIX.flow}/${MIX.handoff}`;
-  console.log(`bench:api — ${CONNECTIONS} connections, ${DURATION_S} s per target after ${WARMUP_S} s warm-up, mix guide/flow/handoff ${mix}, NLU ${process.env.BENCH_EMBEDDING_MODEL ? `lexical + dense (${process.env.BENCH_EMBEDDING_MODEL})` : 'lexical only'}, node ${process.version}`);
+  console.log(`bench:api — ${CONNECTIONS} connections, ${DURATION_S} s per target after ${WARMUP_S} s warm-up, mix guide/flow/handoff ${mix}, NLU ${process.env.BENCH_EMBEDDING_MODEL ? `lexical + dense (${process.env.BENCH_EMBEDDING_MODEL})` : 'lexical only'}, NLU_WORKERS ${loadConfig(process.env).NLU_WORKERS}, node ${process.version}`);
   const messages = await measureAssistant();
   const hello = await measureHello();
 

@@ -1,4 +1,10 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+
+/** NLU_WORKERS=auto: one classifier thread beside the event loop when there is a core for it (more measured no gain: the event loop is then the busy thread). */
+export function autoWorkers(cores: number): number {
+  return cores > 1 ? 1 : 0;
+}
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -15,8 +21,11 @@ const schema = z.object({
   EMBEDDING_ALLOW_DOWNLOAD: bool.default(false),
   EMBEDDING_CACHE_DIR: z.string().default('.cache/embeddings'),
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(120),
-  /** Classifier worker threads (0: classify on the event loop). 1 on a machine of 2 or more cores takes the understanding off it. */
-  NLU_WORKERS: z.coerce.number().int().min(0).max(16).default(0),
+  /** Classifier worker threads (0: classify on the event loop); `auto`: one where the machine has a second core. */
+  NLU_WORKERS: z
+    .union([z.literal('auto'), z.coerce.number().int().min(0).max(16)])
+    .default('auto')
+    .transform((v) => (v === 'auto' ? autoWorkers(availableParallelism()) : v)),
 
   // ---- channels: widget, Telegram, WeChat (issue 8); add this area's variables below this line
   /** Sites that may embed the widget: `*`, or comma-separated origins; unset: the server's own origin only. */

@@ -12,4 +12,4 @@ export { EnglishReader } from './english.js';
 export { SoftmaxClassifier } from './linear.js';
 export { CueSet } from './cues.js';
 export { loadCalibration, confidenceOf, supported, UNSUPPORTED, evidenceVector, fitLogistic, EVIDENCE, DEFAULT_CALIBRATION, type Calibration, type Evidence } from './confidence.js';
-export { createClassifierPool, pooledClassifier, type ClassifierPool, type PoolOptions } from './pool.js';
+export { createClassifierPool, DEFAULT_MAX_QUEUE, pooledClassifier, type ClassifierPool, type PoolOptions } from './pool.js';

@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { availableParallelism } from 'node:os';
+import { autoWorkers, loadConfig } from '../../src/config.js';
 import { loadKnowledge, type KnowledgeBase } from '../../src/knowledge/index.js';
 import { createAssistant } from '../../src/main.js';
-import { createClassifier, createClassifierPool, type Classifier, type ClassifierPool } from '../../src/nlu/index.js';
+import { createClassifier, createClassifierPool, DEFAULT_MAX_QUEUE, type Classifier, type ClassifierPool } from '../../src/nlu/index.js';
 
 const TEXTS = ['过户要带什么材料', '水表坏了怎么办', '我要开店', '转人工', 'shuibiao huaile', 'How do I pay my water bill?', '谢谢', '家里停水三天了，老人没水喝'];
 
@@ -26,7 +27,7 @@ describe('classifier pool', () => {
   });
 
   it('declines work beyond its queue instead of letting it wait, so the caller classifies', async () => {
-    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => pool.classify(`${TEXTS[i % TEXTS.length]}${i}`)));
+    const answers = await Promise.all(Array.from({ length: DEFAULT_MAX_QUEUE + 8 }, (_, i) => pool.classify(`${TEXTS[i % TEXTS.length]}${i}`)));
     expect(answers.filter((u) => u === null).length).toBeGreaterThan(0);
     expect(answers.filter((u) => u !== null).length).toBeGreaterThan(0);
   });
@@ -77,4 +78,16 @@ describe('an assistant with NLU_WORKERS=1', () => {
       dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
     }
   }, 90_000);
+});
+
+describe('NLU_WORKERS', () => {
+  it('defaults to auto: one worker where there is a second core, none on one core', () => {
+    expect([1, 2, 8].map(autoWorkers)).toEqual([0, 1, 1]);
+    const { NLU_WORKERS: _unset, ...env } = process.env;
+    expect(loadConfig(env).NLU_WORKERS).toBe(autoWorkers(availableParallelism()));
+    expect(loadConfig({ ...env, NLU_WORKERS: 'auto' }).NLU_WORKERS).toBe(autoWorkers(availableParallelism()));
+    expect(loadConfig({ ...env, NLU_WORKERS: '0' }).NLU_WORKERS).toBe(0);
+    expect(loadConfig({ ...env, NLU_WORKERS: '3' }).NLU_WORKERS).toBe(3);
+    expect(() => loadConfig({ ...env, NLU_WORKERS: 'many' })).toThrow(/NLU_WORKERS/);
+  });
 });
