@@ -7,6 +7,7 @@ export type * from './types.js';
 export { createMemoryStores, formatRef } from './memory-stores.js';
 export { createRedisStores } from './redis-stores.js';
 export { createSqliteStores, type SqliteStoreOptions } from './sqlite-stores.js';
+export { createGroupCommit, type GroupCommit } from './sqlite-group-commit.js';
 export { startPurgeJob } from './purge-job.js';
 
 /** Which backend to build and where it lives. */

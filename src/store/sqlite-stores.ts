@@ -291,7 +291,7 @@ export function createSqliteStores(options: SqliteStoreOptions): Stores {
   const o = resolveOptions(options);
   const d = new SqliteData(db, o);
   const stop = startSweeper(o.sweepIntervalMs, () => d.purge(Date.now()));
-  const group = createGroupCommit(db, (c) => writeTurn(d, c), o.faultHook);
+  const group = createGroupCommit(db, o.faultHook ? () => o.faultHook!('committed') : undefined);
   const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table} WHERE expires_at > ?`).get(Date.now()) as { n: number }).n;
   const stores: Stores = {
     backend: 'sqlite',
@@ -303,7 +303,7 @@ export function createSqliteStores(options: SqliteStoreOptions): Stores {
     locks: new MemoryLockManager(o.lockTimeoutMs),
     outbox: d.outbox,
     events: d.events,
-    commitTurn: (commit) => group.commit(commit),
+    commitTurn: (commit) => group.run(() => writeTurn(d, commit)),
     findTurn: async (id, cmid) => d.findTurn(id, cmid),
     purge: async (now = new Date()) => d.purge(now.getTime()),
     size: async () => ({ sessions: count('sessions'), transcripts: count('transcripts'), applications: count('applications') }),
@@ -312,6 +312,7 @@ export function createSqliteStores(options: SqliteStoreOptions): Stores {
     },
     async close() {
       stop();
+      if (db.open) group.flush();
       if (db.open) db.close();
     },
   };

@@ -3,9 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Message } from '../../src/core/index.js';
 import { createGroupCommit } from '../../src/store/sqlite-group-commit.js';
-import type { TurnCommit } from '../../src/store/types.js';
 
 let dir: string;
 let db: Database;
@@ -21,35 +19,34 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const turn = (id: string): TurnCommit => ({ conversationId: id, session: { v: 1, state: {} } as never, messages: [], applications: [] });
 const rows = () => db.prepare('SELECT conversation, text FROM rows ORDER BY rowid').all() as { conversation: string; text: string }[];
 
-/** Writes two rows per turn, failing between them for the conversation named "bad". */
-function writer() {
-  const insert = db.prepare('INSERT INTO rows (conversation, text) VALUES (?, ?)');
-  return (c: TurnCommit): Message[] => {
-    insert.run(c.conversationId, 'first');
-    if (c.conversationId === 'bad') throw new Error('write failed');
-    insert.run(c.conversationId, 'second');
-    return [{ seq: 1, from: 'user', text: c.conversationId, at: '' } as unknown as Message];
+/** A write of two rows for `id`, failing between them for the conversation named "bad"; it returns `id`. */
+function write(id: string) {
+  return () => {
+    const insert = db.prepare('INSERT INTO rows (conversation, text) VALUES (?, ?)');
+    insert.run(id, 'first');
+    if (id === 'bad') throw new Error('write failed');
+    insert.run(id, 'second');
+    return id;
   };
 }
 
 describe('SQLite group commit', () => {
   it('writes the turns that reach commit in one pass of the event loop in one transaction', async () => {
-    const group = createGroupCommit(db, writer());
-    const stored = await Promise.all(['a', 'b', 'c', 'd'].map((id) => group.commit(turn(id))));
-    expect(stored.map((s) => (s[0] as unknown as { text: string }).text)).toEqual(['a', 'b', 'c', 'd']);
-    expect(group.stats()).toEqual({ transactions: 1, turns: 4 });
+    const group = createGroupCommit(db);
+    const stored = await Promise.all(['a', 'b', 'c', 'd'].map((id) => group.run(write(id))));
+    expect(stored).toEqual(['a', 'b', 'c', 'd']);
+    expect(group.stats()).toEqual({ transactions: 1, writes: 4 });
     expect(rows()).toHaveLength(8);
     // A turn that arrives after the flush gets a transaction of its own.
-    await group.commit(turn('e'));
-    expect(group.stats()).toEqual({ transactions: 2, turns: 5 });
+    await group.run(write('e'));
+    expect(group.stats()).toEqual({ transactions: 2, writes: 5 });
   });
 
   it('undoes only the failing turn: its first row is rolled back, the others commit whole', async () => {
-    const group = createGroupCommit(db, writer());
-    const outcomes = await Promise.allSettled(['a', 'bad', 'c'].map((id) => group.commit(turn(id))));
+    const group = createGroupCommit(db);
+    const outcomes = await Promise.allSettled(['a', 'bad', 'c'].map((id) => group.run(write(id))));
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((outcomes[1] as PromiseRejectedResult).reason.message).toBe('write failed');
     expect(rows()).toEqual([
@@ -61,8 +58,8 @@ describe('SQLite group commit', () => {
   });
 
   it('rejects every turn of a batch whose transaction cannot commit, and answers none of them', async () => {
-    const group = createGroupCommit(db, writer());
-    const pending = ['a', 'b'].map((id) => group.commit(turn(id)));
+    const group = createGroupCommit(db);
+    const pending = ['a', 'b'].map((id) => group.run(write(id)));
     db.close();
     const outcomes = await Promise.allSettled(pending);
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
@@ -70,11 +67,23 @@ describe('SQLite group commit', () => {
 
   it('rejects a turn whose after-commit hook throws, with its writes kept (committed, not answered)', async () => {
     let calls = 0;
-    const group = createGroupCommit(db, writer(), (point) => {
-      if (point === 'committed' && calls++ === 0) throw new Error('crash after commit');
+    const group = createGroupCommit(db, () => {
+      if (calls++ === 0) throw new Error('crash after commit');
     });
-    const outcomes = await Promise.allSettled(['a', 'b'].map((id) => group.commit(turn(id))));
+    const outcomes = await Promise.allSettled(['a', 'b'].map((id) => group.run(write(id))));
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'fulfilled']);
     expect(rows()).toHaveLength(4);
+  });
+});
+
+describe('SQLite group commit, flushed by hand', () => {
+  it('commits what waits at once, so the database can close with nothing lost', async () => {
+    const group = createGroupCommit(db);
+    const pending = group.run(write('a'));
+    group.flush();
+    db.close();
+    expect(await pending).toBe('a');
+    db = new BetterSqlite3(join(dir, 'g.sqlite'));
+    expect(rows()).toHaveLength(2);
   });
 });
