@@ -163,6 +163,16 @@ function classifierFor(local: Classifier, text: string, u: Understanding): Class
 /** The worker thread: compiled, plain JavaScript; run from source (tsx, vitest), TypeScript through tsx's loader. */
 function newWorker(workerData: { knowledgeDir: string; flowsDir: string }): Worker {
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--cpu-prof'));
+  try {
+    return startWorker(workerData, execArgv);
+  } catch (err) {
+    // Node refuses per-process flags in a worker (--expose-gc, --max-old-space-size, …): it then runs without any.
+    if ((err as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+    return startWorker(workerData, []);
+  }
+}
+
+function startWorker(workerData: { knowledgeDir: string; flowsDir: string }, execArgv: string[]): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./classify-worker.js', import.meta.url), { workerData, execArgv });
   const entry = new URL('./classify-worker.ts', import.meta.url).href;
   const boot = `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(entry)}); })`;

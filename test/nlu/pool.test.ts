@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,21 @@ describe('classifier pool', () => {
     expect(await pool.whenReady()).toBe(true);
     expect(await pool.classify(TEXTS[0]!)).toEqual(local.classify(TEXTS[0]!));
   }, 60_000);
+
+  it('starts in a process run with flags Node refuses in workers (--expose-gc, as bench:soak runs)', () => {
+    const script = [
+      "import { createClassifierPool } from './src/nlu/pool.ts';",
+      "import { loadKnowledge } from './src/knowledge/index.ts';",
+      'const kb = loadKnowledge();',
+      "const pool = createClassifierPool({ workers: 1, knowledgeDir: 'knowledge', flowsDir: 'flows', hash: kb.hash });",
+      'const ready = await pool.whenReady(30000);',
+      "const u = await pool.classify('过户要带什么材料');",
+      'console.log(JSON.stringify({ ready, gc: typeof globalThis.gc, decision: u && u.decision }));',
+      'await pool.close();',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({ ready: true, gc: 'function', decision: local.classify('过户要带什么材料').decision });
+  }, 90_000);
 
   it('answers null for everything pending when closed', async () => {
     const p = createClassifierPool({ workers: 1, knowledgeDir: 'knowledge', flowsDir: 'flows', hash: kb.hash });
