@@ -157,15 +157,15 @@ async function serveMetrics(assistant: Assistant, app: FastifyInstance): Promise
 
 async function main(): Promise<void> {
   const assistant = await createAssistant();
-  const { config, logger, stores, service, channels, bus, kb, handoff, classifier } = assistant;
+  const { config, logger, stores, service, channels, bus, kb, handoff } = assistant;
   const consolePlugin = agentConsole({
-    handoff: handoff.service, kb, classifier, stores, bus,
+    handoff: handoff.service, kb: () => assistant.kb, classifier: () => assistant.classifier, stores, bus,
     sessionSecret: config.AGENT_SESSION_SECRET, sessionTtlS: config.AGENT_SESSION_TTL_S, secureCookie: config.AGENT_COOKIE_SECURE, loginRateMax: config.AGENT_LOGIN_RATE_MAX,
     heartbeatMs: Math.min(5_000, (config.HANDOFF_CLAIM_GRACE_S * 1000) / 3),
     // Behind the console login: the analytics for agents and admins, the dead letters for admins.
     routes: [analyticsRoutes({ events: stores.events, knowledge: () => assistant.kb }), outboxAdminRoutes({ stores })],
   });
-  const app = await buildServer({ service, stores, logger, rateLimitMax: config.RATE_LIMIT_MAX, channels: channels.list(), plugins: [consolePlugin], trustProxy: config.TRUST_PROXY, hotline: kb.utility.hotline });
+  const app = await buildServer({ service, stores, logger, rateLimitMax: config.RATE_LIMIT_MAX, channels: channels.list(), plugins: [consolePlugin], trustProxy: config.TRUST_PROXY, hotline: () => assistant.kb.utility.hotline });
   await handoff.start();
   const metricsApp = await serveMetrics(assistant, app);
   const dispatcher = await mountBackoffice(app, { config, stores, service, logger });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
+import type { Live } from '../core/index.js';
 import type { MessageBus } from '../delivery/types.js';
 import type { HandoffService } from '../handoff/index.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
@@ -17,8 +18,9 @@ export type { ConsoleEvent } from './socket.js';
 /** What the agent console is built from. */
 export interface AgentConsoleOptions {
   handoff: HandoffService;
-  kb: KnowledgeBase;
-  classifier: Classifier;
+  /** The knowledge and classifier in use; functions, so the console follows a reload. */
+  kb: Live<KnowledgeBase>;
+  classifier: Live<Classifier>;
   stores: Stores;
   bus?: MessageBus;
   /** AGENT_SESSION_SECRET; without it a key is generated once and kept in the store. */

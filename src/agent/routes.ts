@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AppError, maskValue } from '../core/index.js';
+import { AppError, maskValue, now, type Live } from '../core/index.js';
 import { parse } from '../channels/web/routes.js';
 import { checkMobile, statusText } from '../dialogue/index.js';
 import { CALLBACK_STATUSES, type HandoffService } from '../handoff/index.js';
@@ -12,8 +12,8 @@ import { requireAgent, requireCsrf } from './auth.js';
 /** What the agent API reads. */
 export interface AgentRouteOptions {
   handoff: HandoffService;
-  kb: KnowledgeBase;
-  classifier: Classifier;
+  kb: Live<KnowledgeBase>;
+  classifier: Live<Classifier>;
   stores: Stores;
   /** Login attempts per minute per client address. */
   loginRateMax: number;
@@ -25,7 +25,7 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 
 /** The agent API: login, queue, claims, chat, transfer, close, reveal, callbacks, agent assist, dashboard. */
 export async function agentRoutes(app: FastifyInstance, opts: AgentRouteOptions): Promise<void> {
-  const { handoff, kb, classifier, stores } = opts;
+  const { handoff, stores } = opts;
   const agentOnly = requireAgent(handoff);
   const csrf = requireCsrf(app);
   const authed = { preHandler: agentOnly };
@@ -59,7 +59,9 @@ export async function agentRoutes(app: FastifyInstance, opts: AgentRouteOptions)
     return { ok: true };
   });
 
-  app.get(`${BASE}/me`, authed, async (req, reply) => ({
+  app.get(`${BASE}/me`, authed, async (req, reply) => {
+    const kb = now(opts.kb);
+    return {
     agent: me(req),
     csrfToken: await reply.generateCsrf(),
     resolutions: handoff.texts.resolutions,
@@ -68,7 +70,8 @@ export async function agentRoutes(app: FastifyInstance, opts: AgentRouteOptions)
     callbackStatuses: CALLBACK_STATUSES,
     hotline: kb.utility.hotline,
     utility: kb.utility.shortName,
-  }));
+    };
+  });
 
   app.post(`${BASE}/state`, changing, async (req) => {
     const { state } = parse(z.object({ state: z.enum(['online', 'busy', 'away']) }).strict(), req.body);
@@ -140,7 +143,8 @@ export async function agentRoutes(app: FastifyInstance, opts: AgentRouteOptions)
 
   app.get(`${BASE}/kb/search`, authed, async (req) => {
     const { q } = parse(z.object({ q: text(200) }), req.query);
-    const u = classifier.classify(q);
+    const kb = now(opts.kb);
+    const u = now(opts.classifier).classify(q);
     const keys = [...new Set([...(u.itemId ? [`item:${u.itemId}`] : []), ...(u.flowId ? [`flow:${u.flowId}`] : []), ...(u.options ?? []), ...u.candidates])].slice(0, 5);
     const results = keys.flatMap((k): { kind: string; id: string; title: string; text: string }[] => {
       const [kind, id] = k.split(':') as ['item' | 'flow', string];

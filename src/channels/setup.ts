@@ -39,13 +39,13 @@ export function addConfiguredChannels(registry: ChannelRegistry, deps: ChannelDe
   registry.add(createWebChannel({ service, bus, allowedOrigins: parseAllowedOrigins(config.WIDGET_ALLOWED_ORIGINS), utility }));
   attempt(registry, 'telegram', () => {
     const s = telegramSettings(config);
-    return 'off' in s ? s.off : createTelegramChannel({ ...s.on, service, logger, stores, hotline: kb.utility.hotline });
+    return 'off' in s ? s.off : createTelegramChannel({ ...s.on, service, logger, stores, hotline: () => utility().hotline });
   });
   attempt(registry, 'wechat', () => {
     const s = wechatSettings(config);
     if ('off' in s) return s.off;
     for (const w of s.warnings) logger.warn({ channel: 'wechat' }, w);
-    return createWechatChannel({ ...s.on, service, logger, stores, hotline: kb.utility.hotline });
+    return createWechatChannel({ ...s.on, service, logger, stores, hotline: () => utility().hotline });
   });
   return registry;
 }

@@ -1,3 +1,5 @@
+import { now, type Live } from './live.js';
+
 /** The error catalogue: every error the API can return, with its code and HTTP status. */
 export const ERRORS = {
   BAD_REQUEST: { status: 400, message: '请求格式不正确' },
@@ -44,7 +46,8 @@ export class AppError extends Error {
 }
 
 /** Fills a catalogue message's placeholders (`{hotline}`) from the utility's data; without a hotline, the phrase naming it goes. */
-export function fillMessage(message: string, vars: { hotline?: string }): string {
+export function fillMessage(message: string, vars: { hotline?: Live<string> | undefined }): string {
   if (!message.includes('{hotline}')) return message;
-  return vars.hotline ? message.replaceAll('{hotline}', vars.hotline) : message.replace(/或拨打 \{hotline\}/g, '').replaceAll('{hotline}', '');
+  const hotline = vars.hotline === undefined ? undefined : now(vars.hotline);
+  return hotline ? message.replaceAll('{hotline}', hotline) : message.replace(/或拨打 \{hotline\}/g, '').replaceAll('{hotline}', '');
 }

@@ -4,7 +4,7 @@ import websocket from '@fastify/websocket';
 import type { ChannelAdapter } from '../channels/types.js';
 import { createWebChannel } from '../channels/web/index.js';
 import type { ConversationService } from '../conversation/index.js';
-import type { Logger } from '../core/index.js';
+import type { Live, Logger } from '../core/index.js';
 import type { Stores } from '../store/index.js';
 import { clientErrorHandler, frameworkErrors, registerErrorHandler } from './errors.js';
 import { applicationRoutes } from './routes/applications.js';
@@ -23,7 +23,7 @@ export interface ServerOptions {
   /** TRUST_PROXY: which proxies' X-Forwarded-For to believe (the client IP the rate limit counts). */
   trustProxy?: boolean | number | string[];
   /** The utility's hotline (knowledge/utility.yaml), named in 5xx messages. */
-  hotline?: string;
+  hotline?: Live<string>;
   /** Further route plugins (the agent console). */
   plugins?: Array<(app: FastifyInstance) => Promise<void>>;
 }

@@ -1,10 +1,11 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ERRORS, fillMessage, type ErrorCode } from '../core/index.js';
+import { AppError, ERRORS, fillMessage, type ErrorCode, type Live } from '../core/index.js';
 
 /** Values the catalogue's message templates name (the hotline comes from knowledge/utility.yaml). */
 export interface MessageVars {
-  hotline?: string;
+  /** A function is asked at each error, so a knowledge reload reaches the next message. */
+  hotline?: Live<string> | undefined;
 }
 
 /** The JSON error body every failure returns. */

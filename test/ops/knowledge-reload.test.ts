@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +43,10 @@ describe('knowledge hot reload', () => {
   const dirs = copyKnowledge();
   let server: ServerProcess;
   beforeAll(async () => {
-    server = await startServer({ DATA_DIR: join(dirs.root, 'data'), KNOWLEDGE_DIR: dirs.knowledge, FLOWS_DIR: dirs.flows, KNOWLEDGE_WATCH: 'true', KNOWLEDGE_RELOAD_DEBOUNCE_MS: '100', RATE_LIMIT_MAX: '10000' });
+    // An agent login, made as an operator makes one (the CLI), for the console's view of the knowledge.
+    const dataEnv = { DATA_DIR: join(dirs.root, 'data'), HANDOFF_DATA_DIR: join(dirs.root, 'data') };
+    execFileSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'agent', 'add', 'reload-agent', '--name', '值班员'], { input: 'password-reload-agent\n', env: { ...process.env, ...dataEnv, LOG_LEVEL: 'silent' }, encoding: 'utf8' });
+    server = await startServer({ ...dataEnv, KNOWLEDGE_DIR: dirs.knowledge, FLOWS_DIR: dirs.flows, KNOWLEDGE_WATCH: 'true', KNOWLEDGE_RELOAD_DEBOUNCE_MS: '100', RATE_LIMIT_MAX: '10000' });
   });
   afterAll(async () => {
     await server?.stop();
@@ -93,6 +97,39 @@ describe('knowledge hot reload', () => {
     const res = await fetch(`${base}/login`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json' }, body: JSON.stringify({ login, password: 'not-the-password' }) });
     expect(res.status).toBe(401);
   }
+  /** The agent console's own view: its /me (hotline, canned replies) and its knowledge search for `q`. */
+  async function consoleView(q: string): Promise<{ utility: string; hotline: string; canned: string[]; results: { title: string; text: string }[] }> {
+    const base = `${server.url}/api/v1/agent`;
+    const first = await fetch(`${base}/csrf`);
+    let cookie = first.headers.getSetCookie()[0]!.split(';')[0]!;
+    const { csrfToken } = (await first.json()) as { csrfToken: string };
+    const login = await fetch(`${base}/login`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json' }, body: JSON.stringify({ login: 'reload-agent', password: 'password-reload-agent' }) });
+    expect(login.status).toBe(200);
+    cookie = login.headers.getSetCookie()[0]?.split(';')[0] ?? cookie;
+    const me = (await (await fetch(`${base}/me`, { headers: { cookie } })).json()) as { utility: string; hotline: string; canned: string[] };
+    const search = (await (await fetch(`${base}/kb/search?q=${encodeURIComponent(q)}`, { headers: { cookie } })).json()) as { results: { title: string; text: string }[] };
+    return { utility: me.utility, hotline: me.hotline, canned: me.canned, results: search.results };
+  }
+
+  it('the agent console follows a reload: the utility it names and its knowledge search', async () => {
+    const before = await consoleView(QUESTION);
+    expect(before.utility).toBe(loadKnowledge().utility.shortName);
+    // knowledge/handoff.yaml's first canned reply names {hotline}, filled from the knowledge in use.
+    expect(before.canned[0]).toContain(before.hotline);
+    expect(before.results.map((r) => r.text).join('\n')).toContain('水费可通过微信');
+    expect(before.results.map((r) => r.text).join('\n')).not.toContain('【第三版】');
+    const file = join(dirs.knowledge, 'utility.yaml');
+    const reloads = () => server.logs.filter((l) => l.includes('"msg":"knowledge reloaded"')).length;
+    const reloaded = reloads();
+    // (The hotline itself is held to the utility's catalogue by the lint, so the test renames the utility instead.)
+    edit(file, /^shortName: .*$/m, 'shortName: 新水务');
+    await waitFor('the reload', () => reloads() > reloaded);
+    expect((await consoleView(QUESTION)).utility).toBe('新水务');
+    edit(join(dirs.knowledge, ITEM), '水费可通过微信', '【第三版】水费可通过微信');
+    await waitFor('the second reload', () => reloads() > reloaded + 1);
+    expect((await consoleView(QUESTION)).results.map((r) => r.text).join('\n')).toContain('【第三版】水费可通过微信');
+  });
+
   const loginLines = () => server.logs.filter((l) => l.includes('agent login failed'));
 
   it('a new 户号 format and new utility data reach the log masking and the demo page', async () => {

@@ -14,10 +14,10 @@ let classifier: Classifier;
 const opened: FastifyInstance[] = [];
 
 /** A server on the given stores (fresh memory stores by default), closed after the file. */
-async function newApp(stores: Stores = createMemoryStores()): Promise<FastifyInstance> {
+async function newApp(stores: Stores = createMemoryStores(), hotline?: () => string): Promise<FastifyInstance> {
   const logger = createLogger('silent');
   const service = createConversationService({ kb, classifier, stores, logger });
-  const app = await buildServer({ service, stores, logger });
+  const app = await buildServer({ service, stores, logger, ...(hotline ? { hotline } : {}) });
   opened.push(app);
   return app;
 }
@@ -392,6 +392,17 @@ describe('health', () => {
     const res = await call(app, { method: 'POST', url: `/api/v1/conversations/${randomUUID()}/messages`, payload: { text: '你好' } });
     expectError(res, 500, 'INTERNAL');
     expect(res.body).not.toContain('Cannot read');
+  });
+
+  it('names the hotline of the knowledge in use at the time of the error (a reload changes it)', async () => {
+    const memory = createMemoryStores();
+    const broken: Stores = { ...memory, sessions: { ...memory.sessions, get: async () => { throw new Error('disk gone'); }, set: memory.sessions.set.bind(memory.sessions), delete: memory.sessions.delete.bind(memory.sessions) } };
+    let hotline = '96510';
+    const app = await newApp(broken, () => hotline);
+    const ask = async () => (await call(app, { method: 'POST', url: `/api/v1/conversations/${randomUUID()}/messages`, payload: { text: '你好' } })).json().error.message as string;
+    expect(await ask()).toContain('96510');
+    hotline = '12345';
+    expect(await ask()).toContain('12345');
   });
 });
 

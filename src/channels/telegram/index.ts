@@ -3,7 +3,7 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import { Bot, GrammyError, type Context } from 'grammy';
 import type { InlineKeyboardButton } from 'grammy/types';
 import type { FastifyInstance } from 'fastify';
-import { AppError, ERRORS, fillMessage, type Logger, type Message } from '../../core/index.js';
+import { AppError, ERRORS, fillMessage, type Live, type Logger, type Message } from '../../core/index.js';
 import type { Stores } from '../../store/index.js';
 import { KeyedQueue, MAX_USER_TEXT, repliesOf, sendOrOpen, type ChannelInput, type ChannelService } from '../push/index.js';
 import type { ChannelAdapter } from '../types.js';
@@ -31,7 +31,7 @@ export interface TelegramChannelOptions {
   /** The session store keeps long button payloads behind short keys. */
   stores: Pick<Stores, 'sessions'>;
   /** Fills `{hotline}` in error replies (STORE_UNAVAILABLE, INTERNAL), from knowledge/utility.yaml. */
-  hotline?: string;
+  hotline?: Live<string>;
   /** Longest 429 retry_after honoured, in seconds (default 60); longer waits fail the request. */
   maxRetryDelaySeconds?: number;
 }

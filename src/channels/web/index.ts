@@ -57,9 +57,14 @@ export function createWebChannel(opts: WebChannelOptions): ChannelAdapter<Reply>
           });
           api.addHook('preClose', async () => waits.closeAll());
           await api.register(conversationRoutes, { service: opts.service, bus: opts.bus, waits });
-          await socketRoute(api, { service: opts.service, bus: opts.bus, check: () => {}, hotline: opts.utility ? utilityOf(opts.utility).hotline : undefined });
+          await socketRoute(api, { service: opts.service, bus: opts.bus, check: () => {}, hotline: hotlineOf(opts.utility) });
         });
       });
     },
   };
+}
+
+/** The hotline of the utility in use, asked at each error (undefined: the error messages leave it out). */
+function hotlineOf(utility: WebChannelOptions['utility']): (() => string) | undefined {
+  return utility ? () => utilityOf(utility).hotline : undefined;
 }

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify
 import '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
-import { AppError, ERRORS, fillMessage, type Message } from '../../core/index.js';
+import { AppError, ERRORS, fillMessage, type Live, type Message } from '../../core/index.js';
 import type { ConversationService } from '../../conversation/index.js';
 import type { MessageBus } from '../../delivery/types.js';
 import { MAX_TEXT, parse } from './routes.js';
@@ -40,7 +40,7 @@ class Connection {
     after: number,
     private readonly service: ConversationService,
     private readonly log: FastifyBaseLogger,
-    private readonly hotline?: string,
+    private readonly hotline?: Live<string>,
   ) {
     this.last = after;
   }
@@ -126,7 +126,7 @@ export interface SocketRouteOptions {
   /** Checks the request before the upgrade (Origin); throws an AppError to refuse. */
   check: (req: FastifyRequest) => void;
   /** Fills `{hotline}` in error messages (STORE_UNAVAILABLE, INTERNAL). */
-  hotline?: string;
+  hotline?: Live<string>;
 }
 
 /** `GET /api/v1/conversations/:id/socket?token=&after=`: catch-up, then every published message; sends go through the pipeline. */

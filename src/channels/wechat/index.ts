@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ERRORS, fillMessage, type Logger, type Message, type QuickReply } from '../../core/index.js';
+import { AppError, ERRORS, fillMessage, type Live, type Logger, type Message, type QuickReply } from '../../core/index.js';
 import type { Stores } from '../../store/index.js';
 import { pickNumbered } from '../render-text.js';
 import { KeyedQueue, MAX_USER_TEXT, repliesOf, sendOrOpen, type ChannelInput, type ChannelService } from '../push/index.js';
@@ -32,7 +32,7 @@ export interface WechatChannelOptions {
   /** The session store keeps the last numbered menu per user and the shared access_token. */
   stores: Pick<Stores, 'sessions'>;
   /** Fills `{hotline}` in error replies (STORE_UNAVAILABLE, INTERNAL), from knowledge/utility.yaml. */
-  hotline?: string;
+  hotline?: Live<string>;
   /** Time a turn may take before the passive reply gives up for the 客服消息 API, ms (default 4,500 of WeChat's 5 s). */
   replyBudgetMs?: number;
   /** Oldest (or furthest ahead) request timestamp accepted, in seconds (default 300): replayed signatures fail. */
