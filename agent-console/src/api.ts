@@ -12,12 +12,13 @@ export function setCsrf(token: string): void {
   csrf = token;
 }
 
-/** Calls the agent API with the session cookie (same origin) and the CSRF header. */
+/** Calls the agent API (or another console route when `path` starts with `/`) with the session cookie and the CSRF header. */
 export async function api<T = any>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method === 'POST') headers['x-csrf-token'] = csrf;
-  const res = await fetch(`/api/v1/agent/${path}`, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const url = path.startsWith('/') ? path : `/api/v1/agent/${path}`;
+  const res = await fetch(url, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   const data = res.status === 204 ? null : await res.json().catch(() => null);
   if (!res.ok) throw new ApiError(res.status, data?.error?.code ?? 'INTERNAL', data?.error?.message ?? `HTTP ${res.status}`);
   return data as T;

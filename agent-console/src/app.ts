@@ -1,5 +1,6 @@
 import { api, ApiError, setCsrf } from './api.js';
 import { ConversationView } from './conversation.js';
+import { DeadLettersView } from './dead-letters.js';
 import { button, el, fill } from './dom.js';
 import { AssistView, CallbacksView, DashboardView, QueueView } from './panels.js';
 import { ConsoleSocket } from './socket.js';
@@ -51,14 +52,18 @@ function shell(me: Me, fromClick: boolean): void {
   const assist = new AssistView((t) => conversation.insert(t));
   const callbacks = new CallbacksView(me);
   const dashboard = new DashboardView();
+  const deadLetters = new DeadLettersView();
+  // Only admins get the tab; the outbox API's 403 stays the real guard.
+  const admin = me.agent.role === 'admin';
   const main = el('div', { class: 'layout' });
-  const views = { chat: [queue.root, conversation.root, assist.root], callbacks: [callbacks.root], dashboard: [dashboard.root] } as const;
+  const views = { chat: [queue.root, conversation.root, assist.root], callbacks: [callbacks.root], dashboard: [dashboard.root], deadLetters: [deadLetters.root] } as const;
   const tabs: HTMLButtonElement[] = [];
   const show = (name: keyof typeof views) => {
     fill(main, ...views[name]);
     tabs.forEach((t) => t.classList.toggle('active', t.dataset.tab === name));
     if (name === 'callbacks') void callbacks.load();
     if (name === 'dashboard') void dashboard.load();
+    if (name === 'deadLetters') void deadLetters.load();
   };
   const tab = (name: keyof typeof views, label: string) => {
     const b = button(label, () => show(name), '', { 'data-tab': name });
@@ -76,7 +81,7 @@ function shell(me: Me, fromClick: boolean): void {
     socket.stop();
     await login();
   };
-  fill(root(), el('header', { class: 'top' }, el('span', { class: 'title' }, `${me.utility} ${me.hotline} 坐席控制台`), tab('chat', '会话'), tab('callbacks', '回电工单'), tab('dashboard', '看板'), el('a', { attrs: { href: '/agent/analytics', id: 'analytics-link' } }, '运营分析'), el('span', { attrs: { id: 'agent-name' } }, me.agent.name), state, status, button('退出', () => void logout(), '', { id: 'logout' })), main);
+  fill(root(), el('header', { class: 'top' }, el('span', { class: 'title' }, `${me.utility} ${me.hotline} 坐席控制台`), tab('chat', '会话'), tab('callbacks', '回电工单'), tab('dashboard', '看板'), admin && tab('deadLetters', '投递失败'), el('a', { attrs: { href: '/agent/analytics', id: 'analytics-link' } }, '运营分析'), el('span', { attrs: { id: 'agent-name' } }, me.agent.name), state, status, button('退出', () => void logout(), '', { id: 'logout' })), main);
   show('chat');
 
   async function claim(id: string): Promise<void> {

@@ -40,3 +40,21 @@ export interface Packet {
   waitingS: number;
   messages: Message[];
 }
+
+/** A dead outbox entry, as GET /api/v1/backoffice/outbox lists it. */
+export interface DeadLetter {
+  id: string;
+  kind: 'application' | 'callback' | 'handoff-outcome';
+  payload: Record<string, unknown>;
+  createdAt: string;
+  attempts: number;
+  /** Epoch ms when it died. */
+  dueAt: number;
+  lastError?: string;
+}
+
+/** The outbox admin list: counts and the dead entries, newest first. */
+export interface DeadLetterList {
+  counts: { pending: number; dead: number };
+  entries: DeadLetter[];
+}
