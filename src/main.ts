@@ -95,7 +95,10 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
   };
   // Claims are released (back to the queue) and the handoff's connections closed on shutdown.
   assistant.onShutdown(() => handoff.close());
-  if (pool) assistant.onShutdown(() => pool.close());
+  if (pool) {
+    metrics.classifierPool(() => pool.stats());
+    assistant.onShutdown(() => pool.close());
+  }
   logger.info({ items: kb.items.size, flows: kb.flows.size, store: stores.backend, knowledgeHash: kb.hash }, 'assistant ready');
   return assistant;
 }

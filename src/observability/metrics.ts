@@ -27,6 +27,8 @@ export interface Metrics {
   storeError(operation: string): void;
   /** One knowledge reload, applied or refused. */
   knowledgeReload(outcome: 'applied' | 'refused'): void;
+  /** Where messages were understood: the classifier workers' counts since start, read at each scrape (null: no workers). */
+  classifierPool(stats: (() => { served: number; declined: number }) | null): void;
 }
 
 /** Creates the metrics on their own registry; `defaults` adds process metrics (CPU, memory, event-loop lag). */
@@ -46,6 +48,19 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
   const applications = new Counter({ name: `${p}applications_total`, help: 'Applications submitted, by flow', labelNames: ['flow'], registers });
   const storeErrors = new Counter({ name: `${p}store_errors_total`, help: 'Failed store operations, by operation', labelNames: ['operation'], registers });
   const reloads = new Counter({ name: `${p}knowledge_reloads_total`, help: 'Knowledge reloads, applied or refused', labelNames: ['outcome'], registers });
+  let poolStats: (() => { served: number; declined: number }) | null = null;
+  new Gauge({
+    name: `${p}nlu_worker_messages`,
+    help: 'Messages understood by the classifier workers (served) or left to the event loop because they were busy, starting or on other knowledge (declined), since start',
+    labelNames: ['outcome'],
+    registers,
+    collect() {
+      if (!poolStats) return;
+      const s = poolStats();
+      this.set({ outcome: 'served' }, s.served);
+      this.set({ outcome: 'declined' }, s.declined);
+    },
+  });
   const label = (s: string) => (s || 'unknown').slice(0, 64);
   return {
     registry,
@@ -64,6 +79,9 @@ export function createMetrics(opts: { defaults?: boolean } = {}): Metrics {
     application: (flowId) => applications.inc({ flow: label(flowId) }),
     storeError: (operation) => storeErrors.inc({ operation: label(operation) }),
     knowledgeReload: (outcome) => reloads.inc({ outcome }),
+    classifierPool: (stats) => {
+      poolStats = stats;
+    },
   };
 }
 

@@ -108,7 +108,8 @@ describe('the compiled server on production dependencies only (what `npm ci --om
     const add = execFile(process.execPath, ['dist/cli.js', 'agent', 'add', 'ana.lyst', '--name', '分析员'], { cwd: root, env: { ...process.env, ...env, REDIS_URL: '' } });
     add.stdin!.end('analyst-password-1\n');
     expect(await new Promise((resolve) => add.on('close', resolve))).toBe(0);
-    server = await startServer({ ...env, KNOWLEDGE_WATCH: 'true', METRICS_PORT: '0' }, ['dist/main.js'], 60_000, root);
+    // NLU_WORKERS as in production (the tests' own default is 0): the compiled worker file must be found and used.
+    server = await startServer({ ...env, KNOWLEDGE_WATCH: 'true', METRICS_PORT: '0', NLU_WORKERS: '1' }, ['dist/main.js'], 60_000, root);
     const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(200);
     const created = await fetch(`${server.url}/api/v1/conversations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
@@ -116,7 +117,13 @@ describe('the compiled server on production dependencies only (what `npm ci --om
     const sent = await fetch(`${server.url}/api/v1/conversations/${conversationId}/messages`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ text: '水费怎么交' }) });
     expect(sent.status).toBe(200);
     expect(((await sent.json()) as { messages: Array<{ text: string }> }).messages.map((m) => m.text).join('')).toContain('水费');
-    expect((await fetch(`${server.metricsUrl}/metrics`)).status).toBe(200);
+    // The message was understood on the worker thread once it was up (the first may have come before it was).
+    const served = async () => Number(/wsa_nlu_worker_messages\{outcome="served"\} (\d+)/.exec(await (await fetch(`${server!.metricsUrl}/metrics`)).text())?.[1] ?? -1);
+    for (let i = 0; i < 50 && (await served()) < 1; i++) {
+      await fetch(`${server.url}/api/v1/conversations/${conversationId}/messages`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ text: `停水了怎么办 ${i}` }) });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await served()).toBeGreaterThanOrEqual(1);
 
     // The demo page, the widget and the agent console.
     for (const path of ['/', '/widget.js', '/demo.css', '/agent', '/agent/console.js', '/agent/console.css']) expect((await fetch(`${server.url}${path}`)).status, path).toBe(200);
