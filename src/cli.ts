@@ -6,6 +6,7 @@ import { formatIssue, lintKnowledge, loadCatalog, loadKnowledge, unverifiedFigur
 import { createClassifier } from './nlu/index.js';
 import { createAssistant } from './main.js';
 import { addAgent } from './agent/cli.js';
+import { dataRekey } from './store/rekey-cli.js';
 
 const USAGE = `usage: npm run -s cli -- <command>
   classify            read {"id","text"} JSON lines on stdin, write one decision per line
@@ -13,7 +14,8 @@ const USAGE = `usage: npm run -s cli -- <command>
   chat                chat in the terminal (same engine, in-memory stores)
   kb lint [--catalog FILE]  check the knowledge base; prints file: field: problem
   kb lint --unverified      list every figure the source does not give (file: field: text), for the utility to confirm
-  agent add <login> [--admin] --name <display name>   create or update a 96510 agent, --admin for an admin (password prompted, or one line on stdin)`;
+  agent add <login> [--admin] --name <display name>   create or update a 96510 agent, --admin for an admin (password prompted, or one line on stdin)
+  data rekey [--dry-run]  re-encrypt stored personal data under the current DATA_KEY (after a rotation); embedded SQLite: stop the server first`;
 
 /** The terminal commands run on memory stores: the SQLite file may be held by a running `npm start` (exclusive lock). */
 function cliConfig() {
@@ -75,6 +77,7 @@ async function run(argv: string[]): Promise<number> {
   else if (cmd === 'chat') await chat();
   else if (cmd === 'kb' && rest[0] === 'lint') return lint(rest.slice(1));
   else if (cmd === 'agent' && rest[0] === 'add' && rest[1]) return addAgent(rest.slice(1));
+  else if (cmd === 'data' && rest[0] === 'rekey') return dataRekey(rest.slice(1));
   else {
     console.error(USAGE);
     return 2;

@@ -2,7 +2,14 @@ import type { Application } from '../core/index.js';
 import type { SessionRecord } from '../store/types.js';
 import { isSealed, type FieldCipher } from './cipher.js';
 
-const SEALED_ANSWERS = '$sealed';
+/** The one answers key an application's sealed answers are stored under (outbox payloads use it too). */
+export const SEALED_FIELD = '$sealed';
+const SEALED_ANSWERS = SEALED_FIELD;
+
+/** What an application's sealed answers and mobile are bound to: its reference. */
+export const answersContext = (ref: string): string => `application.answers:${ref}`;
+/** See answersContext. */
+export const mobileContext = (ref: string): string => `application.mobile:${ref}`;
 
 /**
  * Seals an application's personal fields: every answer (身份证号, USCC, mobile, 户号, names, addresses) as one
@@ -12,8 +19,8 @@ export function sealApplication(app: Application, cipher: FieldCipher): Applicat
   if (isSealed(app.mobile)) return app;
   return {
     ...app,
-    answers: { [SEALED_ANSWERS]: cipher.seal(JSON.stringify(app.answers), `application.answers:${app.ref}`) },
-    mobile: cipher.seal(app.mobile, `application.mobile:${app.ref}`),
+    answers: { [SEALED_ANSWERS]: cipher.seal(JSON.stringify(app.answers), answersContext(app.ref)) },
+    mobile: cipher.seal(app.mobile, mobileContext(app.ref)),
   };
 }
 
@@ -22,8 +29,8 @@ export function openApplication(app: Application, cipher: FieldCipher): Applicat
   const answers = app.answers[SEALED_ANSWERS];
   return {
     ...app,
-    answers: isSealed(answers) ? (JSON.parse(cipher.open(answers, `application.answers:${app.ref}`)) as Application['answers']) : app.answers,
-    mobile: isSealed(app.mobile) ? cipher.open(app.mobile, `application.mobile:${app.ref}`) : app.mobile,
+    answers: isSealed(answers) ? (JSON.parse(cipher.open(answers, answersContext(app.ref))) as Application['answers']) : app.answers,
+    mobile: isSealed(app.mobile) ? cipher.open(app.mobile, mobileContext(app.ref)) : app.mobile,
   };
 }
 

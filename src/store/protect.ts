@@ -4,12 +4,15 @@ import type { OutboxEntry, OutboxRecord, OutboxStore, Stores } from './types.js'
 
 const SEALED = '$sealed';
 
+/** What an outbox payload's ciphertext is bound to: its entry id. */
+export const outboxContext = (id: string): string => `outbox:${id}`;
+
 /** Outbox payloads may carry personal data (a callback's mobile): sealed whole, bound to the entry id. */
 function protectOutbox(inner: OutboxStore, cipher: FieldCipher): { store: OutboxStore; seal: (e: OutboxEntry) => OutboxEntry } {
-  const seal = (e: OutboxEntry): OutboxEntry => (isSealed(e.payload[SEALED]) ? e : { ...e, payload: { [SEALED]: cipher.seal(JSON.stringify(e.payload), `outbox:${e.id}`) } });
+  const seal = (e: OutboxEntry): OutboxEntry => (isSealed(e.payload[SEALED]) ? e : { ...e, payload: { [SEALED]: cipher.seal(JSON.stringify(e.payload), outboxContext(e.id)) } });
   const open = <R extends OutboxRecord>(r: R): R => {
     const sealed = r.payload[SEALED];
-    return isSealed(sealed) ? { ...r, payload: JSON.parse(cipher.open(sealed, `outbox:${r.id}`)) as OutboxEntry['payload'] } : r;
+    return isSealed(sealed) ? { ...r, payload: JSON.parse(cipher.open(sealed, outboxContext(r.id))) as OutboxEntry['payload'] } : r;
   };
   const store: OutboxStore = {
     add: (entries) => inner.add(entries.map(seal)),

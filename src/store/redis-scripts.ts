@@ -160,3 +160,9 @@ export const SET_IF_SAME = `${GUARD}
 if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
 redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
 return 1`;
+
+/** KEYS: hash. ARGV: deadline, field, expected value, new value. Sets the field only when it still holds the expected value. */
+export const HSET_IF_SAME = `${GUARD}
+if redis.call('HGET', KEYS[1], ARGV[2]) ~= ARGV[3] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[4])
+return 1`;

@@ -63,3 +63,15 @@ describe('session sealer', () => {
     expect(calls.open).toBe(2);
   });
 });
+
+describe('session sealer after a key rotation', () => {
+  it('does not write back a remembered ciphertext of an older key', () => {
+    const [a, b] = [randomBytes(32), randomBytes(32)];
+    const stored = createSessionSealer(createFieldCipher(a)).seal('c1', record(mid));
+    const sealer = createSessionSealer(createFieldCipher(b, [a]));
+    expect(sealer.open('c1', stored).state).toEqual(mid);
+    const again = sealer.seal('c1', record(mid));
+    expect(again.state).not.toBe(stored.state);
+    expect(again.state).toMatch(new RegExp(`^enc:v1:${createFieldCipher(b).keyId}:`));
+  });
+});
