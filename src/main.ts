@@ -15,7 +15,7 @@ import { createClassifier, createClassifierPool, createEmbedder, pooledClassifie
 import { createInFlightTurns, metrics as processMetrics, metricsRoutes, observedClassifier, observeTurn, outcomeCounter, startMetricsServer, type InFlightTurns, type Metrics } from './observability/index.js';
 import { buildServer } from './server/index.js';
 import { gracefulShutdown, type ShutdownHook } from './server/shutdown.js';
-import { loadFieldCipher } from './privacy/index.js';
+import { loadFieldCipher, type FieldCipher } from './privacy/index.js';
 import { createStores, startPurgeJob, type Stores } from './store/index.js';
 
 export { gracefulShutdown, type ShutdownHook } from './server/shutdown.js';
@@ -56,12 +56,13 @@ export async function createAssistant(config: Config = loadConfig(), given?: Log
   const embedder = await createEmbedder({ model: config.EMBEDDING_MODEL, allowDownload: config.EMBEDDING_ALLOW_DOWNLOAD, cacheDir: config.EMBEDDING_CACHE_DIR, log: (m) => logger.info(m) });
   const dense = await denseIndexFor(embedder, kb, config);
   if (embedder) logger.info({ model: embedder.model }, 'dense retrieval fused with lexical ranking');
-  const stores = await openStores(config, logger);
+  const cipher = openCipher(config, logger);
+  const stores = await openStores(config, logger, cipher);
   const bus = await createBus({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, logger });
   const channels = createChannelRegistry();
   const handoff = await createHandoff({
     backend: config.REDIS_URL ? { kind: 'redis', url: config.REDIS_URL, prefix: config.REDIS_PREFIX } : { kind: 'sqlite', dir: config.HANDOFF_DATA_DIR },
-    kb, knowledgeDir: config.KNOWLEDGE_DIR, stores, bus, logger, mask,
+    kb, knowledgeDir: config.KNOWLEDGE_DIR, stores, bus, logger, mask, cipher,
     settings: { maxWaitS: config.HANDOFF_MAX_WAIT_S, claimGraceS: config.HANDOFF_CLAIM_GRACE_S, avgHandleS: config.HANDOFF_AVG_HANDLE_S, sessionTtlS: config.AGENT_SESSION_TTL_S },
   });
   const inFlight = createInFlightTurns();
@@ -107,9 +108,13 @@ async function denseIndexFor(embedder: Embedder | null, kb: KnowledgeBase, confi
   return embedder ? DenseIndex.build(embedder, denseDocs(kb), { dir: config.EMBEDDING_CACHE_DIR, knowledgeHash: kb.hash }) : undefined;
 }
 
+/** DATA_KEY's cipher (with DATA_KEYS_OLD for reading), or the development key kept in DATA_DIR. */
+export function openCipher(config: Config, logger: Logger): FieldCipher {
+  return loadFieldCipher({ dataKey: config.DATA_KEY, oldKeys: config.DATA_KEYS_OLD, nodeEnv: config.NODE_ENV, dataDir: config.DATA_DIR, warn: (m) => logger.warn(m) });
+}
+
 /** The stores the configuration names (Redis, SQLite or memory), with personal data encrypted under DATA_KEY. */
-export async function openStores(config: Config, logger: Logger): Promise<Stores> {
-  const cipher = loadFieldCipher({ dataKey: config.DATA_KEY, oldKeys: config.DATA_KEYS_OLD, nodeEnv: config.NODE_ENV, dataDir: config.DATA_DIR, warn: (m) => logger.warn(m) });
+export async function openStores(config: Config, logger: Logger, cipher: FieldCipher = openCipher(config, logger)): Promise<Stores> {
   return createStores({
     redisUrl: config.REDIS_URL,
     redisTimeoutMs: config.REDIS_TIMEOUT_MS,

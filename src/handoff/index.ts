@@ -3,12 +3,14 @@ import type { Masker, Logger } from '../core/index.js';
 import type { ConversationService, EffectHandler, PipelineMiddleware } from '../conversation/index.js';
 import type { MessageBus } from '../delivery/types.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
+import type { FieldCipher } from '../privacy/index.js';
 import type { Stores } from '../store/index.js';
 import { noticeStage, queueHandoffEffect } from './effect.js';
 import { createMemoryHandoffDb } from './memory-db.js';
 import { createMemoryHandoffQueue } from './memory-queue.js';
 import { agentHoldsStage } from './middleware.js';
 import { connectHandoffRedis, createRedisHandoffDb, createRedisHandoffQueue } from './redis-backend.js';
+import { protectHandoffDb } from './protect-db.js';
 import { HandoffService, type HandoffSettings } from './service.js';
 import { createSqliteHandoffDb } from './sqlite-db.js';
 import { loadHandoffTexts } from './texts.js';
@@ -40,6 +42,8 @@ export interface HandoffOptions {
   logger: Logger;
   mask: Masker;
   settings: HandoffSettings;
+  /** DATA_KEY's cipher: the personal numbers in handoffs and callback tickets are sealed at rest with it. */
+  cipher?: FieldCipher;
   /** How often claims and long waits are checked, in ms. */
   sweepMs?: number;
   now?: () => Date;
@@ -79,7 +83,10 @@ export async function openAgentDirectory(backend: HandoffBackend, sessionTtlS = 
 
 /** Builds the handoff area on its backend. */
 export async function createHandoff(opts: HandoffOptions): Promise<HandoffArea> {
-  const { dbs, queue, persistentQueue, close } = await open(opts.backend);
+  const opened = await open(opts.backend);
+  const { queue, persistentQueue, close } = opened;
+  const cipher = opts.cipher;
+  const dbs = cipher ? { ...opened.dbs, handoffs: protectHandoffDb(opened.dbs.handoffs, cipher), callbacks: protectHandoffDb(opened.dbs.callbacks, cipher) } : opened.dbs;
   const service = new HandoffService({ dbs, queue, kb: opts.kb, texts: loadHandoffTexts(opts.knowledgeDir), stores: opts.stores, logger: opts.logger.child({ area: 'handoff' }), settings: opts.settings, ...(opts.now ? { now: opts.now } : {}) });
   const publish = async (id: string, messages: Parameters<MessageBus['publish']>[1]) => opts.bus?.publish(id, messages);
   let timer: NodeJS.Timeout | undefined;
