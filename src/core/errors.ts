@@ -17,6 +17,7 @@ export const ERRORS = {
   CONVERSATION_BUSY: { status: 409, message: '会话正忙，请稍后重试' },
   RATE_LIMITED: { status: 429, message: '请求过于频繁，请稍后再试' },
   STORE_UNAVAILABLE: { status: 503, message: '系统繁忙，请稍后再试或拨打 {hotline}' },
+  DELIVERY_FAILED: { status: 503, message: '回复未能送达消息平台，请稍后重试' },
   NOT_FOUND: { status: 404, message: '接口不存在' },
   AGENT_LOGIN_REQUIRED: { status: 401, message: '请先登录坐席控制台' },
   LOGIN_FAILED: { status: 401, message: '账号或密码错误' },

@@ -242,6 +242,41 @@ describe('Telegram when the store fails', () => {
   });
 });
 
+describe('Telegram delivery failures', () => {
+  /** The texts the bot sends for `text` as a chat's first message, on a healthy network (another chat). */
+  async function expected(text: string): Promise<string[]> {
+    return (await exchange(textUpdate(7000 + Math.floor(Math.random() * 1000), text))).map(textOf);
+  }
+
+  for (const [label, skip] of [['the first reply', 0], ['a later reply', 1]] as const) {
+    it(`sends ${label} lost on the network when Telegram redelivers the update: 503 first, then the missing replies once`, async () => {
+      const text = '我要办理二手房过户';
+      const want = await expected(text);
+      expect(want.length, 'the turn needs two replies or more').toBeGreaterThan(skip);
+      api.dropNext('sendMessage', 1, skip);
+      const update = textUpdate(5050 + skip, text);
+      const before = api.sent().length;
+      const first = await deliverUpdate(update);
+      expect(first.statusCode).toBe(503);
+      expect(first.json().error.code).toBe('DELIVERY_FAILED');
+      expect(api.sent().slice(before).map(textOf)).toEqual(want.slice(0, skip));
+      // Telegram redelivers: the turn is not run again, the replies not sent are, once and in order.
+      const retry = await exchange(update);
+      expect([...api.sent().slice(before, before + skip).map(textOf), ...retry.map(textOf)]).toEqual(want);
+      expect(await exchange(update)).toEqual([]);
+      expect(await userMessages(5050 + skip)).toHaveLength(1);
+    });
+  }
+
+  it('does not ask for a redelivery when Telegram refuses for good (the bot was blocked): 200, nothing marked', async () => {
+    api.failNext('sendMessage', { status: 403, description: 'Forbidden: bot was blocked by the user', times: 10 });
+    const update = textUpdate(5060, '水费怎么交');
+    expect((await deliverUpdate(update)).statusCode).toBe(200);
+    expect(await exchange(update)).toEqual([]);
+    expect(await userMessages(5060)).toHaveLength(1);
+  });
+});
+
 describe('Telegram rendering and proactive delivery', () => {
   it('sends agent messages through send(), signed, split under 4,096 characters', async () => {
     await exchange(textUpdate(31, '/start'));

@@ -27,6 +27,7 @@ export class FakeTelegramApi {
   readonly calls: TelegramCall[] = [];
   private readonly server: Server;
   private readonly failures: Failure[] = [];
+  private readonly drops = new Map<string, { skip: number; times: number }>();
   private readonly updates: Record<string, unknown>[] = [];
   private readonly waiting = new Set<() => void>();
   private nextMessageId = 1;
@@ -34,6 +35,15 @@ export class FakeTelegramApi {
 
   constructor(readonly token = '123456:TEST-token') {
     this.server = createServer((req, res) => {
+      const method = /^\/bot[^/]+\/(\w+)/.exec(req.url ?? '')?.[1] ?? '';
+      const drop = this.drops.get(method);
+      if (drop && drop.skip > 0) drop.skip--;
+      else if (drop && drop.times > 0) {
+        // Telegram unreachable mid-call: the connection dies without an answer (the call is not recorded).
+        drop.times--;
+        req.socket.destroy();
+        return;
+      }
       void this.handle(req).then(
         ({ status, body }) => {
           res.writeHead(status, { 'content-type': 'application/json' });
@@ -62,6 +72,11 @@ export class FakeTelegramApi {
   /** Makes the next `times` calls of `method` fail like Telegram's flood control. */
   failNext(method: string, opts: { times?: number; status?: number; retryAfter?: number; description?: string } = {}): void {
     this.failures.push({ method, times: opts.times ?? 1, status: opts.status ?? 429, retryAfter: opts.retryAfter, description: opts.description ?? `Too Many Requests: retry after ${opts.retryAfter ?? 0}` });
+  }
+
+  /** After `skip` good calls, makes the next `times` calls of `method` die on the network (socket closed, no answer). */
+  dropNext(method: string, times = 1, skip = 0): void {
+    this.drops.set(method, { skip, times });
   }
 
   /** Queues an update for getUpdates (long polling). */

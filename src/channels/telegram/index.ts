@@ -8,6 +8,7 @@ import type { Stores } from '../../store/index.js';
 import { KeyedQueue, MAX_USER_TEXT, repliesOf, sendOrOpen, type ChannelInput, type ChannelService } from '../push/index.js';
 import type { ChannelAdapter } from '../types.js';
 import { CallbackCodec } from './callback-data.js';
+import { isTransient, PendingDeliveries } from './pending-delivery.js';
 import { renderTelegram, TELEGRAM_MAX_CALLBACK_BYTES, TELEGRAM_MAX_TEXT, type TelegramMessage } from './render.js';
 
 export { renderTelegram, TELEGRAM_MAX_TEXT, TELEGRAM_MAX_CALLBACK_BYTES, type TelegramMessage } from './render.js';
@@ -45,8 +46,8 @@ const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
 const INIT_TIMEOUT_MS = 5_000;
 const NON_TEXT = '请用文字描述您的问题，我暂时看不懂图片、语音和文件。';
 const STALE_BUTTON = '该按钮已失效，请重新提问。';
-/** Store failures a later retry can fix: in webhook mode Telegram redelivers the update. */
-const RETRYABLE = new Set(['STORE_UNAVAILABLE', 'CONVERSATION_BUSY']);
+/** Failures a later retry can fix (the store, or sending the replies): in webhook mode Telegram redelivers the update. */
+const RETRYABLE = new Set(['STORE_UNAVAILABLE', 'CONVERSATION_BUSY', 'DELIVERY_FAILED']);
 
 /** `telegram:<chat id>` ↔ chat id. */
 const address = (chatId: number | string) => `telegram:${chatId}`;
@@ -68,6 +69,7 @@ export function createTelegramChannel(opts: TelegramChannelOptions): TelegramCha
   // Network errors are rethrown: auto-retry would otherwise retry them forever, holding the chat's queue.
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: opts.maxRetryDelaySeconds ?? 60, rethrowHttpErrors: true }));
   const codec = new CallbackCodec(opts.stores.sessions);
+  const pending = new PendingDeliveries(opts.stores.sessions);
   const queue = new KeyedQueue();
   let init: Promise<void> | undefined;
   const ready = () =>
@@ -88,15 +90,27 @@ export function createTelegramChannel(opts: TelegramChannelOptions): TelegramCha
 
   const say = (chatId: number, text: string) => deliver(chatId, [{ seq: 0, from: 'system', at: new Date().toISOString(), text }]);
 
-  /** Runs one user input as a turn; a repeated update_id was handled before and sends nothing. */
+  /** Sends a turn's replies in order; on a failure worth retrying the rest is marked for the redelivered update. */
+  async function deliverTurn(chatId: number, updateId: number, replies: Message[]): Promise<void> {
+    for (const m of replies) {
+      try {
+        await deliver(chatId, [m]);
+      } catch (err) {
+        if (!isTransient(err)) throw err;
+        await pending.mark(updateId, m.seq);
+        throw new AppError('DELIVERY_FAILED', undefined, { cause: err });
+      }
+    }
+  }
+
+  /** Runs one user input as a turn; a repeated update_id sends only the replies it could not send before, if any. */
   async function turn(chatId: number, updateId: number, input: ChannelInput): Promise<void> {
     const conversationId = address(chatId);
     const r = await sendOrOpen(service, 'telegram', conversationId, input, `tg:${updateId}`);
-    if (r.duplicate) {
-      log.debug({ conversationId, updateId }, 'repeated update ignored');
-      return;
-    }
-    await deliver(chatId, repliesOf(r.messages));
+    if (!r.duplicate) return deliverTurn(chatId, updateId, repliesOf(r.messages));
+    const rest = await pending.take(updateId, repliesOf(r.messages));
+    log.debug({ conversationId, updateId, resent: rest.length }, 'repeated update: only what was not sent before is sent');
+    if (rest.length) await deliverTurn(chatId, updateId, rest);
   }
 
   /** /start: the welcome, whether the conversation is new or found again. */
