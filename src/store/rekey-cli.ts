@@ -2,11 +2,13 @@ import { loadConfig, type Config } from '../config.js';
 import { loadFieldCipher } from '../privacy/keys.js';
 import { formatRekeyReport, openRedisRekey, openSqliteRekey, rekeyStores, type RekeyBackend } from './rekey.js';
 
-/** The backend the configuration names, as openStores picks it: Redis when REDIS_URL is set, else the SQLite file. */
+/** The backend the configuration names, as openStores and the handoff store pick it: Redis when REDIS_URL is set, else the SQLite files. */
 async function openBackend(config: Config): Promise<RekeyBackend | string> {
   if (config.REDIS_URL) return openRedisRekey(config.REDIS_URL, config.REDIS_PREFIX, config.REDIS_TIMEOUT_MS);
-  if (config.STORE === 'memory') return 'STORE=memory keeps nothing at rest: nothing to re-encrypt';
-  return openSqliteRekey(config.DATA_DIR) ?? `no database in ${config.DATA_DIR}: nothing to re-encrypt`;
+  // The handoff store keeps its SQLite files under HANDOFF_DATA_DIR whatever STORE says.
+  const dataDir = config.STORE === 'memory' ? null : config.DATA_DIR;
+  const where = dataDir === null ? config.HANDOFF_DATA_DIR : `${config.DATA_DIR} or ${config.HANDOFF_DATA_DIR}`;
+  return openSqliteRekey(dataDir, config.HANDOFF_DATA_DIR) ?? `no database in ${where}: nothing to re-encrypt`;
 }
 
 /** `data rekey [--dry-run]`: re-seals every stored value under the current DATA_KEY and prints the counts; 1 when a value was unreadable. */

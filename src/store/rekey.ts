@@ -4,12 +4,13 @@ import type { Database } from 'better-sqlite3';
 import { isSealed, SEALED_PREFIX, type FieldCipher } from '../privacy/cipher.js';
 import { answersContext, mobileContext, sessionContext, SEALED_FIELD } from '../privacy/seal.js';
 import { outboxContext } from './protect.js';
+import { handoffShape, openHandoffSqlite, redisHandoffDocs } from './rekey-handoff.js';
 import { connectClient, keyOf, WriteFence, type RedisClient } from './redis-client.js';
 import { HSET_IF_SAME, SET_IF_SAME } from './redis-scripts.js';
 import { openDatabase } from './sqlite-stores.js';
 
-/** The kinds of stored records that hold sealed values (transcripts and events are masked, not sealed). */
-export type SealedKindName = 'sessions' | 'applications' | 'outbox';
+/** The kinds of stored records that hold sealed values (transcripts and events are masked, not sealed); `handoffs` are the handoff store's handoff and callback documents. */
+export type SealedKindName = 'sessions' | 'applications' | 'outbox' | 'handoffs';
 
 /** One stored record as the backend keeps it. */
 export interface RawRecord {
@@ -78,7 +79,11 @@ const SHAPES: Record<SealedKindName, (rec: Record<string, unknown>, id: string, 
     const payload = e.payload as Record<string, unknown> | undefined;
     return payload && SEALED_FIELD in payload ? { ...e, payload: { ...payload, [SEALED_FIELD]: fix(payload[SEALED_FIELD], outboxContext(String(e.id))) } } : e;
   },
+  handoffs: handoffShape,
 };
+
+// A handoff without a callback or raw values legitimately holds nothing to seal: that is current, not pre-encryption.
+const NOTHING_SEALED_IS_CURRENT = new Set<SealedKindName>(['handoffs']);
 
 /** Re-seals a record's fields sealed under another key (the key id decides; current ones are not decrypted); throws when one does not open. */
 export function resealRecord(kind: SealedKindName, id: string, raw: string, cipher: FieldCipher): { state: FieldState; next?: string } {
@@ -91,7 +96,7 @@ export function resealRecord(kind: SealedKindName, id: string, raw: string, ciph
   };
   const next = SHAPES[kind](JSON.parse(raw) as Record<string, unknown>, id, fix);
   if (states.has('stale')) return { state: 'stale', next: JSON.stringify(next) };
-  return { state: states.has('current') ? 'current' : 'plain' };
+  return { state: states.has('current') || NOTHING_SEALED_IS_CURRENT.has(kind) ? 'current' : 'plain' };
 }
 
 /** Re-encrypts one record, re-reading it when a concurrent write won the compare-and-set. */
@@ -127,8 +132,14 @@ async function rekeyKind(kind: SealedKind, cipher: FieldCipher, dryRun: boolean)
 /** Re-seals every stored value sealed under a key other than `cipher`'s current one; `dryRun` counts without writing. */
 export async function rekeyStores(backend: RekeyBackend, cipher: FieldCipher, opts: { dryRun?: boolean } = {}): Promise<RekeyReport> {
   const empty = (): KindReport => ({ examined: 0, reencrypted: 0, current: 0, unreadable: 0, plain: 0, busy: 0, unreadableIds: [] });
-  const report: RekeyReport = { sessions: empty(), applications: empty(), outbox: empty() };
-  for (const kind of backend.kinds) report[kind.name] = await rekeyKind(kind, cipher, opts.dryRun ?? false);
+  const report: RekeyReport = { sessions: empty(), applications: empty(), outbox: empty(), handoffs: empty() };
+  // Several sources may share a name (handoffs.sqlite and callbacks.sqlite): their counts add up.
+  for (const kind of backend.kinds) {
+    const r = await rekeyKind(kind, cipher, opts.dryRun ?? false);
+    const into = report[kind.name];
+    for (const k of ['examined', 'reencrypted', 'current', 'unreadable', 'plain', 'busy'] as const) into[k] += r[k];
+    into.unreadableIds.push(...r.unreadableIds);
+  }
   return report;
 }
 
@@ -151,20 +162,25 @@ function sqliteKind(db: Database, name: SealedKindName, table: string, idCol: st
   };
 }
 
-/** Opens the embedded SQLite file for re-encryption (null when there is none); refused, saying to stop the server, while one holds it. */
-export function openSqliteRekey(dataDir: string, file = 'assistant.sqlite'): RekeyBackend | null {
-  const path = join(dataDir, file);
-  if (!existsSync(path)) return null;
+/**
+ * Opens the embedded SQLite files for re-encryption: the conversation store's under `dataDir` (null: skipped; refused, saying to
+ * stop the server, while one holds it) and the handoff store's under `handoffDir`; null when none of them exists.
+ */
+export function openSqliteRekey(dataDir: string | null, handoffDir?: string, file = 'assistant.sqlite'): RekeyBackend | null {
+  const handoff = handoffDir === undefined ? { kinds: [], close: () => undefined } : openHandoffSqlite(handoffDir);
+  const path = dataDir === null ? null : join(dataDir, file);
+  if (path === null || !existsSync(path)) return handoff.kinds.length ? { backend: 'sqlite', kinds: handoff.kinds, close: async () => handoff.close() } : null;
   let db: Database;
   try {
     db = openDatabase(path);
   } catch (err) {
+    handoff.close();
     const busy = ((err as Error).cause as { code?: string } | undefined)?.code?.startsWith('SQLITE_BUSY');
     if (!busy) throw err;
     throw new Error(`${path} is held by a running server (embedded SQLite allows one process): stop the server, run data rekey, then start it again`, { cause: err });
   }
-  const kinds = [sqliteKind(db, 'sessions', 'sessions', 'id', 'record'), sqliteKind(db, 'applications', 'applications', 'ref', 'body'), sqliteKind(db, 'outbox', 'outbox', 'id', 'entry')];
-  return { backend: 'sqlite', kinds, close: async () => void db.close() };
+  const kinds = [sqliteKind(db, 'sessions', 'sessions', 'id', 'record'), sqliteKind(db, 'applications', 'applications', 'ref', 'body'), sqliteKind(db, 'outbox', 'outbox', 'id', 'entry'), ...handoff.kinds];
+  return { backend: 'sqlite', kinds, close: async () => void (db.close(), handoff.close()) };
 }
 
 /** Keys under `<prefix>:<kind>:`, a SCAN page at a time. */
@@ -217,6 +233,7 @@ export async function openRedisRekey(url: string, prefix: string, timeoutMs = 2_
     redisStrings(client, fence, 'sessions', keyOf(prefix, 'session', '')),
     redisStrings(client, fence, 'applications', keyOf(prefix, 'app', '')),
     redisOutbox(client, fence, keyOf(prefix, 'outbox', '')),
+    redisHandoffDocs(client, fence, prefix),
   ];
   return { backend: 'redis', kinds, close: async () => void (await client.close().catch(() => client.destroy())) };
 }

@@ -135,7 +135,7 @@ describe('data rekey on SQLite', () => {
   dirs.push(dir);
   const backend: Backend = {
     open: async (cipher) => createSqliteStores({ dataDir: dir, cipher }),
-    config: (env) => loadConfig({ DATA_DIR: dir, ...env }),
+    config: (env) => loadConfig({ DATA_DIR: dir, HANDOFF_DATA_DIR: dir, ...env }),
     raw: async () => ({
       sessions: rows(dir, 'SELECT id, record AS raw FROM sessions'),
       applications: rows(dir, 'SELECT ref AS id, body AS raw FROM applications'),
@@ -147,7 +147,7 @@ describe('data rekey on SQLite', () => {
   it('refuses, saying to stop the server, while a server holds the file (the real command, another process)', async () => {
     const server = await backend.open(createFieldCipher(B));
     try {
-      const env = { ...process.env, DATA_DIR: dir, DATA_KEY: b64(B), REDIS_URL: '' };
+      const env = { ...process.env, DATA_DIR: dir, HANDOFF_DATA_DIR: dir, DATA_KEY: b64(B), REDIS_URL: '' };
       const err = await promisify(execFile)(join('node_modules', '.bin', 'tsx'), ['src/cli.ts', 'data', 'rekey'], { env }).then(
         () => null,
         (e: { code: number; stderr: string }) => e,
