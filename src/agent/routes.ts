@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AppError, maskValue, now, type Live } from '../core/index.js';
+import { AppError, liveValue, maskValue, type Live } from '../core/index.js';
 import { parse } from '../channels/web/routes.js';
 import { checkMobile, statusText } from '../dialogue/index.js';
 import { CALLBACK_STATUSES, type HandoffService } from '../handoff/index.js';
@@ -60,7 +60,7 @@ export async function agentRoutes(app: FastifyInstance, opts: AgentRouteOptions)
   });
 
   app.get(`${BASE}/me`, authed, async (req, reply) => {
-    const kb = now(opts.kb);
+    const kb = liveValue(opts.kb);
     return {
     agent: me(req),
     csrfToken: await reply.generateCsrf(),
@@ -143,8 +143,8 @@ export async function agentRoutes(app: FastifyInstance, opts: AgentRouteOptions)
 
   app.get(`${BASE}/kb/search`, authed, async (req) => {
     const { q } = parse(z.object({ q: text(200) }), req.query);
-    const kb = now(opts.kb);
-    const u = now(opts.classifier).classify(q);
+    const kb = liveValue(opts.kb);
+    const u = liveValue(opts.classifier).classify(q);
     const keys = [...new Set([...(u.itemId ? [`item:${u.itemId}`] : []), ...(u.flowId ? [`flow:${u.flowId}`] : []), ...(u.options ?? []), ...u.candidates])].slice(0, 5);
     const results = keys.flatMap((k): { kind: string; id: string; title: string; text: string }[] => {
       const [kind, id] = k.split(':') as ['item' | 'flow', string];

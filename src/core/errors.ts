@@ -1,4 +1,4 @@
-import { now, type Live } from './live.js';
+import { liveValue, type Live } from './live.js';
 
 /** The error catalogue: every error the API can return, with its code and HTTP status. */
 export const ERRORS = {
@@ -49,6 +49,6 @@ export class AppError extends Error {
 /** Fills a catalogue message's placeholders (`{hotline}`) from the utility's data; without a hotline, the phrase naming it goes. */
 export function fillMessage(message: string, vars: { hotline?: Live<string> | undefined }): string {
   if (!message.includes('{hotline}')) return message;
-  const hotline = vars.hotline === undefined ? undefined : now(vars.hotline);
+  const hotline = vars.hotline === undefined ? undefined : liveValue(vars.hotline);
   return hotline ? message.replaceAll('{hotline}', hotline) : message.replace(/或拨打 \{hotline\}/g, '').replaceAll('{hotline}', '');
 }

@@ -2,6 +2,6 @@
 export type Live<T> = T | (() => T);
 
 /** The value of `v` now. */
-export function now<T>(v: Live<T>): T {
+export function liveValue<T>(v: Live<T>): T {
   return typeof v === 'function' ? (v as () => T)() : v;
 }
