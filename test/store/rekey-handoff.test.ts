@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,14 +12,10 @@ import type { HandoffDb } from '../../src/handoff/types.js';
 import { createFieldCipher, keyIdOf, type FieldCipher } from '../../src/privacy/index.js';
 import { createSqliteStores } from '../../src/store/index.js';
 import { openSqliteRekey, rekeyStores } from '../../src/store/rekey.js';
-import { dataRekey } from '../../src/store/rekey-cli.js';
 import { deleteKeys, redisSuite } from '../helpers/redis.js';
+import { A, B, b64, C, rotated, runRekey } from './rekey-harness.js';
 
 const MOBILE = `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
-const A = randomBytes(32);
-const B = randomBytes(32);
-const C = randomBytes(32);
-const b64 = (k: Buffer) => k.toString('base64');
 const sealedBy = (k: Buffer) => new RegExp(`^enc:v1:${keyIdOf(k)}:`);
 
 // A handoff with a callback mobile, one without any personal number, and a callback ticket.
@@ -51,22 +47,13 @@ async function seed(b: Backend): Promise<void> {
   await other.close();
 }
 
-/** Runs the command in-process, returning its exit code and printed lines. */
-async function run(config: Config, args: string[] = []): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const code = await dataRekey(args, config, (l) => lines.push(l));
-  return { code, out: lines.join('\n') };
-}
-
-const rotated = { DATA_KEY: b64(B), DATA_KEYS_OLD: b64(A) };
-
 /** The behaviour both backends must show for the handoff documents. */
 function handoffContract(b: Backend) {
   it('a dry run counts and writes nothing', async () => {
     await seed(b);
     const before = await b.raw();
     expect(Object.keys(before).sort()).toEqual(['callback:CB-lost', 'callback:CB1', 'handoff:H1', 'handoff:H2']);
-    const { code, out } = await run(b.config(rotated), ['--dry-run']);
+    const { code, out } = await runRekey(b.config(rotated), ['--dry-run']);
     expect(await b.raw()).toEqual(before);
     expect(out).toContain('dry run: nothing written');
     expect(out).toContain('handoffs: examined 4, re-encrypted 2, already current 1, unreadable 1');
@@ -75,7 +62,7 @@ function handoffContract(b: Backend) {
 
   it('re-seals every sealed field under the new key, leaves the unreadable document as it was, and names it by id only', async () => {
     const before = await b.raw();
-    const { code, out } = await run(b.config(rotated));
+    const { code, out } = await runRekey(b.config(rotated));
     expect(code).toBe(1);
     expect(out).toContain('handoffs: examined 4, re-encrypted 2, already current 1, unreadable 1');
     expect(out).toContain('unreadable handoffs: callback:CB-lost');
@@ -104,7 +91,7 @@ function handoffContract(b: Backend) {
 
   it('a second run re-encrypts nothing and writes nothing', async () => {
     const before = await b.raw();
-    const { out } = await run(b.config({ DATA_KEY: b64(B) }));
+    const { out } = await runRekey(b.config({ DATA_KEY: b64(B) }));
     expect(out).toContain('handoffs: examined 4, re-encrypted 0, already current 3, unreadable 1');
     expect(await b.raw()).toEqual(before);
   });
@@ -167,7 +154,7 @@ describe('data rekey of the handoff documents on SQLite', () => {
     const h = createSqliteHandoffDb(join(both, 'callbacks.sqlite'));
     await protectHandoffDb(h, createFieldCipher(A)).put('callback', ticket.id, ticket);
     await h.close();
-    const { code, out } = await run(loadConfig({ DATA_DIR: both, HANDOFF_DATA_DIR: both, ...rotated }));
+    const { code, out } = await runRekey(loadConfig({ DATA_DIR: both, HANDOFF_DATA_DIR: both, ...rotated }));
     expect(code).toBe(0);
     expect(out).toContain('sessions: examined 1, re-encrypted 1, already current 0, unreadable 0');
     expect(out).toContain('handoffs: examined 1, re-encrypted 1, already current 0, unreadable 0');
@@ -175,7 +162,7 @@ describe('data rekey of the handoff documents on SQLite', () => {
 
   it('finds nothing to do when neither the conversation store nor the handoff files exist', async () => {
     const empty = join(dir, 'none');
-    const { code, out } = await run(loadConfig({ DATA_DIR: empty, HANDOFF_DATA_DIR: empty, DATA_KEY: b64(B) }));
+    const { code, out } = await runRekey(loadConfig({ DATA_DIR: empty, HANDOFF_DATA_DIR: empty, DATA_KEY: b64(B) }));
     expect(code).toBe(0);
     expect(out).toContain('nothing to re-encrypt');
     expect(existsSync(join(empty, 'handoffs.sqlite'))).toBe(false);

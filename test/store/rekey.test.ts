@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,15 +12,11 @@ import type { Application } from '../../src/core/index.js';
 import { createFieldCipher, keyIdOf, type FieldCipher } from '../../src/privacy/index.js';
 import { createRedisStores, createSqliteStores, type OutboxEntry, type Stores } from '../../src/store/index.js';
 import { openRedisRekey, rekeyStores } from '../../src/store/rekey.js';
-import { dataRekey } from '../../src/store/rekey-cli.js';
 import { deleteKeys, redisSuite } from '../helpers/redis.js';
+import { A, B, b64, C, rotated, runRekey } from './rekey-harness.js';
 
 const ID_CARD = '420106198503121233';
 const MOBILE = '13812345678';
-const A = randomBytes(32);
-const B = randomBytes(32);
-const C = randomBytes(32);
-const b64 = (k: Buffer) => k.toString('base64');
 const sealedBy = (k: Buffer) => `enc:v1:${keyIdOf(k)}:`;
 
 const session = (n: number) => ({ schemaVersion: 1, state: { dialogue: { mode: 'flow', answers: { idCard: ID_CARD, mobile: MOBILE, n } } }, updatedAt: '2026-12-01T00:00:00.000Z' });
@@ -55,21 +51,12 @@ async function seed(b: Backend): Promise<void> {
   await other.close();
 }
 
-/** Runs the command in-process, returning its exit code and printed lines. */
-async function run(config: Config, args: string[] = []): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const code = await dataRekey(args, config, (l) => lines.push(l));
-  return { code, out: lines.join('\n') };
-}
-
-const rotated = { DATA_KEY: b64(B), DATA_KEYS_OLD: b64(A) };
-
 /** The behaviour both backends must show. */
 function rekeyContract(b: Backend) {
   it('a dry run counts and writes nothing', async () => {
     await seed(b);
     const before = await b.raw();
-    const { code, out } = await run(b.config(rotated), ['--dry-run']);
+    const { code, out } = await runRekey(b.config(rotated), ['--dry-run']);
     expect(await b.raw()).toEqual(before);
     expect(out).toContain('dry run: nothing written');
     expect(out).toContain('sessions: examined 3, re-encrypted 2, already current 0, unreadable 1');
@@ -80,7 +67,7 @@ function rekeyContract(b: Backend) {
 
   it('re-seals everything under the new key, leaves the unreadable value as it was, and names it by id only', async () => {
     const before = await b.raw();
-    const { out } = await run(b.config(rotated));
+    const { out } = await runRekey(b.config(rotated));
     expect(out).toContain('sessions: examined 3, re-encrypted 2, already current 0, unreadable 1');
     expect(out).toContain('applications: examined 1, re-encrypted 1, already current 0, unreadable 0');
     expect(out).toContain('outbox: examined 1, re-encrypted 1, already current 0, unreadable 0');
@@ -109,7 +96,7 @@ function rekeyContract(b: Backend) {
 
   it('a second run re-encrypts nothing and writes nothing', async () => {
     const before = await b.raw();
-    const { out } = await run(b.config({ DATA_KEY: b64(B) }));
+    const { out } = await runRekey(b.config({ DATA_KEY: b64(B) }));
     expect(out).toContain('sessions: examined 3, re-encrypted 0, already current 2, unreadable 1');
     expect(out).toContain('applications: examined 1, re-encrypted 0, already current 1, unreadable 0');
     expect(out).toContain('outbox: examined 1, re-encrypted 0, already current 1, unreadable 0');
