@@ -16,6 +16,11 @@ export function isSealed(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith(SEALED_PREFIX);
 }
 
+/** The key id a sealed value names: `enc:v1:<key id>:…`. */
+export function sealedKeyId(sealed: string): string {
+  return sealed.slice(SEALED_PREFIX.length).split(':', 1)[0] ?? '';
+}
+
 /** A key's id: the first 8 hex digits of its SHA-256, stored beside each ciphertext so rotation knows which key opens it. */
 export function keyIdOf(key: Buffer): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 8);

@@ -1,5 +1,5 @@
 import type { SessionRecord } from '../store/types.js';
-import { isSealed, SEALED_PREFIX, type FieldCipher } from './cipher.js';
+import { isSealed, sealedKeyId, type FieldCipher } from './cipher.js';
 import { sessionContext } from './seal.js';
 
 /** Seals and opens whole session states, remembering the last ciphertext of each conversation. */
@@ -22,7 +22,6 @@ const DEFAULT_REMEMBERED = 10_000;
  */
 export function createSessionSealer(cipher: FieldCipher, remembered = DEFAULT_REMEMBERED): SessionSealer {
   const last = new Map<string, { sealed: string; json: string }>();
-  const current = `${SEALED_PREFIX}${cipher.keyId}:`;
   const remember = (id: string, sealed: string, json: string) => {
     last.delete(id);
     last.set(id, { sealed, json });
@@ -33,7 +32,7 @@ export function createSessionSealer(cipher: FieldCipher, remembered = DEFAULT_RE
       const json = JSON.stringify(record.state);
       const known = last.get(id);
       // A remembered ciphertext under an older key is not written back: it would undo a `data rekey` run meanwhile.
-      const reuse = known?.json === json && known.sealed.startsWith(current);
+      const reuse = known?.json === json && sealedKeyId(known.sealed) === cipher.keyId;
       const sealed = reuse ? known.sealed : cipher.seal(json, sessionContext(id));
       remember(id, sealed, json);
       return { ...record, state: sealed };

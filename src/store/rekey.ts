@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
-import { isSealed, SEALED_PREFIX, type FieldCipher } from '../privacy/cipher.js';
+import { isSealed, sealedKeyId, type FieldCipher } from '../privacy/cipher.js';
 import { answersContext, mobileContext, sessionContext, SEALED_FIELD } from '../privacy/seal.js';
 import { outboxContext } from './protect.js';
 import { handoffShape, openHandoffSqlite, redisHandoffDocs } from './rekey-handoff.js';
@@ -61,11 +61,6 @@ type Fix = (value: unknown, context: string) => unknown;
 const COMPARE_AND_SET_TRIES = 5;
 const PAGE = 500;
 
-/** The key id a sealed value names: `enc:v1:<key id>:…`. */
-export function sealedKeyId(sealed: string): string {
-  return sealed.slice(SEALED_PREFIX.length).split(':', 1)[0] ?? '';
-}
-
 /** Rebuilds a parsed record with every sealed field passed through `fix`, per kind (the contexts protectStores seals with). */
 const SHAPES: Record<SealedKindName, (rec: Record<string, unknown>, id: string, fix: Fix) => Record<string, unknown>> = {
   sessions: (r, id, fix) => ({ ...r, state: fix(r.state, sessionContext(id)) }),
@@ -117,9 +112,11 @@ async function rekeyRecord(kind: SealedKind, id: string, raw: string, cipher: Fi
   return 'busy';
 }
 
+const emptyReport = (): KindReport => ({ examined: 0, reencrypted: 0, current: 0, unreadable: 0, plain: 0, busy: 0, unreadableIds: [] });
+
 /** Walks one kind and counts what happened to each record. */
 async function rekeyKind(kind: SealedKind, cipher: FieldCipher, dryRun: boolean): Promise<KindReport> {
-  const r: KindReport = { examined: 0, reencrypted: 0, current: 0, unreadable: 0, plain: 0, busy: 0, unreadableIds: [] };
+  const r = emptyReport();
   for await (const { id, raw } of kind.scan()) {
     r.examined++;
     const outcome = await rekeyRecord(kind, id, raw, cipher, dryRun);
@@ -131,8 +128,7 @@ async function rekeyKind(kind: SealedKind, cipher: FieldCipher, dryRun: boolean)
 
 /** Re-seals every stored value sealed under a key other than `cipher`'s current one; `dryRun` counts without writing. */
 export async function rekeyStores(backend: RekeyBackend, cipher: FieldCipher, opts: { dryRun?: boolean } = {}): Promise<RekeyReport> {
-  const empty = (): KindReport => ({ examined: 0, reencrypted: 0, current: 0, unreadable: 0, plain: 0, busy: 0, unreadableIds: [] });
-  const report: RekeyReport = { sessions: empty(), applications: empty(), outbox: empty(), handoffs: empty() };
+  const report: RekeyReport = { sessions: emptyReport(), applications: emptyReport(), outbox: emptyReport(), handoffs: emptyReport() };
   // Several sources may share a name (handoffs.sqlite and callbacks.sqlite): their counts add up.
   for (const kind of backend.kinds) {
     const r = await rekeyKind(kind, cipher, opts.dryRun ?? false);
@@ -188,9 +184,12 @@ async function* scanIds(client: RedisClient, keyPrefix: string): AsyncIterable<s
   for await (const keys of client.scanIterator({ MATCH: `${keyPrefix}*`, COUNT: PAGE })) yield keys.map((k) => k.slice(keyPrefix.length));
 }
 
-/** Redis string records (sessions, applications), each re-sealed with a compare-and-set on the old text that keeps the TTL. */
-function redisStrings(client: RedisClient, fence: WriteFence, name: SealedKindName, keyPrefix: string): SealedKind {
-  const read = async (id: string) => (await client.get(keyPrefix + id)) ?? null;
+/**
+ * Redis records under `keyPrefix`, each re-sealed with a compare-and-set on the old text that keeps the TTL: whole
+ * strings (sessions, applications), or with `field` one field of a hash (an outbox entry's `entry`).
+ */
+function redisKind(client: RedisClient, fence: WriteFence, name: SealedKindName, keyPrefix: string, field?: string): SealedKind {
+  const read = async (id: string) => (await (field ? client.hGet(keyPrefix + id, field) : client.get(keyPrefix + id))) ?? null;
   return {
     name,
     async *scan() {
@@ -201,25 +200,8 @@ function redisStrings(client: RedisClient, fence: WriteFence, name: SealedKindNa
         }
       }
     },
-    replace: async (id, from, to) => Number(await fence.eval(client, SET_IF_SAME, [keyPrefix + id], [from, to])) === 1,
-    read,
-  };
-}
-
-/** Outbox entries: the `entry` field of each entry's hash, compare-and-set likewise. */
-function redisOutbox(client: RedisClient, fence: WriteFence, keyPrefix: string): SealedKind {
-  const read = async (id: string) => (await client.hGet(keyPrefix + id, 'entry')) ?? null;
-  return {
-    name: 'outbox',
-    async *scan() {
-      for await (const ids of scanIds(client, keyPrefix)) {
-        for (const id of ids) {
-          const raw = await read(id);
-          if (raw !== null) yield { id, raw };
-        }
-      }
-    },
-    replace: async (id, from, to) => Number(await fence.eval(client, HSET_IF_SAME, [keyPrefix + id], ['entry', from, to])) === 1,
+    replace: async (id, from, to) =>
+      Number(await (field ? fence.eval(client, HSET_IF_SAME, [keyPrefix + id], [field, from, to]) : fence.eval(client, SET_IF_SAME, [keyPrefix + id], [from, to]))) === 1,
     read,
   };
 }
@@ -230,9 +212,9 @@ export async function openRedisRekey(url: string, prefix: string, timeoutMs = 2_
   const fence = new WriteFence(timeoutMs);
   await fence.sync(client);
   const kinds = [
-    redisStrings(client, fence, 'sessions', keyOf(prefix, 'session', '')),
-    redisStrings(client, fence, 'applications', keyOf(prefix, 'app', '')),
-    redisOutbox(client, fence, keyOf(prefix, 'outbox', '')),
+    redisKind(client, fence, 'sessions', keyOf(prefix, 'session', '')),
+    redisKind(client, fence, 'applications', keyOf(prefix, 'app', '')),
+    redisKind(client, fence, 'outbox', keyOf(prefix, 'outbox', ''), 'entry'),
     redisHandoffDocs(client, fence, prefix),
   ];
   return { backend: 'redis', kinds, close: async () => void (await client.close().catch(() => client.destroy())) };
