@@ -312,8 +312,9 @@ export function createSqliteStores(options: SqliteStoreOptions): Stores {
     },
     async close() {
       stop();
-      if (db.open) group.flush();
-      if (db.open) db.close();
+      if (!db.open) return;
+      group.flush();
+      db.close();
     },
   };
   return protectStores(stores, options.cipher);
